@@ -1,0 +1,63 @@
+"""Dependencies: the unit of work, the caller, and the services on app.state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from triage.accounts import Principal, authenticate_bearer
+from triage.db import unit_of_work
+from triage.errors import Unauthenticated
+from triage.ingest import Ingestor
+from triage.metrics import Metrics
+from triage.model_slot import ModelSlot
+from triage.settings import Settings
+
+
+@dataclass
+class Services:
+    """Everything a request may need; built once in the app's lifespan."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    model: ModelSlot
+    ingestor: Ingestor
+    metrics: Metrics
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+ServicesDep = Annotated[Services, Depends(services)]
+
+
+def session(svc: ServicesDep) -> Iterator[Session]:
+    """One unit of work per request: commit on success, roll back on error."""
+    with unit_of_work(svc.sessions) as s:
+        yield s
+
+
+SessionDep = Annotated[Session, Depends(session)]
+
+
+def bearer_secret(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthenticated("send 'Authorization: Bearer <api key or personal token>'")
+    return secret.strip()
+
+
+def principal(request: Request, svc: ServicesDep) -> Principal:
+    secret = bearer_secret(request)
+    with unit_of_work(svc.sessions) as s:
+        return authenticate_bearer(s, secret)
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]

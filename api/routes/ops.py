@@ -1,0 +1,49 @@
+"""Operations: liveness, readiness, metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from api.deps import ServicesDep
+from api.schemas import Health, Readiness
+from triage.db import unit_of_work
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/v1/healthz", response_model=Health, summary="The process is up")
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/v1/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Database or model not ready"}},
+    summary="Database reachable and model loaded",
+)
+def readyz(svc: ServicesDep, response: Response) -> Readiness:
+    try:
+        with unit_of_work(svc.sessions) as s:
+            s.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as error:
+        database = f"unavailable: {type(error).__name__}"
+    classifier = svc.model.current
+    model = "ok" if classifier else f"unavailable: {svc.model.problem}"
+    ready = database == "ok" and classifier is not None
+    if not ready:
+        response.status_code = 503
+    return Readiness(
+        status="ready" if ready else "not_ready",
+        database=database,
+        model=model,
+        model_version=classifier.info.version if classifier else None,
+    )
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics(svc: ServicesDep) -> Response:
+    return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)

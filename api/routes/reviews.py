@@ -1,0 +1,180 @@
+"""Ingest and read reviews: the API hotel systems use."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from api.deps import PrincipalDep, ServicesDep, SessionDep
+from api.errors import domain_problem, problem, validation_errors
+from api.presenters import review_read
+from api.schemas import (
+    BatchCreate,
+    BatchItemResult,
+    BatchResult,
+    ProblemRead,
+    ReviewCreate,
+    ReviewPage,
+    ReviewRead,
+    UtcDatetime,
+)
+from triage.accounts import Principal
+from triage.db import unit_of_work
+from triage.errors import FieldProblem, Forbidden, InvalidInput
+from triage.ingest import Accepted, NewReview
+from triage.reviews import MAX_ID, ReviewFilter, get_review, list_reviews, views
+from triage.tables import Review
+
+router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
+#: Query filters are compared in the database, which refuses odd text (NUL) with an error.
+LANGUAGE = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+SOURCE = r"^[a-z0-9][a-z0-9_.-]*$"
+
+_ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": ProblemRead, "content": {"application/problem+json": {}}}
+    for code in (400, 401, 403, 404, 413, 422, 429)
+}
+
+
+def to_new_review(body: ReviewCreate) -> NewReview:
+    guest = body.guest
+    return NewReview(
+        property_id=body.property_id,
+        source=body.source,
+        external_id=body.external_id,
+        text=body.text,
+        rating_value=body.rating.value if body.rating else None,
+        rating_scale=body.rating.scale if body.rating else None,
+        language_hint=body.language,
+        submitted_at=body.submitted_at,
+        stay_from=guest.stay_from if guest else None,
+        stay_to=guest.stay_to if guest else None,
+        room=guest.room if guest else None,
+        segment=guest.segment if guest else None,
+        booking_reference=guest.booking_reference if guest else None,
+        guest_email=guest.email if guest else None,
+        metadata=body.metadata,
+    )
+
+
+def _may_ingest(principal: Principal) -> None:
+    if principal.role not in ("system", "admin"):
+        raise Forbidden("ingest needs a hotel system's API key (or an admin)")
+
+
+def _read(svc: ServicesDep, ids: list[int]) -> dict[int, ReviewRead]:
+    with unit_of_work(svc.sessions) as s:
+        rows = list(s.scalars(select(Review).where(Review.id.in_(ids)))) if ids else []
+        return {v.review.id: review_read(v) for v in views(s, rows)}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ReviewRead,
+    responses={
+        200: {"model": ReviewRead, "description": "Known already: nothing created"},
+        **_ERRORS,
+    },
+    summary="Ingest one review; idempotent on (property_id, source, external_id)",
+)
+def create_review(
+    body: ReviewCreate, principal: PrincipalDep, svc: ServicesDep, response: Response
+) -> ReviewRead:
+    _may_ingest(principal)
+    (result,) = svc.ingestor.ingest(principal, [to_new_review(body)])
+    if not isinstance(result, Accepted):
+        raise result.error
+    if not result.created:
+        response.status_code = 200
+    return _read(svc, [result.review_id])[result.review_id]
+
+
+@router.post(
+    "/batch",
+    response_model=BatchResult,
+    responses=_ERRORS,
+    summary="Ingest up to TRIAGE_MAX_BATCH reviews, with a result per item",
+)
+def create_reviews(body: BatchCreate, principal: PrincipalDep, svc: ServicesDep) -> BatchResult:
+    _may_ingest(principal)
+    if len(body.reviews) > svc.settings.max_batch:
+        raise InvalidInput(
+            "batch too large",
+            [
+                FieldProblem(
+                    "reviews", "max_length", f"at most {svc.settings.max_batch} reviews per batch"
+                )
+            ],
+        )
+    results: list[BatchItemResult] = []
+    valid: list[tuple[int, NewReview]] = []
+    for index, raw in enumerate(body.reviews):
+        try:
+            valid.append((index, to_new_review(ReviewCreate.model_validate(raw))))
+        except ValidationError as error:
+            errors = validation_errors(list(error.errors()))
+            results.append(
+                BatchItemResult(
+                    index=index,
+                    status=422,
+                    error=ProblemRead(**problem(422, "validation", "invalid review", errors)),
+                )
+            )
+    outcomes = svc.ingestor.ingest(principal, [new for _, new in valid])
+    read = _read(svc, [o.review_id for o in outcomes if isinstance(o, Accepted)])
+    for (index, _), outcome in zip(valid, outcomes, strict=True):
+        if isinstance(outcome, Accepted):
+            results.append(
+                BatchItemResult(
+                    index=index,
+                    status=201 if outcome.created else 200,
+                    review=read[outcome.review_id],
+                )
+            )
+        else:
+            status, body_problem = domain_problem(outcome.error)
+            results.append(
+                BatchItemResult(index=index, status=status, error=ProblemRead(**body_problem))
+            )
+    results.sort(key=lambda r: r.index)
+    return BatchResult(
+        created=sum(r.status == 201 for r in results),
+        existing=sum(r.status == 200 for r in results),
+        failed=sum(r.status >= 400 for r in results),
+        results=results,
+    )
+
+
+@router.get("/{review_id}", response_model=ReviewRead, responses=_ERRORS)
+def read_review(
+    review_id: Annotated[int, Path(ge=1, le=MAX_ID)], principal: PrincipalDep, session: SessionDep
+) -> ReviewRead:
+    return review_read(get_review(session, principal, review_id))
+
+
+@router.get("", response_model=ReviewPage, responses=_ERRORS, summary="Reviews, newest first")
+def read_reviews(
+    principal: PrincipalDep,
+    session: SessionDep,
+    property_id: Annotated[str | None, Query(max_length=64)] = None,
+    route: Literal["auto", "human"] | None = None,
+    status: Literal["received", "auto_handled", "queued", "claimed", "resolved"] | None = None,
+    language: Annotated[str | None, Query(max_length=16, pattern=LANGUAGE)] = None,
+    sentiment: Literal["negative", "neutral", "positive"] | None = None,
+    received_from: UtcDatetime | None = None,
+    received_to: UtcDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> ReviewPage:
+    page = list_reviews(
+        session,
+        principal,
+        ReviewFilter(property_id, route, status, language, sentiment, received_from, received_to),
+        limit=limit,
+        cursor=cursor,
+    )
+    return ReviewPage(items=[review_read(v) for v in page.items], next_cursor=page.next_cursor)

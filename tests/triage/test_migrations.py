@@ -1,0 +1,57 @@
+"""Migrations: upgrade, downgrade, upgrade again; the models and migrations never drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from triage import migrate
+from triage.db import Base, make_engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    url: str = request.getfixturevalue("postgres_server")
+    name = make_url(url).database + "_m"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    names = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    engine.dispose()
+    return names
+
+
+def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
+    engine = make_engine(empty_database)
+    migrate.upgrade(engine)
+    assert tables(empty_database) == set(Base.metadata.tables)
+    migrate.downgrade(engine)
+    assert tables(empty_database) == set()
+    migrate.upgrade(engine)
+    migrate.upgrade(engine)  # a second upgrade is a no-op
+    assert tables(empty_database) == set(Base.metadata.tables)
+    engine.dispose()
+
+
+def test_models_match_migrations(empty_database: str) -> None:
+    engine = make_engine(empty_database)
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, Base.metadata)
+    engine.dispose()
+    assert diff == []

@@ -1,0 +1,1 @@
+"""Guest Triage domain: reviews, routing policy, review queue, labels, accounts, storage."""

