@@ -16,6 +16,7 @@ from api.deps import Services
 from api.limits import RequestLimits
 from api.routes import ops, queue, reviews
 from models import SentimentClassifier
+from models.batching import BatchingClassifier
 from triage import migrate
 from triage.db import make_engine, make_session_factory, unit_of_work
 from triage.ingest import Ingestor
@@ -28,16 +29,19 @@ from triage.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def load_classifier(settings: Settings) -> SentimentClassifier:
-    """The real model: the configured model directory on its encoder."""
+def load_classifier(settings: Settings) -> BatchingClassifier:
+    """The real model (the configured model directory on its encoder), batching its callers."""
     from models.default import default_model_dir  # torch-free
     from models.transformer import load_classifier as load  # imports torch
 
-    return load(
+    model = load(
         settings.model_dir or default_model_dir(),
         encoder=settings.encoder,
         cache_dir=settings.data_dir,
         threads=settings.model_threads,
+    )
+    return BatchingClassifier(
+        model, max_batch=settings.model_batch, max_wait=settings.model_batch_wait_ms / 1000
     )
 
 
@@ -86,6 +90,8 @@ def create_app(
             recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await recovery
+            if isinstance(slot.current, BatchingClassifier):
+                slot.current.close()
             engine.dispose()
 
     app = FastAPI(

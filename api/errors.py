@@ -132,6 +132,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400 and "parsing the body" in str(error.detail):
+            return problem_response(
+                400, "malformed-json", "The body is not valid UTF-8 JSON, or nests too deeply."
+            )
         return problem_response(
             error.status_code, "http", str(error.detail), headers=dict(error.headers or {})
         )

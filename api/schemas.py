@@ -23,6 +23,8 @@ MAX_METADATA_BYTES = 8_192
 MAX_METADATA_DEPTH = 4
 MAX_METADATA_KEYS = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: NUL as JSON writes it: `\u0000` not itself escaped (`\\u0000` is a backslash and text).
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _representable_in_utc(value: datetime) -> datetime:
@@ -164,7 +166,7 @@ class ReviewCreate(Input):
             encoded = json.dumps(value, ensure_ascii=False, allow_nan=False)
         except ValueError:
             raise ValueError("metadata must not contain NaN or Infinity") from None
-        if "\\u0000" in encoded:
+        if _ESCAPED_NUL.search(encoded):
             raise ValueError("metadata must not contain NUL characters")
         if len(encoded.encode()) > MAX_METADATA_BYTES:
             raise ValueError(f"metadata may take at most {MAX_METADATA_BYTES} bytes as JSON")

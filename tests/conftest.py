@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -20,6 +21,7 @@ from models.double import KeywordClassifier
 from triage import accounts, migrate
 from triage.db import Base, make_engine, make_session_factory, unit_of_work
 from triage.settings import Settings
+from triage.tables import Property, User
 
 POSTGRES_URL = os.environ.get(
     "TRIAGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -124,6 +126,11 @@ class World:
 PASSWORD = "correct horse battery"
 
 
+@functools.cache
+def _password_hash() -> str:
+    return accounts.hash_password(PASSWORD)
+
+
 def build_world(sessions: sessionmaker[Session]) -> World:
     with unit_of_work(sessions) as s:
         accounts.add_property(s, "hotel-a", "Hotel A")
@@ -139,7 +146,18 @@ def build_world(sessions: sessionmaker[Session]) -> World:
             ("trainer.a@example.com", "trainer", ["hotel-a"]),
             ("admin@example.com", "admin", ["hotel-a", "hotel-b"]),
         ):
-            accounts.add_user(s, email, PASSWORD, role, props)
+            # Rows written directly with one precomputed Argon2 hash: hashing four
+            # passwords per test would dominate the suite. accounts.add_user is
+            # exercised by the CLI tests.
+            s.add(
+                User(
+                    email=email,
+                    password_hash=_password_hash(),
+                    role=role,
+                    properties=[s.get(Property, p) for p in props],
+                )
+            )
+            s.flush()
             tokens.append(accounts.create_user_token(s, email)[1])
     return World(*keys, *tokens)
 

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         description="Override the model's encoder: a transformers checkpoint name or path.",
     )
     model_threads: int = Field(default=2, ge=1, le=64, description="torch intra-op threads.")
+    model_batch: int = Field(
+        default=64, ge=1, le=1024, description="Most texts in one shared model batch."
+    )
+    model_batch_wait_ms: float = Field(
+        default=4.0, ge=0, le=1000, description="How long a batch waits for more texts."
+    )
     load_model: bool = Field(
         default=True,
         description="Load the sentiment model at start-up. False: every review goes to a human.",

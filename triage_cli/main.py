@@ -243,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args, settings))
     except TriageError as error:
         print(f"error: {error.message}", file=sys.stderr)
+        for problem in getattr(error, "problems", []):
+            print(f"  {problem.field}: {problem.message} ({problem.rule})", file=sys.stderr)
         return 2
 
 

@@ -1,0 +1,81 @@
+"""Labelled sentiment data: the JSONL rows, their hashes and licence attributions."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from models.errors import ModelError
+from models.prediction import LABELS
+
+logger = logging.getLogger(__name__)
+
+#: PotTS marks texts that carry both polarities as `mixed`. The 3-label head is
+#: not trained on them; when choosing the auto-handling threshold they count as
+#: texts a person must see (like negatives), because they contain a complaint.
+MIXED = "mixed"
+ALL_LABELS: tuple[str, ...] = (*LABELS, MIXED)
+
+#: Attribution for each corpus, keyed by the prefix of a row's `source`.
+ATTRIBUTIONS: dict[str, str] = {
+    "potts": "PotTS, Potsdam Twitter Sentiment Corpus (Sidarenka 2016), MIT licence",
+    "sb10k": "SB10k (Cieliebak, Deriu, Egger, Uzdilli 2017), CC BY 4.0",
+    "uci": (
+        "Sentiment Labelled Sentences (Kotzias, Denil, de Freitas, Smyth 2015), "
+        "UCI Machine Learning Repository, CC BY 4.0"
+    ),
+}
+
+
+class DataFormatError(ModelError):
+    """A data file is not the expected JSONL shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledText:
+    id: str
+    text: str
+    label: str
+    lang: str
+    source: str
+
+
+def read_jsonl(path: Path) -> list[LabelledText]:
+    """Read `{"id","text","label","lang","source"}` rows; fail loudly on bad rows."""
+    rows: list[LabelledText] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                row = LabelledText(
+                    id=str(raw["id"]),
+                    text=str(raw["text"]),
+                    label=str(raw["label"]),
+                    lang=str(raw["lang"]),
+                    source=str(raw["source"]),
+                )
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise DataFormatError(f"{path}:{number}: not a labelled row ({exc})") from exc
+            if row.label not in ALL_LABELS:
+                raise DataFormatError(f"{path}:{number}: unknown label {row.label!r}")
+            rows.append(row)
+    return rows
+
+
+def attribution_for(source: str) -> str:
+    """The attribution text of a row source such as `sb10k` or `uci_yelp`."""
+    key = source.split("_", 1)[0].split(":", 1)[0]
+    if key in ATTRIBUTIONS:
+        return ATTRIBUTIONS[key]
+    logger.warning("no licence attribution on record for data source %s", source)
+    return f"{source}: no attribution on record"
+
+
+def attributions_for(rows: Iterable[LabelledText]) -> list[str]:
+    """Sorted, unique attributions of the sources used by `rows`."""
+    return sorted({attribution_for(row.source) for row in rows})

