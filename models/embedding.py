@@ -126,7 +126,9 @@ class TextEncoder:
     ) -> TextEncoder:
         """Load tokenizer and encoder by name or path (offline for the default name)."""
         from transformers import AutoConfig, AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()
         location = resolve_encoder(encoder, cache_dir=cache_dir)
         try:
             tokenizer = AutoTokenizer.from_pretrained(location)

