@@ -128,7 +128,7 @@ class TextEncoder:
         from transformers import AutoConfig, AutoModel, AutoTokenizer
         from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         location = resolve_encoder(encoder, cache_dir=cache_dir)
         try:
             tokenizer = AutoTokenizer.from_pretrained(location)

