@@ -23,6 +23,11 @@ ALL_LABELS: tuple[str, ...] = (*LABELS, MIXED)
 ATTRIBUTIONS: dict[str, str] = {
     "potts": "PotTS, Potsdam Twitter Sentiment Corpus (Sidarenka 2016), MIT licence",
     "sb10k": "SB10k (Cieliebak, Deriu, Egger, Uzdilli 2017), CC BY 4.0",
+    "guest-triage-handwritten": (
+        "Hotel reviews written by hand for Guest Triage (models/datasets/hotel_reviews), "
+        "same licence as the project"
+    ),
+    "guest-triage-verdict": "Verdicts of the operator's own staff (the service's database)",
     "uci": (
         "Sentiment Labelled Sentences (Kotzias, Denil, de Freitas, Smyth 2015), "
         "UCI Machine Learning Repository, CC BY 4.0"
@@ -69,6 +74,8 @@ def read_jsonl(path: Path) -> list[LabelledText]:
 
 def attribution_for(source: str) -> str:
     """The attribution text of a row source such as `sb10k` or `uci_yelp`."""
+    if source in ATTRIBUTIONS:
+        return ATTRIBUTIONS[source]
     key = source.split("_", 1)[0].split(":", 1)[0]
     if key in ATTRIBUTIONS:
         return ATTRIBUTIONS[key]

@@ -10,9 +10,10 @@ over its attention mask and (optionally) L2-normalised, as e5 expects.
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,11 +34,17 @@ IntArray = npt.NDArray[np.int64]
 
 @dataclass(frozen=True, slots=True)
 class WindowEmbeddings:
-    """One row per window: `owner[i]` is the index of the text, `tokens[i]` its content length."""
+    """One row per window: `owner[i]` is the index of the text, `tokens[i]` its content length.
+
+    `spans[t][j]` is the vector of character span j of text t (see `embed_windows`),
+    pooled from the same forward pass as the text: a sentence is read in context and
+    costs no extra encoder work.
+    """
 
     vectors: Float32Array
     owner: IntArray
     tokens: IntArray
+    spans: list[Float32Array] = field(default_factory=list)
 
     def mean_per_text(self, n_texts: int) -> Float32Array:
         """Token-weighted mean of each text's window vectors, L2-normalised."""
@@ -162,6 +169,21 @@ class TextEncoder:
         )
         return [list(ids) for ids in encoded["input_ids"]]
 
+    def training_inputs(self, texts: Sequence[str], max_length: int) -> list[list[int]]:
+        """One model input per text, as inference builds a window, cut to `max_length`.
+
+        A longer text keeps its first quarter and its last three quarters of the
+        budget: complaints often come at the end.
+        """
+        budget = max_length - len(self._start) - len(self._end) - len(self._prefix_ids)
+        inputs = []
+        for ids in self._tokenize(texts):
+            if len(ids) > budget:
+                head = budget // 4
+                ids = ids[:head] + ids[len(ids) - (budget - head) :]
+            inputs.append(self._start + self._prefix_ids + ids + self._end)
+        return inputs
+
     def windows(self, texts: Sequence[str]) -> tuple[list[list[int]], IntArray, IntArray]:
         """Model inputs of every window, the owning text of each, and its content length."""
         inputs: list[list[int]] = []
@@ -174,24 +196,82 @@ class TextEncoder:
                 tokens.append(b - a)
         return inputs, np.asarray(owner, dtype=np.int64), np.asarray(tokens, dtype=np.int64)
 
-    def embed_windows(self, texts: Sequence[str]) -> WindowEmbeddings:
-        """Embed every window of every text (batched, sorted by length)."""
+    def embed_windows(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]] | None = None,
+    ) -> WindowEmbeddings:
+        """Embed every window of every text (batched, sorted by length).
+
+        With `spans` (character ranges per text, e.g. sentences), each span is also
+        mean-pooled over its tokens in the window that holds most of it.
+        """
         import torch
 
-        inputs, owner, tokens = self.windows(texts)
+        encoded = self.tokenizer(
+            list(texts),
+            add_special_tokens=False,
+            truncation=False,
+            verbose=False,
+            return_offsets_mapping=spans is not None,
+        )
+        inputs: list[list[int]] = []
+        owner: list[int] = []
+        tokens: list[int] = []
+        window_spans_: list[list[tuple[int, int, int]]] = []  # (span index, token a, token b)
+        for index, ids in enumerate(encoded["input_ids"]):
+            ids = list(ids)
+            windows = window_spans(len(ids), self.width, self.stride)
+            assigned: list[list[tuple[int, int, int]]] = [[] for _ in windows]
+            if spans is not None:
+                starts = [start for start, _ in encoded["offset_mapping"][index]]
+                for j, (lo, hi) in enumerate(spans[index]):
+                    a = bisect.bisect_left(starts, lo)
+                    b = max(bisect.bisect_left(starts, hi), a + 1)
+                    best = max(
+                        range(len(windows)),
+                        key=lambda w: min(b, windows[w][1]) - max(a, windows[w][0]),
+                    )
+                    wa, wb = windows[best]
+                    assigned[best].append(
+                        (j, max(a, wa) - wa, max(min(b, wb), max(a, wa) + 1) - wa)
+                    )
+            for (a, b), mine in zip(windows, assigned, strict=True):
+                inputs.append(self._start + self._prefix_ids + ids[a:b] + self._end)
+                owner.append(index)
+                tokens.append(b - a)
+                window_spans_.append(mine)
         vectors = np.zeros((len(inputs), self.hidden_size), dtype=np.float32)
+        span_vectors = [
+            np.zeros((len(text_spans), self.hidden_size), dtype=np.float32)
+            for text_spans in (spans or [[] for _ in texts])
+        ]
+        offset = len(self._start) + len(self._prefix_ids)
         order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):
                 batch = order[start : start + self.batch_size]
-                vectors[batch] = self._forward([inputs[i] for i in batch])
-        return WindowEmbeddings(vectors=vectors, owner=owner, tokens=tokens)
+                hidden, mask = self._hidden([inputs[i] for i in batch])
+                vectors[batch] = self._pool(hidden, mask)
+                for row, i in enumerate(batch):
+                    for j, a, b in window_spans_[i]:
+                        piece = hidden[row, offset + a : offset + b].mean(dim=0, keepdim=True)
+                        if self.normalize:
+                            piece = torch.nn.functional.normalize(piece, dim=-1)
+                        span_vectors[owner[i]][j] = piece[0].float().numpy()
+        return WindowEmbeddings(
+            vectors=vectors,
+            owner=np.asarray(owner, dtype=np.int64),
+            tokens=np.asarray(tokens, dtype=np.int64),
+            spans=span_vectors if spans is not None else [],
+        )
 
     def embed(self, texts: Sequence[str]) -> Float32Array:
         """One vector per text: the token-weighted mean of its window vectors."""
         return self.embed_windows(texts).mean_per_text(len(texts))
 
-    def _forward(self, batch: list[list[int]]) -> Float32Array:
+    def _hidden(self, batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Last hidden states `[batch, longest, hidden]` and the attention mask."""
         import torch
 
         longest = max(len(ids) for ids in batch)
@@ -201,9 +281,17 @@ class TextEncoder:
             input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
             mask[row, : len(ids)] = 1
         hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+        return hidden, mask
+
+    def _pool(self, hidden: torch.Tensor, mask: torch.Tensor) -> Float32Array:
+        import torch
+
         weights = mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
         if self.normalize:
             pooled = torch.nn.functional.normalize(pooled, dim=-1)
         result: Float32Array = pooled.float().numpy()
         return result
+
+    def _forward(self, batch: list[list[int]]) -> Float32Array:
+        return self._pool(*self._hidden(batch))

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ class ModelCard:
     training: dict[str, Any] = field(default_factory=dict)
     created_at: str = ""
     format_version: int = FORMAT_VERSION
+    adapter: str | None = None  # file of encoder adapters merged at load (models.adapter)
 
     def to_json(self) -> str:
         raw = asdict(self)
@@ -134,6 +136,8 @@ def load_model_dir(path: Path) -> ModelDirectory:
     except (TypeError, KeyError) as exc:
         raise ModelLoadError(f"{path / MODEL_JSON} has missing or unknown fields: {exc}") from exc
     head = _load_head(path / HEAD_FILE, n_labels=len(card.labels))
+    if card.adapter is not None and not (path / card.adapter).is_file():
+        raise ModelLoadError(f"{path} names adapter {card.adapter!r} but it is missing")
     return ModelDirectory(path=path, card=card, head=head)
 
 
@@ -163,14 +167,22 @@ def _notice(card: ModelCard) -> str:
         "",
         f"Base encoder: {card.encoder}.",
         "",
-        "The classification head was trained on data from:",
+        "The classification head (and encoder adapters, where present) were trained on",
+        "data from:",
     ]
     lines += [f"- {text}" for text in card.attributions]
     return "\n".join(lines) + "\n"
 
 
-def save_model_dir(path: Path, card: ModelCard, head: LinearHead) -> Path:
-    """Write `model.json`, `head.safetensors` and `NOTICE` atomically to `path`."""
+def save_model_dir(
+    path: Path,
+    card: ModelCard,
+    head: LinearHead,
+    *,
+    extra: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write `model.json`, `head.safetensors`, `NOTICE` (and what `extra` writes into the
+    directory it is given, e.g. the adapter file) atomically to `path`."""
     from safetensors.numpy import save_file
 
     _check_card(card)
@@ -190,6 +202,8 @@ def save_model_dir(path: Path, card: ModelCard, head: LinearHead) -> Path:
         )
         (tmp / MODEL_JSON).write_text(card.to_json(), encoding="utf-8")
         (tmp / NOTICE_FILE).write_text(_notice(card), encoding="utf-8")
+        if extra is not None:
+            extra(tmp)
         for written in tmp.iterdir():
             written.chmod(0o644)
         if path.exists():

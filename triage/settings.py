@@ -30,6 +30,10 @@ class Settings(BaseSettings):
         description="Override the model's encoder: a transformers checkpoint name or path.",
     )
     model_threads: int = Field(default=2, ge=1, le=64, description="torch intra-op threads.")
+    model_int8: bool = Field(
+        default=True,
+        description="Quantise the encoder's Linear layers to int8 at load (faster on CPU).",
+    )
     model_batch: int = Field(
         default=64, ge=1, le=1024, description="Most texts in one shared model batch."
     )

@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -192,6 +193,76 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from triage_cli.modelling import dumps, evaluate_file, load_for_cli, table
+
+    classifier = load_for_cli(settings, args.model)
+    results = [evaluate_file(classifier, Path(f), plots=args.plots) for f in args.data]
+    if args.json:
+        print(dumps(results[0] if len(results) == 1 else {"files": results}))
+    else:
+        print("\n\n".join(table(r) for r in results))
+        if args.plots:
+            print(f"\nplots written to {args.plots}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from models.finetune import FineTuneConfig
+    from models.recipe import train_model
+    from triage_cli.modelling import default_files, verdict_rows
+
+    train, dev = list(args.train or []), list(args.dev or [])
+    if args.data_dir is not None:
+        default_train, default_dev = default_files(args.data_dir)
+        train, dev = train + default_train, dev + default_dev
+    if not train or not dev:
+        raise InvalidInput("name training and validation files (--train/--dev or --data-dir)")
+    missing = [str(p) for p in [*train, *dev] if not p.is_file()]
+    if missing:
+        raise InvalidInput(f"missing data files: {', '.join(missing)}")
+    extra = verdict_rows(settings) if args.with_verdicts else []
+    config = FineTuneConfig(
+        seed=args.seed, epochs=args.epochs, in_domain_weight=args.in_domain_weight
+    )
+    version = args.version or "e5s-lora-" + datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    out = args.out or settings.data_dir / "models" / version
+    train_model(
+        train,
+        dev,
+        out,
+        cache_dir=settings.data_dir,
+        version=version,
+        encoder=settings.encoder or "intfloat/multilingual-e5-small",
+        config=config,
+        extra_rows=extra,
+        max_per_file=args.max_per_file,
+        progress=log.info,
+    )
+    print(out)
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from models.model_dir import load_model_dir
+    from models.recipe import recalibrate
+
+    recalibrate(args.model, args.dev, cache_dir=settings.data_dir)
+    card = load_model_dir(args.model).card
+    print(
+        json.dumps(
+            {
+                "version": card.version,
+                "temperature": card.temperature,
+                "auto_threshold": card.auto_threshold,
+                "metrics": card.metrics,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="triage", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -261,6 +332,48 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--batch-size", type=int, default=256)
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(func=cmd_import)
+
+    ev = commands.add_parser("eval", help="evaluate a model on labelled JSONL files")
+    ev.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        required=True,
+        help="JSONL with text, label and optionally lang (repeatable)",
+    )
+    ev.add_argument("--model", type=Path, help="model directory (default: the served one)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.add_argument("--plots", type=Path, help="write confusion and reliability PNGs here")
+    ev.set_defaults(func=cmd_eval)
+
+    tr = commands.add_parser("train", help="train a new model version directory")
+    tr.add_argument(
+        "--data-dir",
+        type=Path,
+        help="the shared data folder: its standard train and dev files, plus the "
+        "hand-written hotel reviews in the repository",
+    )
+    tr.add_argument("--train", type=Path, action="append", help="training JSONL (repeatable)")
+    tr.add_argument("--dev", type=Path, action="append", help="validation JSONL (repeatable)")
+    tr.add_argument(
+        "--with-verdicts",
+        action="store_true",
+        help="add the human verdicts stored in the database (in-domain)",
+    )
+    tr.add_argument("--in-domain-weight", type=float, default=3.0)
+    tr.add_argument("--epochs", type=int, default=4)
+    tr.add_argument("--seed", type=int, default=13)
+    tr.add_argument("--max-per-file", type=int, help="cap rows per file (quick runs)")
+    tr.add_argument("--version")
+    tr.add_argument("--out", type=Path, help="default: <data dir>/models/<version>")
+    tr.set_defaults(func=cmd_train)
+
+    cal = commands.add_parser(
+        "calibrate", help="refit a model's temperature and auto threshold on validation files"
+    )
+    cal.add_argument("--model", type=Path, required=True)
+    cal.add_argument("--dev", type=Path, action="append", required=True)
+    cal.set_defaults(func=cmd_calibrate)
 
     exp = commands.add_parser("export", help="export reviews with decisions and labels (JSONL)")
     exp.add_argument("--output", "-o")

@@ -76,11 +76,11 @@ def test_train_head_end_to_end(tiny_encoder: Path, tmp_path: Path) -> None:
 
     classifier = load_classifier(out, cache_dir=tmp_path, threads=1)
     report = evaluate(classifier, read_jsonl(dev[0]))
-    assert report["rows"] == 12 and report["skipped"] == 1
+    assert report["n"] == 12 and report["n_mixed"] == 1
     assert report["model_version"] == "tiny-head-1"
     assert 0.0 <= report["macro_f1"] <= 1.0
     assert sum(sum(row.values()) for row in report["confusion"].values()) == 12
-    assert report["per_language"]["de"]["rows"] == 12
+    assert report["per_language"]["de"]["n"] == 12
     # The training signal is learnable: it beats chance on its own dev set.
     assert report["accuracy"] > 0.4
 

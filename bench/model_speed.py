@@ -1,0 +1,213 @@
+"""Model speed against the baseline a user would write, on real review texts, in one run.
+
+Baseline: `transformers.pipeline("text-classification")` called once per review on
+the same checkpoint (the model directory's encoder with its adapters merged, the
+same mean pooling, head and temperature), truncating at 512 tokens.
+Service path: `TransformerClassifier.predict` in batches (length-sorted windows,
+`inference_mode`, explicit threads, sentence scores included), in fp32 and int8.
+
+Each variant runs in its own process so that peak memory is its own.
+
+    python -m bench.model_speed --data-dir ../shared/data [--limit 200] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+LABELS = ("negative", "neutral", "positive")
+FILES = (
+    "eval/en_hotel_opspam_truthful.jsonl",
+    "eval/de_sb10k_test.jsonl",
+    "eval/de_potts_test.jsonl",
+)
+
+
+def sample(data_dir: Path, limit: int) -> list[dict[str, str]]:
+    """`limit` rows of each file, spread evenly over the file (deterministic)."""
+    rows: list[dict[str, str]] = []
+    for name in FILES:
+        lines = [json.loads(line) for line in (data_dir / name).read_text().splitlines() if line]
+        lines = [r for r in lines if r["label"] in LABELS]
+        step = max(1, len(lines) // limit)
+        rows += [{**r, "file": name} for r in lines[::step][:limit]]
+    return rows
+
+
+def accuracy(rows: list[dict[str, str]], probs: np.ndarray) -> dict[str, float]:
+    out = {}
+    for name in FILES:
+        mask = np.array([r["file"] == name for r in rows])
+        gold = [LABELS.index(r["label"]) for r in rows if r["file"] == name]
+        p = probs[mask]
+        labels = {r["label"] for r in rows if r["file"] == name}
+        if labels <= {"negative", "positive"}:
+            predicted = np.where(p[:, 2] > p[:, 0], 2, 0)
+        else:
+            predicted = p.argmax(axis=1)
+        out[Path(name).stem] = float(np.mean(predicted == np.array(gold)))
+    return out
+
+
+def run_pipeline(model_dir: Path, cache_dir: Path, rows: list[dict[str, str]]) -> dict[str, Any]:
+    import torch
+    from torch import nn
+    from transformers import BertModel, BertPreTrainedModel, pipeline
+    from transformers.modeling_outputs import SequenceClassifierOutput
+
+    from models.transformer import load_classifier
+
+    torch.set_num_threads(2)
+    served = load_classifier(model_dir, cache_dir=cache_dir, threads=2)
+    encoder = served._encoder  # the merged checkpoint
+    temperature = served.card.temperature
+
+    class MeanPooledClassifier(BertPreTrainedModel):  # type: ignore[misc]
+        def __init__(self, config: Any) -> None:
+            super().__init__(config)
+            self.bert = BertModel(config, add_pooling_layer=False)
+            self.classifier = nn.Linear(config.hidden_size, len(LABELS))
+            self.post_init()
+
+        def forward(self, input_ids: Any = None, attention_mask: Any = None, **_: Any) -> Any:
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            if served.card.normalize:
+                pooled = nn.functional.normalize(pooled, dim=-1)
+            return SequenceClassifierOutput(logits=self.classifier(pooled) / temperature)
+
+    config = encoder.model.config
+    config.id2label = dict(enumerate(LABELS))
+    config.label2id = {label: i for i, label in enumerate(LABELS)}
+    model = MeanPooledClassifier(config)
+    model.bert.load_state_dict(encoder.model.state_dict())
+    with torch.no_grad():
+        model.classifier.weight.copy_(torch.from_numpy(served._weight))
+        model.classifier.bias.copy_(torch.from_numpy(served._bias))
+    model.eval()
+    classify = pipeline(
+        "text-classification", model=model, tokenizer=encoder.tokenizer, device="cpu", top_k=None
+    )
+    prefix = served.card.prefix
+    classify(prefix + rows[0]["text"], truncation=True, max_length=512)  # warm up
+    started = time.perf_counter()
+    probs = []
+    for row in rows:
+        scores = classify(prefix + row["text"], truncation=True, max_length=512)
+        if scores and isinstance(scores[0], list):
+            scores = scores[0]
+        by_label = {s["label"]: s["score"] for s in scores}
+        probs.append([by_label[label] for label in LABELS])
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "probs": probs}
+
+
+def run_service(
+    model_dir: Path, cache_dir: Path, rows: list[dict[str, str]], int8: bool, batch: int
+) -> dict[str, Any]:
+    from models.transformer import load_classifier
+
+    classifier = load_classifier(model_dir, cache_dir=cache_dir, threads=2, int8=int8)
+    classifier.predict([rows[0]["text"]])  # warm up
+    started = time.perf_counter()
+    probs = []
+    for start in range(0, len(rows), batch):
+        for prediction in classifier.predict([r["text"] for r in rows[start : start + batch]]):
+            probs.append([prediction.probabilities[label] for label in LABELS])
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "probs": probs}
+
+
+def one_variant(args: argparse.Namespace) -> None:
+    rows = sample(args.data_dir, args.limit)
+    if args.variant == "pipeline":
+        result = run_pipeline(args.model, args.cache_dir, rows)
+    else:
+        result = run_service(args.model, args.cache_dir, rows, args.variant == "int8", args.batch)
+    probs = np.array(result["probs"])
+    print(
+        json.dumps(
+            {
+                "variant": args.variant,
+                "reviews": len(rows),
+                "seconds": round(result["seconds"], 2),
+                "reviews_per_s": round(len(rows) / result["seconds"], 2),
+                "accuracy": accuracy(rows, probs),
+                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--cache-dir", type=Path, default=Path("var"))
+    parser.add_argument("--limit", type=int, default=200, help="rows per evaluation file")
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--variant", choices=["pipeline", "fp32", "int8"])
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.model is None:
+        from models.default import default_model_dir
+
+        args.model = default_model_dir()
+    if args.variant:
+        one_variant(args)
+        return
+    results = {}
+    for variant in ("pipeline", "fp32", "int8"):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.model_speed",
+                "--variant",
+                variant,
+                "--data-dir",
+                str(args.data_dir),
+                "--model",
+                str(args.model),
+                "--cache-dir",
+                str(args.cache_dir),
+                "--limit",
+                str(args.limit),
+                "--batch",
+                str(args.batch),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        results[variant] = json.loads(out.stdout.strip().splitlines()[-1])
+    base = results["pipeline"]["reviews_per_s"]
+    summary = {
+        "variants": results,
+        "speedup_fp32": round(results["fp32"]["reviews_per_s"] / base, 2),
+        "speedup_int8": round(results["int8"]["reviews_per_s"] / base, 2),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return
+    print(f"{'variant':<10}{'reviews/s':>11}{'speedup':>9}{'peak MB':>9}  accuracy")
+    for name, r in results.items():
+        acc = ", ".join(f"{k} {v:.3f}" for k, v in r["accuracy"].items())
+        print(
+            f"{name:<10}{r['reviews_per_s']:>11}{r['reviews_per_s'] / base:>9.2f}"
+            f"{r['peak_rss_mb']:>9}  {acc}"
+        )
+
+
+if __name__ == "__main__":
+    main()
