@@ -26,7 +26,7 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)
-	$(BIN)/ruff check triage models api review_ui triage_cli tests
+	$(BIN)/ruff check triage models api review_ui triage_cli tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

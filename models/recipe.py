@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from models.adapter import ADAPTER_FILE, save
 from models.calibration import (
@@ -93,7 +94,10 @@ def train_model(
     )
     save_model_dir(out_dir, card, head, extra=write_adapter)
     del text_encoder
-    temperature, threshold, metrics = calibrate(out_dir, dev_sets, cache_dir=cache_dir)
+    temperature, threshold, metrics, offsets = calibrate(
+        out_dir, dev_sets, cache_dir=cache_dir, tune_offsets=config.tune_class_offsets
+    )
+    head = LinearHead(weight=head.weight, bias=(head.bias + offsets).astype(np.float32))
     training: dict[str, Any] = {
         **config.as_dict(),
         "recipe": "frozen lower layers, LoRA on upper layers, linear head (models.finetune)",
@@ -135,10 +139,40 @@ def train_model(
     return out_dir
 
 
+def fit_class_offsets(
+    logits: npt.NDArray[np.float64], gold: npt.NDArray[np.int64], owner: npt.NDArray[np.str_]
+) -> npt.NDArray[np.float64]:
+    """Logit offsets for negative and neutral (positive fixed at 0) that maximise the mean
+    macro-F1 over the validation files: the head's class priors, tuned for macro-F1."""
+    names = sorted(set(owner.tolist()))
+
+    def score(offset: npt.NDArray[np.float64]) -> float:
+        predicted = (logits + offset).argmax(axis=1)
+        return float(
+            np.mean([macro_f1(predicted[owner == n], gold[owner == n], len(LABELS)) for n in names])
+        )
+
+    best = np.zeros(len(LABELS))
+    best_score = score(best)
+    grid = np.linspace(-1.0, 1.0, 21)
+    for neg in grid:
+        for neu in grid:
+            offset = np.array([neg, neu, 0.0])
+            value = score(offset)
+            if value > best_score + 1e-9:
+                best, best_score = offset, value
+    return best
+
+
 def calibrate(
-    model_dir: Path, dev_sets: Mapping[str, Sequence[LabelledText]], *, cache_dir: Path
-) -> tuple[float, float, dict[str, float]]:
-    """Temperature, auto threshold and validation metrics on the real inference path.
+    model_dir: Path,
+    dev_sets: Mapping[str, Sequence[LabelledText]],
+    *,
+    cache_dir: Path,
+    tune_offsets: bool = False,
+) -> tuple[float, float, dict[str, float], npt.NDArray[np.float64]]:
+    """Temperature, auto threshold, validation metrics (and optionally class offsets for
+    the head's bias) on the real inference path.
 
     The model directory's own temperature is undone first, so calibrating again
     (e.g. on new validation data) starts from the raw scores.
@@ -158,12 +192,16 @@ def calibrate(
     labels = [row.label for row in dev_rows]
     three = np.array([label in LABELS for label in labels])
     gold = np.array([LABELS.index(label) for label in labels if label in LABELS])
+    owner = np.array([name for name, rows in dev_sets.items() for _ in rows])
+    offsets = np.zeros(len(LABELS))
+    if tune_offsets:
+        offsets = fit_class_offsets(logits[three], gold, owner[three])
+        logits = logits + offsets
     temperature = fit_temperature(logits[three], gold)
     calibrated = softmax(logits, temperature)
     predicted = calibrated.argmax(axis=1)
     positive = LABELS.index("positive")
     must_see = np.array([label in ("negative", MIXED) for label in labels])
-    owner = np.array([name for name, rows in dev_sets.items() for _ in rows])
     thresholds = {
         name: loosest_auto_threshold(
             calibrated[owner == name, positive],
@@ -192,17 +230,28 @@ def calibrate(
         if name in thresholds:
             metrics[f"auto_threshold_{name}"] = thresholds[name]
             metrics[f"dev_automation_rate_{name}"] = float(np.mean(auto[owner == name]))
-    return temperature, threshold, metrics
+    for label, value in zip(LABELS, offsets, strict=True):
+        metrics[f"class_offset_{label}"] = float(value)
+    return temperature, threshold, metrics, offsets
 
 
-def recalibrate(model_dir: Path, dev_files: Sequence[Path], *, cache_dir: Path) -> Path:
-    """Fit temperature and threshold of an existing model directory on other validation files."""
+def recalibrate(
+    model_dir: Path, dev_files: Sequence[Path], *, cache_dir: Path, tune_offsets: bool = False
+) -> Path:
+    """Fit temperature and threshold (and optionally class offsets) of an existing model
+    directory on other validation files."""
     from models.model_dir import load_model_dir
 
     directory = load_model_dir(model_dir)
     dev = load_files(list(dev_files), max_per_file=None, seed=0)
-    temperature, threshold, metrics = calibrate(
-        model_dir, {f.path.stem: f.rows for f in dev}, cache_dir=cache_dir
+    temperature, threshold, metrics, offsets = calibrate(
+        model_dir,
+        {f.path.stem: f.rows for f in dev},
+        cache_dir=cache_dir,
+        tune_offsets=tune_offsets,
+    )
+    head = LinearHead(
+        weight=directory.head.weight, bias=(directory.head.bias + offsets).astype(np.float32)
     )
     card = directory.card
     kept = [record for record in card.data_files if record.role != "dev"]
@@ -226,5 +275,5 @@ def recalibrate(model_dir: Path, dev_files: Sequence[Path], *, cache_dir: Path) 
         if adapter is not None and adapter_bytes is not None:
             (directory_ / adapter.name).write_bytes(adapter_bytes)
 
-    save_model_dir(model_dir, updated, directory.head, extra=copy_adapter)
+    save_model_dir(model_dir, updated, head, extra=copy_adapter)
     return model_dir

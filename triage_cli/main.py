@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from models.finetune import FineTuneConfig
 from triage import accounts, migrate
 from triage.db import make_engine, make_session_factory, unit_of_work
 from triage.errors import InvalidInput, NotFound, TriageError
@@ -208,7 +209,6 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from models.finetune import FineTuneConfig
     from models.recipe import train_model
     from triage_cli.modelling import default_files, verdict_rows
 
@@ -223,7 +223,12 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidInput(f"missing data files: {', '.join(missing)}")
     extra = verdict_rows(settings) if args.with_verdicts else []
     config = FineTuneConfig(
-        seed=args.seed, epochs=args.epochs, in_domain_weight=args.in_domain_weight
+        **{
+            **_config_overrides(args.set or []),
+            "seed": args.seed,
+            "epochs": args.epochs,
+            "in_domain_weight": args.in_domain_weight,
+        }
     )
     version = args.version or "e5s-lora-" + datetime.now(UTC).strftime("%Y%m%d-%H%M")
     out = args.out or settings.data_dir / "models" / version
@@ -237,17 +242,37 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
         config=config,
         extra_rows=extra,
         max_per_file=args.max_per_file,
+        inference_max_length=args.window,
+        inference_stride=max(1, args.window * 3 // 4),
         progress=log.info,
     )
     print(out)
     return 0
 
 
+def _config_overrides(pairs: list[str]) -> dict[str, object]:
+    """`KEY=VALUE` pairs for FineTuneConfig, typed like its fields."""
+    defaults = FineTuneConfig().as_dict()
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or key not in defaults:
+            raise InvalidInput(
+                f"--set {pair!r}: use KEY=VALUE with KEY one of {', '.join(sorted(defaults))}"
+            )
+        kind = type(defaults[key])
+        try:
+            out[key] = raw.lower() in ("1", "true", "yes") if kind is bool else kind(raw)
+        except ValueError:
+            raise InvalidInput(f"--set {pair!r}: {key} takes a {kind.__name__}") from None
+    return out
+
+
 def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     from models.model_dir import load_model_dir
     from models.recipe import recalibrate
 
-    recalibrate(args.model, args.dev, cache_dir=settings.data_dir)
+    recalibrate(args.model, args.dev, cache_dir=settings.data_dir, tune_offsets=args.tune_offsets)
     card = load_model_dir(args.model).card
     print(
         json.dumps(
@@ -361,9 +386,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="add the human verdicts stored in the database (in-domain)",
     )
     tr.add_argument("--in-domain-weight", type=float, default=3.0)
-    tr.add_argument("--epochs", type=int, default=4)
+    tr.add_argument("--epochs", type=int, default=FineTuneConfig().epochs)
     tr.add_argument("--seed", type=int, default=13)
     tr.add_argument("--max-per-file", type=int, help="cap rows per file (quick runs)")
+    tr.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a FineTuneConfig field, e.g. first_trained_layer=6",
+    )
+    tr.add_argument(
+        "--window", type=int, default=256, help="tokens per inference window of the written model"
+    )
     tr.add_argument("--version")
     tr.add_argument("--out", type=Path, help="default: <data dir>/models/<version>")
     tr.set_defaults(func=cmd_train)
@@ -373,6 +407,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cal.add_argument("--model", type=Path, required=True)
     cal.add_argument("--dev", type=Path, action="append", required=True)
+    cal.add_argument(
+        "--tune-offsets",
+        action="store_true",
+        help="also shift the class biases to maximise validation macro-F1",
+    )
     cal.set_defaults(func=cmd_calibrate)
 
     exp = commands.add_parser("export", help="export reviews with decisions and labels (JSONL)")

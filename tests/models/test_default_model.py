@@ -25,8 +25,12 @@ def test_shipped_model_directory_is_complete() -> None:
     assert directory.head.weight.shape == (3, 384)
     assert 0.5 < card.auto_threshold < 1.0 and card.temperature > 0
     notice = (default_model_dir() / "NOTICE").read_text()
-    for name in ("Sidarenka 2016", "Cieliebak, Deriu, Egger, Uzdilli 2017", "Kotzias",
-                 "written by hand for Guest Triage"):
+    for name in (
+        "Sidarenka 2016",
+        "Cieliebak, Deriu, Egger, Uzdilli 2017",
+        "Kotzias",
+        "written by hand for Guest Triage",
+    ):
         assert name in notice
     names = {f.name for f in card.data_files}
     expected = {Path(n).name for n in (*DEFAULT_TRAIN, *DEFAULT_DEV)} | set(HOTEL_TRAIN)
@@ -34,7 +38,11 @@ def test_shipped_model_directory_is_complete() -> None:
     assert not names & set(EVAL_FILES)
     assert not names & {"de_test.jsonl", "en_test.jsonl"}
     assert sorted(p.name for p in default_model_dir().iterdir()) == [
-        "NOTICE", "adapter.safetensors", "head.safetensors", "model.json"]
+        "NOTICE",
+        "adapter.safetensors",
+        "head.safetensors",
+        "model.json",
+    ]
     size = sum(p.stat().st_size for p in default_model_dir().iterdir())
     assert size < 8_000_000, "the shipped model must stay small enough for the repository"
 

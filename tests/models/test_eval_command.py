@@ -113,3 +113,45 @@ def test_eval_binary_data_uses_the_more_probable_of_two(
     text = _run(capsys, "eval", "--data", str(data), "--model", str(tiny_model))
     assert "binary.jsonl — model tiny-eval-1 (binary, n=4" in text
     assert "negative miss" in text
+
+
+def test_train_command_writes_a_model(
+    tiny_encoder: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRIAGE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TRIAGE_ENCODER", str(tiny_encoder))
+    train, dev = _data(tmp_path)
+    out = _run(
+        capsys,
+        "train",
+        "--train",
+        str(train[0]),
+        "--dev",
+        str(dev[0]),
+        "--dev",
+        str(dev[1]),
+        "--version",
+        "tiny-cli-1",
+        "--out",
+        str(tmp_path / "m"),
+        "--window",
+        "24",
+        "--set",
+        "first_trained_layer=1",
+        "--set",
+        "rank=4",
+        "--set",
+        "max_length=24",
+        "--set",
+        "batch_size=4",
+        "--epochs",
+        "1",
+    )
+    assert out.strip().splitlines()[-1] == str(tmp_path / "m")
+    card = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert card["version"] == "tiny-cli-1" and card["training"]["epochs"] == 1
+    assert card["training"]["first_trained_layer"] == 1 and card["max_length"] == 24
+    assert main(["train", "--train", str(train[0]), "--dev", str(dev[0]), "--set", "bogus=1"]) == 2

@@ -152,7 +152,7 @@ def test_recalibrate_refits_on_new_validation_files(tiny_encoder: Path, tmp_path
     )
     before = load_model_dir(out).card
     other = write_jsonl(tmp_path / "dev_c.jsonl", _rows("sb10k", " ..."))
-    recalibrate(out, [other], cache_dir=tmp_path)
+    recalibrate(out, [other], cache_dir=tmp_path, tune_offsets=True)
     after = load_model_dir(out).card
     assert after.version == before.version and after.adapter == before.adapter
     assert (out / ADAPTER_FILE).is_file()
@@ -160,3 +160,20 @@ def test_recalibrate_refits_on_new_validation_files(tiny_encoder: Path, tmp_path
     assert {f.name for f in after.data_files if f.role == "train"} == {"train.jsonl"}
     assert "auto_threshold_dev_c" in after.metrics and "auto_threshold_dev_a" not in after.metrics
     assert after.auto_threshold == after.metrics["auto_threshold_dev_c"]
+    assert {"class_offset_negative", "class_offset_neutral"} <= set(after.metrics)
+
+
+def test_class_offsets_raise_macro_f1_on_skewed_scores() -> None:
+    from models.calibration import macro_f1
+    from models.recipe import fit_class_offsets
+
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 3, 600)
+    logits = np.eye(3)[gold] * 2.0 + rng.normal(0, 1.0, (600, 3))
+    logits[:, 1] -= 1.5  # the model under-predicts neutral
+    owner = np.array(["a"] * 300 + ["b"] * 300)
+    offsets = fit_class_offsets(logits, gold, owner)
+    before = macro_f1(logits.argmax(axis=1), gold, 3)
+    after = macro_f1((logits + offsets).argmax(axis=1), gold, 3)
+    assert offsets[2] == 0.0 and offsets[1] > 0.5
+    assert after > before + 0.05
