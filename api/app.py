@@ -39,7 +39,7 @@ def load_classifier(settings: Settings) -> BatchingClassifier:
         encoder=settings.encoder,
         cache_dir=settings.data_dir,
         threads=settings.model_threads,
-        int8=settings.model_int8,
+        precision=settings.model_precision,
     )
     return BatchingClassifier(
         model, max_batch=settings.model_batch, max_wait=settings.model_batch_wait_ms / 1000

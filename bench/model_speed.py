@@ -4,7 +4,7 @@ Baseline: `transformers.pipeline("text-classification")` called once per review 
 the same checkpoint (the model directory's encoder with its adapters merged, the
 same mean pooling, head and temperature), truncating at 512 tokens.
 Service path: `TransformerClassifier.predict` in batches (length-sorted windows,
-`inference_mode`, explicit threads, sentence scores included), in fp32 and int8.
+`inference_mode`, explicit threads, sentence scores included), in fp32, bf16 and int8.
 
 Each variant runs in its own process so that peak memory is its own.
 
@@ -113,11 +113,11 @@ def run_pipeline(model_dir: Path, cache_dir: Path, rows: list[dict[str, str]]) -
 
 
 def run_service(
-    model_dir: Path, cache_dir: Path, rows: list[dict[str, str]], int8: bool, batch: int
+    model_dir: Path, cache_dir: Path, rows: list[dict[str, str]], precision: str, batch: int
 ) -> dict[str, Any]:
     from models.transformer import load_classifier
 
-    classifier = load_classifier(model_dir, cache_dir=cache_dir, threads=2, int8=int8)
+    classifier = load_classifier(model_dir, cache_dir=cache_dir, threads=2, precision=precision)
     classifier.predict([rows[0]["text"]])  # warm up
     started = time.perf_counter()
     probs = []
@@ -133,7 +133,7 @@ def one_variant(args: argparse.Namespace) -> None:
     if args.variant == "pipeline":
         result = run_pipeline(args.model, args.cache_dir, rows)
     else:
-        result = run_service(args.model, args.cache_dir, rows, args.variant == "int8", args.batch)
+        result = run_service(args.model, args.cache_dir, rows, args.variant, args.batch)
     probs = np.array(result["probs"])
     print(
         json.dumps(
@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path("var"))
     parser.add_argument("--limit", type=int, default=200, help="rows per evaluation file")
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--variant", choices=["pipeline", "fp32", "int8"])
+    parser.add_argument("--variant", choices=["pipeline", "fp32", "bf16", "int8"])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.model is None:
@@ -167,7 +167,7 @@ def main() -> None:
         one_variant(args)
         return
     results = {}
-    for variant in ("pipeline", "fp32", "int8"):
+    for variant in ("pipeline", "fp32", "bf16", "int8"):
         out = subprocess.run(
             [
                 sys.executable,
@@ -194,8 +194,10 @@ def main() -> None:
     base = results["pipeline"]["reviews_per_s"]
     summary = {
         "variants": results,
-        "speedup_fp32": round(results["fp32"]["reviews_per_s"] / base, 2),
-        "speedup_int8": round(results["int8"]["reviews_per_s"] / base, 2),
+        **{
+            f"speedup_{name}": round(results[name]["reviews_per_s"] / base, 2)
+            for name in ("fp32", "bf16", "int8")
+        },
     }
     if args.json:
         print(json.dumps(summary, indent=2))

@@ -281,7 +281,7 @@ class TextEncoder:
             input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
             mask[row, : len(ids)] = 1
         hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-        return hidden, mask
+        return hidden.float(), mask
 
     def _pool(self, hidden: torch.Tensor, mask: torch.Tensor) -> Float32Array:
         import torch

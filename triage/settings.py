@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,10 +31,11 @@ class Settings(BaseSettings):
         description="Override the model's encoder: a transformers checkpoint name or path.",
     )
     model_threads: int = Field(default=2, ge=1, le=64, description="torch intra-op threads.")
-    model_int8: bool = Field(
-        default=False,
-        description="Quantise the encoder's Linear layers to int8 at load: about 2.4x faster "
-        "on CPU, but it costs accuracy (measured in the README), so it is off by default.",
+    model_precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
+        default="auto",
+        description="The encoder's arithmetic: auto = bf16 where the CPU has AVX512-BF16 or "
+        "AMX (about 2.9x faster, no measurable accuracy cost), else fp32; int8 is faster "
+        "still but costs accuracy (README).",
     )
     model_batch: int = Field(
         default=64, ge=1, le=1024, description="Most texts in one shared model batch."

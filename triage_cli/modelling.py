@@ -128,7 +128,7 @@ def load_for_cli(settings: Settings, model_dir: Path | None) -> SentimentClassif
         encoder=settings.encoder,
         cache_dir=settings.data_dir,
         threads=settings.model_threads,
-        int8=settings.model_int8,
+        precision=settings.model_precision,
     )
 
 
