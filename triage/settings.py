@@ -54,9 +54,6 @@ class Settings(BaseSettings):
         default=2_000_000, ge=10_000, description="Largest request body accepted."
     )
     max_batch: int = Field(default=500, ge=1, le=5_000, description="Largest ingest batch.")
-    rate_limit_per_minute: int = Field(
-        default=0, ge=0, description="Requests per minute per API key or token; 0 = unlimited."
-    )
     recovery_interval_seconds: float = Field(
         default=30.0,
         gt=0,
