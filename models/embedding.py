@@ -90,6 +90,7 @@ class TextEncoder:
         stride: int,
         normalize: bool = True,
         batch_size: int = 32,
+        token_budget: int = 2048,
     ) -> None:
         self.tokenizer = tokenizer
         self.model = model
@@ -98,6 +99,7 @@ class TextEncoder:
         self.stride = stride
         self.normalize = normalize
         self.batch_size = batch_size
+        self.token_budget = token_budget
         self._hidden_size = int(cast(Any, model).config.hidden_size)
         start = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else None
         if start is None:
@@ -247,10 +249,8 @@ class TextEncoder:
             for text_spans in (spans or [[] for _ in texts])
         ]
         offset = len(self._start) + len(self._prefix_ids)
-        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
+            for batch in self._batches(inputs):
                 hidden, mask = self._hidden([inputs[i] for i in batch])
                 vectors[batch] = self._pool(hidden, mask)
                 for row, i in enumerate(batch):
@@ -269,6 +269,25 @@ class TextEncoder:
     def embed(self, texts: Sequence[str]) -> Float32Array:
         """One vector per text: the token-weighted mean of its window vectors."""
         return self.embed_windows(texts).mean_per_text(len(texts))
+
+    def _batches(self, inputs: list[list[int]]) -> list[list[int]]:
+        """Indices of `inputs` in batches of similar length, at most `batch_size` inputs and
+        `token_budget` padded tokens each: on a CPU a batch of long windows whose
+        activations outgrow the caches is slower per text than small batches."""
+        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i]))
+        batches: list[list[int]] = []
+        current: list[int] = []
+        for i in order:
+            longest = len(inputs[i])  # sorted: the newest is the longest
+            if current and (
+                len(current) >= self.batch_size or (len(current) + 1) * longest > self.token_budget
+            ):
+                batches.append(current)
+                current = []
+            current.append(i)
+        if current:
+            batches.append(current)
+        return batches
 
     def _hidden(self, batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Last hidden states `[batch, longest, hidden]` and the attention mask."""
