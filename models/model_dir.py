@@ -8,7 +8,6 @@ A `NOTICE` file repeats the training data attributions.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from models.atomic import replace_directory
 from models.errors import ModelLoadError
 from models.prediction import LABELS
 
@@ -206,14 +206,7 @@ def save_model_dir(
             extra(tmp)
         for written in tmp.iterdir():
             written.chmod(0o644)
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
+        replace_directory(tmp, path)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
