@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,3 +86,29 @@ def attribution_for(source: str) -> str:
 def attributions_for(rows: Iterable[LabelledText]) -> list[str]:
     """Sorted, unique attributions of the sources used by `rows`."""
     return sorted({attribution_for(row.source) for row in rows})
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledFile:
+    """A data file's rows and the SHA-256 of the file (recorded in model.json)."""
+
+    path: Path
+    sha256: str
+    rows: list[LabelledText]
+
+
+def load_files(paths: Sequence[Path], *, max_per_file: int | None, seed: int) -> list[LabelledFile]:
+    """Read files, optionally sampling `max_per_file` rows from each (seeded)."""
+    import numpy as np
+
+    from models.encoder_build import sha256_file
+
+    rng = np.random.default_rng(seed)
+    files = []
+    for path in paths:
+        rows = read_jsonl(path)
+        if max_per_file is not None and len(rows) > max_per_file:
+            keep = np.sort(rng.choice(len(rows), size=max_per_file, replace=False))
+            rows = [rows[int(i)] for i in keep]
+        files.append(LabelledFile(path=path, sha256=sha256_file(path), rows=rows))
+    return files

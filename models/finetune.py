@@ -13,7 +13,7 @@ The recipe that pays for itself on two CPU cores:
 4. The epoch with the best validation macro-F1 is kept.
 
 Calibration and the auto-handling threshold are fitted afterwards on the
-validation files (`models.training.finish_model`).
+validation files (`models.recipe.calibrate`).
 """
 
 from __future__ import annotations

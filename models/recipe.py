@@ -28,12 +28,11 @@ from models.calibration import (
     macro_f1,
     softmax,
 )
-from models.data import MIXED, LabelledText, attributions_for
+from models.data import MIXED, LabelledText, attributions_for, load_files
 from models.embedding import TextEncoder
 from models.finetune import FineTuneConfig, fine_tune
 from models.model_dir import DataFileRecord, LinearHead, ModelCard, save_model_dir
 from models.prediction import LABELS
-from models.training import load_files
 
 logger = logging.getLogger(__name__)
 

@@ -8,26 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.models.conftest import write_jsonl
-from tests.models.test_finetune import TINY, _data
+from tests.models.test_finetune import _data, train_tiny
 from triage_cli.main import main
 
 
 @pytest.fixture
 def tiny_model(tiny_encoder: Path, tmp_path: Path) -> Path:
-    from models.recipe import train_model
-
-    train, dev = _data(tmp_path)
-    return train_model(
-        train,
-        dev,
-        tmp_path / "model",
-        cache_dir=tmp_path,
-        version="tiny-eval-1",
-        encoder=str(tiny_encoder),
-        config=TINY,
-        inference_max_length=24,
-        inference_stride=8,
-    )
+    return train_tiny(tiny_encoder, tmp_path, "tiny-eval-1")
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> str:

@@ -18,7 +18,27 @@ from models.model_dir import load_model_dir
 from models.recipe import train_model
 from models.transformer import load_classifier
 from tests.models.conftest import write_jsonl
-from tests.models.test_training import _rows
+
+_POSITIVE = ["das zimmer war sauber und gut", "the room was great", "sehr gut und sauber", "great"]
+_NEGATIVE = ["das zimmer war schlecht", "the room was bad", "leider kalt und schlecht", "bad"]
+_NEUTRAL = ["das zimmer", "the room", "und das war das", "war das"]
+
+
+def _rows(source: str, suffix: str) -> list[dict[str, str]]:
+    rows = []
+    for label, texts in (("positive", _POSITIVE), ("negative", _NEGATIVE), ("neutral", _NEUTRAL)):
+        for i, text in enumerate(texts):
+            rows.append(
+                {
+                    "id": f"{source}:{label}{i}{suffix}",
+                    "text": f"{text}{suffix}",
+                    "label": label,
+                    "lang": "de",
+                    "source": source,
+                }
+            )
+    return rows
+
 
 TINY = FineTuneConfig(
     first_trained_layer=1, rank=4, alpha=8.0, epochs=2, batch_size=4, max_length=24, lr=5e-3
@@ -55,19 +75,24 @@ def _data(tmp_path: Path) -> tuple[list[Path], list[Path]]:
     )
 
 
-def test_train_model_writes_a_calibrated_adapter_model(tiny_encoder: Path, tmp_path: Path) -> None:
+def train_tiny(tiny_encoder: Path, tmp_path: Path, version: str) -> Path:
+    """The tiny recipe end to end: train, calibrate, write a model directory."""
     train, dev = _data(tmp_path)
-    out = train_model(
+    return train_model(
         train,
         dev,
         tmp_path / "model",
         cache_dir=tmp_path,
-        version="tiny-lora-1",
+        version=version,
         encoder=str(tiny_encoder),
         config=TINY,
         inference_max_length=24,
         inference_stride=8,
     )
+
+
+def test_train_model_writes_a_calibrated_adapter_model(tiny_encoder: Path, tmp_path: Path) -> None:
+    out = train_tiny(tiny_encoder, tmp_path, "tiny-lora-1")
     card = load_model_dir(out).card
     assert (out / ADAPTER_FILE).is_file() and card.adapter == ADAPTER_FILE
     assert card.version == "tiny-lora-1" and card.temperature > 0
@@ -85,7 +110,7 @@ def test_train_model_writes_a_calibrated_adapter_model(tiny_encoder: Path, tmp_p
     assert prediction.model_version == "tiny-lora-1"
     assert abs(sum(prediction.probabilities.values()) - 1) < 1e-6
     assert len(prediction.sentences) == 2
-    rows = read_jsonl(dev[0])
+    rows = read_jsonl(tmp_path / "dev_a.jsonl")
     assert len(classifier.predict([r.text for r in rows])) == len(rows)
 
 
@@ -138,18 +163,7 @@ def test_adapter_for_another_encoder_is_refused(tiny_encoder: Path, tmp_path: Pa
 def test_recalibrate_refits_on_new_validation_files(tiny_encoder: Path, tmp_path: Path) -> None:
     from models.recipe import recalibrate
 
-    train, dev = _data(tmp_path)
-    out = train_model(
-        train,
-        dev,
-        tmp_path / "model",
-        cache_dir=tmp_path,
-        version="tiny-lora-2",
-        encoder=str(tiny_encoder),
-        config=TINY,
-        inference_max_length=24,
-        inference_stride=8,
-    )
+    out = train_tiny(tiny_encoder, tmp_path, "tiny-lora-2")
     before = load_model_dir(out).card
     other = write_jsonl(tmp_path / "dev_c.jsonl", _rows("sb10k", " ..."))
     recalibrate(out, [other], cache_dir=tmp_path, tune_offsets=True)
