@@ -1,0 +1,1 @@
+"""HTML for people: the review UI (sign-in, queue, review, auto-handled, dashboard)."""

@@ -148,6 +148,11 @@ def create_user_token(session: Session, email: str) -> tuple[UserToken, str]:
     return token, secret
 
 
+def principal_for(user: User) -> Principal:
+    """The principal of a signed-in person (their properties must be loaded)."""
+    return _user_principal(user)
+
+
 def _user_principal(user: User) -> Principal:
     return Principal(
         kind="user",

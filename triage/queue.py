@@ -66,7 +66,25 @@ def list_queue(
 ) -> tuple[list[ReviewView], int]:
     """Open items by priority, then due time; and how many match in all."""
     _require_person(principal)
-    now = utcnow()
+    where, needs_review = open_items_where(principal, f, utcnow())
+    query = select(QueueItem, Review).join(Review, Review.id == QueueItem.review_id)
+    count_query = select(func.count()).select_from(QueueItem)
+    if needs_review:
+        count_query = count_query.join(Review, Review.id == QueueItem.review_id)
+    total = int(session.scalar(count_query.where(where)) or 0)
+    rows = session.execute(
+        query.where(where)
+        .order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)
+        .limit(max(1, min(limit, 200)))
+        .offset(max(0, offset))
+    ).all()
+    return [ReviewView(review, item) for item, review in rows], total
+
+
+def open_items_where(
+    principal: Principal, f: QueueFilter, now: datetime
+) -> tuple[ColumnElement[bool], bool]:
+    """The condition for open items matching `f`, and whether it needs the review joined."""
     conditions = [
         QueueItem.state == "open",
         QueueItem.property_id.in_(_scope(principal, f.property_id)),
@@ -80,7 +98,6 @@ def list_queue(
     elif f.overdue is False:
         conditions.append(QueueItem.due_at >= now)
     needs_review = any((f.language, f.reason, f.sentiment, f.source))
-    query = select(QueueItem, Review).join(Review, Review.id == QueueItem.review_id)
     if f.language:
         conditions.append(Review.language == f.language)
     if f.sentiment:
@@ -88,21 +105,17 @@ def list_queue(
     if f.source:
         conditions.append(Review.source == f.source)
     if f.reason:
-        # reasons are a small JSON list; a text match on the code is portable and exact
-        # enough because codes are quoted identifiers.
-        conditions.append(cast(Review.reasons, Text).contains(f'"{f.reason}"'))
-    where = and_(*conditions)
-    count_query = select(func.count()).select_from(QueueItem)
-    if needs_review:
-        count_query = count_query.join(Review, Review.id == QueueItem.review_id)
-    total = int(session.scalar(count_query.where(where)) or 0)
-    rows = session.execute(
-        query.where(where)
-        .order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)
-        .limit(max(1, min(limit, 200)))
-        .offset(max(0, offset))
-    ).all()
-    return [ReviewView(review, item) for item, review in rows], total
+        conditions.append(reason_matches(f.reason))
+    return and_(*conditions), needs_review
+
+
+def reason_matches(code: str) -> ColumnElement[bool]:
+    """Reviews whose reasons include `code`.
+
+    Reasons are a small JSON list; a text match on the code is portable and exact
+    enough because codes are quoted identifiers.
+    """
+    return cast(Review.reasons, Text).contains(f'"{code}"')
 
 
 def claim_next(

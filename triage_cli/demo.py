@@ -9,10 +9,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triage import accounts
-from triage.tables import Property, User
+from triage.tables import Property, Review, User
 
 DEMO_PROPERTY = "demo-hotel"
 DEMO_EMAIL = "demo@demo-hotel.example"
+#: Stored unrouted; the service routes them at start-up, so `make run` shows a queue.
+DEMO_REVIEWS = (
+    "The room was dirty and the staff at reception were rude. Breakfast was cold.",
+    "Wonderful stay, friendly staff and a clean, comfortable room. We recommend it!",
+    "Das Zimmer war leider schmutzig und laut. Das Frühstück war kalt.",
+    "There was mould in the shower. Disappointing.",
+    "Super Lage, sehr freundliches Personal und ein sauberes Zimmer.",
+    "The conference room was fine, but the projector was broken.",
+)
 
 
 @dataclass(frozen=True)
@@ -35,4 +44,12 @@ def ensure_demo(session: Session) -> Demo:
     else:
         accounts.set_password(session, DEMO_EMAIL, password)
     _, token = accounts.create_user_token(session, DEMO_EMAIL)
+    if session.scalar(select(Review.id).where(Review.property_id == DEMO_PROPERTY)) is None:
+        for n, text in enumerate(DEMO_REVIEWS):
+            session.add(
+                Review(
+                    property_id=DEMO_PROPERTY, source="survey", external_id=f"demo-{n}", text=text
+                )
+            )
+        session.flush()
     return Demo(DEMO_PROPERTY, key, DEMO_EMAIL, password, token)

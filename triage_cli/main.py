@@ -48,6 +48,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             f"  API key  : {demo.api_key}\n"
             f"  user     : {demo.email}  password: {demo.password}\n"
             f"  token    : {demo.token}\n"
+            f"  review UI: http://{args.host}:{args.port}/ui\n"
             f"  API docs : http://{args.host}:{args.port}/docs\n",
             flush=True,
         )
@@ -288,6 +289,16 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    """The performance suite in `bench/` (a checkout's folder, not an installed package)."""
+    root = Path(__file__).resolve().parents[1]
+    if (root / "bench" / "__init__.py").is_file() and str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from bench.cli import run_command
+
+    return run_command(args, settings.data_dir)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="triage", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -418,6 +429,20 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--output", "-o")
     exp.add_argument("--property", action="append")
     exp.set_defaults(func=cmd_export)
+
+    bench = commands.add_parser("bench", help="run the performance suite (from a checkout)")
+    bench.add_argument("--quick", action="store_true", help="the short smoke mode (CI)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument(
+        "--write-readme", action="store_true", help="also write the table into README.md"
+    )
+    bench.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    bench.add_argument(
+        "--postgres",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="a PostgreSQL server to create throwaway databases on ('' for SQLite only)",
+    )
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

@@ -1,0 +1,80 @@
+"""Auto-handled reviews: search, open one, pull it back into the queue."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from api.deps import SessionDep
+from review_ui.queue_pages import Message, Word
+from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from triage.review_context import review_context
+from triage.reviews import MAX_ID
+from triage.spot_checks import AutoFilter, pull_back, search_auto_handled
+
+router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
+ReviewId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Day = Annotated[str | None, Query(max_length=10, pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
+
+
+def _day(value: str | None, *, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    start = datetime.combine(date.fromisoformat(value), time(0), tzinfo=UTC)
+    return start + timedelta(days=1) if end else start
+
+
+@router.get("/auto")
+def auto_page(
+    request: Request,
+    who: IdentityDep,
+    session: SessionDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    language: Word = None,
+    property: Word = None,
+    from_: Annotated[Day, Query(alias="from")] = None,
+    to: Day = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    f = AutoFilter(
+        property_id=property or None,
+        text=(q or "").strip() or None,
+        language=language or None,
+        received_from=_day(from_),
+        received_to=_day(to, end=True),
+    )
+    found = search_auto_handled(session, who.principal, f, page=page)
+    params = {
+        "q": q or "",
+        "language": language or "",
+        "property": property or "",
+        "from": from_ or "",
+        "to": to or "",
+    }
+    return render(request, "auto.html", identity=who, found=found, params=params)
+
+
+@router.get("/reviews/{review_id}")
+def review_page(
+    request: Request,
+    review_id: ReviewId,
+    who: IdentityDep,
+    session: SessionDep,
+    msg: Message = None,
+) -> Response:
+    ctx = review_context(session, who.principal, review_id)
+    return render(request, "review.html", identity=who, ctx=ctx, msg=msg)
+
+
+@router.post("/reviews/{review_id}/pull-back")
+def pull_back_review(
+    review_id: ReviewId,
+    session: SessionDep,
+    who: ActorDep,
+    label: Annotated[str, Form(max_length=16)],
+) -> Response:
+    item = pull_back(session, who.principal, review_id, label)
+    return RedirectResponse(f"{PREFIX}/items/{item.id}?msg=pulled_back", status_code=303)

@@ -1,0 +1,112 @@
+"""Small inline SVG charts, drawn on the server. Every text is escaped here.
+
+No scripts and no style attributes: colours are SVG presentation attributes, so
+the pages' Content-Security-Policy holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from markupsafe import Markup
+
+AUTO_COLOUR = "#2e6f40"
+HUMAN_COLOUR = "#b54708"
+BAR_COLOUR = "#1d4f91"
+TRACK_COLOUR = "#e4e7ec"
+TEXT_COLOUR = "#1d2939"
+
+
+def _text(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def stacked_days(
+    title: str,
+    days: Sequence[tuple[str, int, int]],
+    labels: tuple[str, str],
+    *,
+    width: int = 640,
+    height: int = 180,
+) -> Markup:
+    """Columns per day: first value at the bottom (automatic), second on top (people)."""
+    left, bottom, top = 36, 22, 8
+    plot_w, plot_h = width - left - 4, height - bottom - top
+    peak = max((a + b for _, a, b in days), default=0) or 1
+    step = plot_w / max(1, len(days))
+    bar = max(1.0, step * 0.8)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{_text(title)}" class="chart">',
+        f"<title>{_text(title)}</title>",
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 4}" y2="{top + plot_h}" '
+        f'stroke="{TEXT_COLOUR}" stroke-width="1"/>',
+        f'<text x="{left - 4}" y="{top + 10}" text-anchor="end" font-size="11" '
+        f'fill="{TEXT_COLOUR}">{peak}</text>',
+        f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" font-size="11" '
+        f'fill="{TEXT_COLOUR}">0</text>',
+    ]
+    for i, (day, auto, human) in enumerate(days):
+        x = left + i * step + (step - bar) / 2
+        h_auto = plot_h * auto / peak
+        h_human = plot_h * human / peak
+        y_auto = top + plot_h - h_auto
+        tip = _text(f"{day}: {labels[0]} {auto}, {labels[1]} {human}")
+        parts.append(
+            f"<g><title>{tip}</title>"
+            f'<rect x="{x:.1f}" y="{y_auto:.1f}" width="{bar:.1f}" height="{h_auto:.1f}" '
+            f'fill="{AUTO_COLOUR}"/>'
+            f'<rect x="{x:.1f}" y="{y_auto - h_human:.1f}" width="{bar:.1f}" '
+            f'height="{h_human:.1f}" fill="{HUMAN_COLOUR}"/></g>'
+        )
+    if days:
+        parts.append(
+            f'<text x="{left}" y="{height - 6}" font-size="11" fill="{TEXT_COLOUR}">'
+            f"{_text(days[0][0])}</text>"
+            f'<text x="{width - 4}" y="{height - 6}" font-size="11" text-anchor="end" '
+            f'fill="{TEXT_COLOUR}">{_text(days[-1][0])}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def bars(title: str, rows: Sequence[tuple[str, int]], *, width: int = 640) -> Markup:
+    """Horizontal bars with their label and value, largest first as given."""
+    row_h, label_w = 26, 190
+    height = max(1, len(rows)) * row_h + 4
+    peak = max((v for _, v in rows), default=0) or 1
+    plot_w = width - label_w - 60
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{_text(title)}" class="chart">',
+        f"<title>{_text(title)}</title>",
+    ]
+    for i, (label, value) in enumerate(rows):
+        y = 2 + i * row_h
+        w = plot_w * value / peak
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13" '
+            f'fill="{TEXT_COLOUR}">{_text(label)}</text>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{plot_w}" height="18" fill="{TRACK_COLOUR}"/>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="18" fill="{BAR_COLOUR}"/>'
+            f'<text x="{label_w + plot_w + 6}" y="{y + 17}" font-size="13" '
+            f'fill="{TEXT_COLOUR}">{_text(value)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def meter(title: str, share: float | None, caption: str, *, width: int = 190) -> Markup:
+    """One share as a filled bar with its percentage written beside it."""
+    fill = 0.0 if share is None else max(0.0, min(1.0, share))
+    plot_w = width - 8
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 44" role="img" '
+        f'aria-label="{_text(title)}: {_text(caption)}" class="chart meter">'
+        f"<title>{_text(title)}: {_text(caption)}</title>"
+        f'<rect x="4" y="6" width="{plot_w}" height="14" rx="3" fill="{TRACK_COLOUR}"/>'
+        f'<rect x="4" y="6" width="{plot_w * fill:.1f}" height="14" rx="3" fill="{BAR_COLOUR}"/>'
+        f'<text x="4" y="38" font-size="13" fill="{TEXT_COLOUR}">{_text(caption)}</text>'
+        "</svg>"
+    )

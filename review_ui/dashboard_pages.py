@@ -1,0 +1,42 @@
+"""The dashboard: one property, one period, figures and charts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from api.deps import SessionDep
+from review_ui.i18n import translator
+from review_ui.queue_pages import Word
+from review_ui.web import PREFIX, IdentityDep, UIRoute, render
+from triage.queue_board import property_names
+from triage.stats import PERIODS, dashboard
+
+router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
+
+
+@router.get("/dashboard")
+def dashboard_page(
+    request: Request,
+    who: IdentityDep,
+    session: SessionDep,
+    property: Word = None,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> Response:
+    names = property_names(session, who.principal)
+    chosen = property or next(iter(names), "")
+    board = dashboard(session, who.principal, chosen, days)
+    t = translator(who.locale)
+    return render(
+        request,
+        "dashboard.html",
+        identity=who,
+        d=board,
+        names=names,
+        periods=PERIODS,
+        timedelta=timedelta,
+        daily_rows=[(d.day.isoformat(), d.auto, d.human) for d in board.daily],
+        reason_rows=[(t(f"reason.{code}"), n) for code, n in board.by_reason],
+    )

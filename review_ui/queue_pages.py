@@ -1,0 +1,138 @@
+"""The queue page, taking the next item, and the actions on a queue item."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Form, Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from api.deps import ServicesDep, SessionDep
+from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from triage import escalation, queue
+from triage.errors import QueueEmpty
+from triage.queue_board import FACETS, REASON_CODES, queue_board
+from triage.review_context import item_context
+from triage.reviews import MAX_ID
+
+router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Word = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_-]*$")]
+MESSAGES = ("empty", "resolved", "resolved_empty", "released", "escalated", "pulled_back")
+Message = Annotated[Literal[MESSAGES] | None, Query()]  # type: ignore[valid-type]
+PAGE = 50
+
+
+def _lease(svc: ServicesDep) -> timedelta:
+    return timedelta(seconds=svc.settings.lease_seconds)
+
+
+@router.get("/queue")
+def queue_page(
+    request: Request,
+    who: IdentityDep,
+    session: SessionDep,
+    property: Word = None,
+    language: Word = None,
+    reason: Word = None,
+    sentiment: Annotated[Literal["", "negative", "neutral", "positive"] | None, Query()] = None,
+    source: Word = None,
+    overdue: Annotated[Literal["", "true", "false"] | None, Query()] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    msg: Message = None,
+) -> Response:
+    chosen = {
+        "property_id": property or None,
+        "language": language or None,
+        "reason": reason or None,
+        "sentiment": sentiment or None,
+        "source": source or None,
+        "overdue": overdue or None,
+    }
+    f = queue.QueueFilter(
+        property_id=chosen["property_id"],
+        language=chosen["language"],
+        reason=chosen["reason"],
+        sentiment=chosen["sentiment"],
+        source=chosen["source"],
+        overdue=None if not overdue else overdue == "true",
+    )
+    board = queue_board(session, who.principal, f, limit=PAGE, offset=offset)
+    query_names = {"property_id": "property"}
+    return render(
+        request,
+        "queue.html",
+        identity=who,
+        board=board,
+        chosen=chosen,
+        facets=FACETS,
+        query_names=query_names,
+        reason_codes=REASON_CODES,
+        offset=offset,
+        page=PAGE,
+        msg=msg,
+    )
+
+
+@router.post("/queue/next")
+def take_next(
+    session: SessionDep,
+    svc: ServicesDep,
+    who: ActorDep,
+    property: Annotated[str | None, Form(max_length=64)] = None,
+) -> Response:
+    try:
+        view = queue.claim_next(
+            session, who.principal, lease=_lease(svc), property_id=property or None
+        )
+    except QueueEmpty:
+        return RedirectResponse(f"{PREFIX}/queue?msg=empty", status_code=303)
+    assert view.item is not None
+    return RedirectResponse(f"{PREFIX}/items/{view.item.id}", status_code=303)
+
+
+@router.get("/items/{item_id}")
+def item_page(
+    request: Request, item_id: ItemId, who: IdentityDep, session: SessionDep, msg: Message = None
+) -> Response:
+    ctx = item_context(session, who.principal, item_id)
+    return render(request, "review.html", identity=who, ctx=ctx, msg=msg)
+
+
+@router.post("/items/{item_id}/resolve")
+def resolve(
+    item_id: ItemId,
+    session: SessionDep,
+    svc: ServicesDep,
+    who: ActorDep,
+    label: Annotated[str, Form(max_length=16)],
+    action: Annotated[str, Form(max_length=32)],
+    note: Annotated[str | None, Form(max_length=4000)] = None,
+) -> Response:
+    """Resolve with the verdict, then open the next item (or the queue when it is empty)."""
+    verdict = queue.Verdict(label=label, action=action, note=(note or "").strip() or None)
+    queue.resolve(session, who.principal, item_id, verdict)
+    try:
+        view = queue.claim_next(session, who.principal, lease=_lease(svc))
+    except QueueEmpty:
+        return RedirectResponse(f"{PREFIX}/queue?msg=resolved_empty", status_code=303)
+    assert view.item is not None
+    return RedirectResponse(f"{PREFIX}/items/{view.item.id}?msg=resolved", status_code=303)
+
+
+@router.post("/items/{item_id}/release")
+def release(item_id: ItemId, session: SessionDep, who: ActorDep) -> Response:
+    queue.release(session, who.principal, item_id)
+    return RedirectResponse(f"{PREFIX}/queue?msg=released", status_code=303)
+
+
+@router.post("/items/{item_id}/escalate")
+def escalate(
+    item_id: ItemId,
+    session: SessionDep,
+    who: ActorDep,
+    target: Annotated[str, Form(max_length=96)],
+) -> Response:
+    escalation.escalate(session, who.principal, item_id, target)
+    return RedirectResponse(f"{PREFIX}/queue?msg=escalated", status_code=303)

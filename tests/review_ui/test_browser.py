@@ -1,0 +1,149 @@
+"""The review UI in a real browser (Debian's chromium through Playwright) against a real
+uvicorn server on a temporary SQLite database."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from api.app import create_app
+from models.double import KeywordClassifier
+from tests.conftest import PASSWORD, World, build_world, make_settings
+from tests.review_ui.helpers import COMPLAINT
+from triage.db import make_engine, make_session_factory
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, base: str, world: World) -> None:
+        self.base = base
+        self.world = world
+
+    def ingest(self, external_id: str, text: str, property_id: str = "hotel-a") -> int:
+        key = self.world.key_a if property_id == "hotel-a" else self.world.key_b
+        response = httpx.post(
+            f"{self.base}/v1/reviews",
+            headers=self.world.auth(key),
+            json={
+                "property_id": property_id,
+                "external_id": external_id,
+                "source": "google",
+                "text": text,
+            },
+        )
+        assert response.status_code in (200, 201), response.text
+        return int(response.json()["id"])
+
+
+@pytest.fixture
+def server(sqlite_url: str, tmp_path: Path) -> Iterator[Server]:
+    engine = make_engine(sqlite_url)
+    world = build_world(make_session_factory(engine))
+    engine.dispose()
+    app = create_app(make_settings(sqlite_url, tmp_path), classifier=KeywordClassifier())
+    port = _free_port()
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield Server(f"http://127.0.0.1:{port}", world)
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    with playwright_sync.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def sign_in(page: object, base: str, email: str) -> None:
+    page.goto(f"{base}/ui/queue")  # type: ignore[attr-defined]
+    page.get_by_label("E-mail").fill(email)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(PASSWORD)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+    page.wait_for_url(f"{base}/ui/queue")  # type: ignore[attr-defined]
+
+
+def test_take_correct_with_keys_resolve_and_the_next_opens(server: Server, browser: object) -> None:
+    server.ingest("b1", COMPLAINT)
+    server.ingest("b2", "Awful, dirty and noisy room. Never again.")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    sign_in(page, server.base, "agent.a@example.com")
+    assert "2 open items" in page.content()
+    page.keyboard.press("j")
+    page.wait_for_url("**/ui/items/*")
+    first_url = page.url
+    assert page.get_by_text("You hold this item").is_visible()
+    page.keyboard.press("u")
+    assert page.locator('input[name="label"][value="neutral"]').is_checked()
+    page.keyboard.press("r")
+    page.wait_for_url("**/ui/items/*?msg=resolved")
+    assert page.url.split("?")[0] != first_url
+    assert page.get_by_text("Resolved. This is the next item.").is_visible()
+    page.keyboard.press("?")
+    assert page.locator("#shortcuts").is_visible()
+
+
+def test_two_people_never_get_the_same_item(server: Server, browser: object) -> None:
+    for n in range(4):
+        server.ingest(f"t{n}", COMPLAINT)
+    one = browser.new_context().new_page()  # type: ignore[attr-defined]
+    two = browser.new_context().new_page()  # type: ignore[attr-defined]
+    sign_in(one, server.base, "agent.a@example.com")
+    sign_in(two, server.base, "trainer.a@example.com")
+    seen = []
+    for page in (one, two, one, two):
+        page.goto(f"{server.base}/ui/queue")
+        page.get_by_role("button", name="Take next").click()
+        page.wait_for_url("**/ui/items/*")
+        seen.append(page.url)
+    assert len(set(seen)) == 4
+
+
+def test_a_script_in_a_review_is_shown_as_text(server: Server, browser: object) -> None:
+    evil = 'Dirty room <script>alert("x")</script><img src=x onerror="alert(1)"> done.'
+    server.ingest("x1", evil)
+    page = browser.new_page()  # type: ignore[attr-defined]
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    sign_in(page, server.base, "agent.a@example.com")
+    page.get_by_role("button", name="Take next").click()
+    page.wait_for_url("**/ui/items/*")
+    page.wait_for_timeout(300)
+    assert dialogs == []
+    assert '<script>alert("x")</script>' in page.locator(".guest-text").inner_text()
+    assert page.locator(".guest-text img").count() == 0
+
+
+def test_an_agent_cannot_open_another_propertys_item(server: Server, browser: object) -> None:
+    server.ingest("o1", COMPLAINT, property_id="hotel-b")
+    page = browser.new_page()  # type: ignore[attr-defined]
+    sign_in(page, server.base, "agent.a@example.com")
+    response = page.goto(f"{server.base}/ui/items/1")
+    assert response.status == 404
+    assert page.get_by_text("Not found").is_visible()
