@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import errors
+from api import background, errors
+from api.background import Loader, ModelFollower
 from api.deps import Services
 from api.limits import RequestLimits
 from api.routes import ops, queue, reviews
 from models import SentimentClassifier
 from models.batching import BatchingClassifier
+from models.default import default_model_dir
 from triage import migrate
 from triage.db import make_engine, make_session_factory, unit_of_work
 from triage.ingest import Ingestor
@@ -29,13 +32,14 @@ from triage.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def load_classifier(settings: Settings) -> BatchingClassifier:
-    """The real model (the configured model directory on its encoder), batching its callers."""
+def load_classifier(settings: Settings, model_dir: Path | None = None) -> BatchingClassifier:
+    """The real model (a model directory, by default the configured one, on its encoder),
+    batching its callers."""
     from models.default import default_model_dir  # torch-free
     from models.transformer import load_classifier as load  # imports torch
 
     model = load(
-        settings.model_dir or default_model_dir(),
+        model_dir or settings.model_dir or default_model_dir(),
         encoder=settings.encoder,
         cache_dir=settings.data_dir,
         threads=settings.model_threads,
@@ -50,10 +54,19 @@ def create_app(
     settings: Settings | None = None,
     *,
     classifier: SentimentClassifier | None = None,
+    loader: Loader | None = None,
     migrate_on_start: bool = True,
 ) -> FastAPI:
-    """Build the app. `classifier` replaces loading the configured model (tests, tools)."""
+    """Build the app.
+
+    `classifier` replaces loading the configured model (tests, tools); `loader` loads a
+    model directory (default: the real model, unless `classifier` is given). With a
+    loader, the app follows the model registry: it starts on the active version and
+    switches when another is promoted or rolled back.
+    """
     settings = settings or Settings()
+    if loader is None and classifier is None:
+        loader = functools.partial(load_classifier, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,28 +84,44 @@ def create_app(
                 return float(queue_depth(s))
 
         metrics.watch_queue_depth(depth)
-        app.state.services = Services(settings, sessions, slot, ingestor, metrics)
+        svc = Services(settings, sessions, slot, ingestor, metrics, ModelSlot())
+        app.state.services = svc
         await run_in_threadpool(warm_up)
         if classifier is not None:
             slot.use(classifier)
-        elif settings.load_model:
+        elif not settings.load_model:
+            slot.fail("disabled by TRIAGE_LOAD_MODEL=false")
+        if loader is not None and settings.load_model:
+            follower = ModelFollower(svc, loader)
+            active = await run_in_threadpool(follower.registry_active)
             try:
-                slot.use(await run_in_threadpool(load_classifier, settings))
+                if active is not None:
+                    await run_in_threadpool(follower.step)  # the registry's active version
+                    if slot.current is None:
+                        raise RuntimeError(f"the active version {active[0]} did not load")
+                elif classifier is None:
+                    slot.use(
+                        await run_in_threadpool(loader, settings.model_dir or default_model_dir())
+                    )
                 log.info("model %s loaded", slot.current.info.version if slot.current else "?")
             except Exception as error:
                 log.exception("the model could not be loaded; every review goes to a person")
                 slot.fail(f"{type(error).__name__}: {error}")
-        else:
-            slot.fail("disabled by TRIAGE_LOAD_MODEL=false")
-        recovery = asyncio.create_task(_recover_forever(ingestor, settings))
+        tasks = [
+            asyncio.create_task(loop)
+            for loop in background.loops(svc, loader if settings.load_model else None)
+        ]
         try:
             yield
         finally:
-            recovery.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await recovery
-            if isinstance(slot.current, BatchingClassifier):
-                slot.current.close()
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for used in (slot.current, svc.shadow.current):
+                if isinstance(used, BatchingClassifier):
+                    used.close()
             engine.dispose()
 
     app = FastAPI(
@@ -106,17 +135,8 @@ def create_app(
     app.include_router(reviews.router)
     app.include_router(queue.router)
     app.include_router(ops.router)
+    # The people UI is composed into the same app; api.routes never import it.
+    from review_ui.web import install as install_review_ui
+
+    install_review_ui(app)
     return app
-
-
-async def _recover_forever(ingestor: Ingestor, settings: Settings) -> None:
-    """Route reviews a crash left unrouted: once at start, then on a timer."""
-    older_than = timedelta(seconds=settings.recovery_interval_seconds)
-    first = True
-    while True:
-        try:
-            await run_in_threadpool(ingestor.route_pending, timedelta(0) if first else older_than)
-        except Exception:
-            log.exception("routing pending reviews failed; will try again")
-        first = False
-        await asyncio.sleep(settings.recovery_interval_seconds)

@@ -27,6 +27,7 @@ class Services:
     model: ModelSlot
     ingestor: Ingestor
     metrics: Metrics
+    shadow: ModelSlot  # a candidate scoring beside the active model (empty when none)
 
 
 def services(request: Request) -> Services:

@@ -43,5 +43,27 @@ class Metrics:
             "triage_queue_depth", "Open human items (read on each scrape)", registry=self.registry
         )
 
+        self.model_switches = Counter(
+            "triage_model_switches",
+            "Models this process switched to (promotion, rollback, shadow)",
+            ["role"],
+            registry=self.registry,
+        )
+        self.shadow_scored = Counter(
+            "triage_shadow_scored", "Reviews scored by the shadow candidate", registry=self.registry
+        )
+        self.negative_miss_estimate = Gauge(
+            "triage_negative_miss_estimate",
+            "Estimated share of auto-handled reviews that were negative (from spot-checks)",
+            ["property_id"],
+            registry=self.registry,
+        )
+        self.negative_miss_alert = Gauge(
+            "triage_negative_miss_alert",
+            "1 while the negative-miss estimate is above the target",
+            ["property_id"],
+            registry=self.registry,
+        )
+
     def watch_queue_depth(self, read: Callable[[], float]) -> None:
         self.queue_depth.set_function(read)

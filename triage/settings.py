@@ -54,6 +54,46 @@ class Settings(BaseSettings):
         default=2_000_000, ge=10_000, description="Largest request body accepted."
     )
     max_batch: int = Field(default=500, ge=1, le=5_000, description="Largest ingest batch.")
+    cookie_secure: bool = Field(
+        default=False,
+        description="Mark the review UI's session cookie Secure (set it when served over HTTPS).",
+    )
+    session_idle_minutes: int = Field(
+        default=720,
+        ge=1,
+        le=43_200,
+        description="A review UI session ends after this long without a request.",
+    )
+    spot_check_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Share of auto-handled reviews sampled for a trainer's spot-check.",
+    )
+    double_label_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of resolved queue items sampled for a second, blind verdict.",
+    )
+    miss_rate_target: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="Highest acceptable negative-miss rate: the promotion gate and the "
+        "spot-check alert use it.",
+    )
+    miss_rate_min_checks: int = Field(
+        default=20,
+        ge=1,
+        description="Spot-checks needed before the negative-miss alert may fire.",
+    )
+    model_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="How often each process looks for a promoted or rolled-back model version.",
+    )
     recovery_interval_seconds: float = Field(
         default=30.0,
         gt=0,

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Date,
     Float,
@@ -99,6 +100,9 @@ class Review(Base):
         UniqueConstraint("property_id", "source", "external_id"),
         Index("ix_reviews_property_id_id", "property_id", "id"),
         Index("ix_reviews_status_id", "status", "id"),
+        Index("ix_reviews_property_id_route_received_at", "property_id", "route", "received_at"),
+        Index("ix_reviews_property_id_received_at", "property_id", "received_at"),
+        Index("ix_reviews_property_id_guest_email", "property_id", "guest_email"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -147,6 +151,7 @@ class QueueItem(Base):
             postgresql_where=text("state = 'open'"),
         ),
         Index("ix_queue_items_property_id_state", "property_id", "state"),
+        Index("ix_queue_items_property_id_created_at", "property_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -163,6 +168,13 @@ class QueueItem(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     action: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
+    # Why a person put the item here (e.g. `pulled_back`), and who; None for routed items.
+    origin: Mapped[str | None] = mapped_column(String(32))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # `property:<id>` or `department:<name>`; the last escalation wins, the claim is released.
+    escalated_to: Mapped[str | None] = mapped_column(String(96))
+    escalated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Label(Base):
@@ -180,3 +192,69 @@ class Label(Base):
     model_version: Mapped[str | None] = mapped_column(String(128))
     predicted_label: Mapped[str | None] = mapped_column(String(16))
     predicted_probabilities: Mapped[dict[str, float] | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    # An adjudication that belongs to the frozen gold set (never exported for training).
+    gold: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
+
+class WebSession(Base):
+    """A signed-in browser. Only the SHA-256 of the cookie's secret is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ModelVersion(Base):
+    """A model directory in the registry: a candidate, the active version, or retired."""
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(128), unique=True)
+    path: Mapped[str] = mapped_column(String(1000))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    shadow: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    shadow_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    trained_on: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The version this one replaced when it was promoted (where a rollback goes).
+    previous_version: Mapped[str | None] = mapped_column(String(128))
+
+
+class ShadowPrediction(Base):
+    """A shadow candidate's prediction for a review; never used for routing."""
+
+    __tablename__ = "shadow_predictions"
+    __table_args__ = (UniqueConstraint("review_id", "model_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    model_version: Mapped[str] = mapped_column(String(128))
+    label: Mapped[str] = mapped_column(String(16))
+    probabilities: Mapped[dict[str, float]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who did what and when (sign-ins, verdicts, relabels, thresholds, keys, promotions)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    property_id: Mapped[str | None] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,185 @@
+"""The app's background loops. Each process runs its own; they share only the database.
+
+- recovery: route reviews a crash left unrouted (once at start, then on a timer);
+- models: follow the registry: switch to a promoted or rolled-back version without a
+  restart (the new model loads beside the old one, then one attribute swap), and keep
+  the shadow candidate loaded;
+- shadow: score newly routed reviews with the shadow candidate (never affects routing);
+- quality: estimate the negative-miss rate from spot-checks per property, and raise the
+  alert (a log line and a metric) when it is above the target.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Services
+from models import SentimentClassifier
+from models.batching import BatchingClassifier
+from triage import registry, shadow
+from triage.db import unit_of_work
+from triage.model_slot import ModelSlot
+from triage.tables import Property
+from triage.trainer_queues import negative_miss_estimate
+
+log = logging.getLogger(__name__)
+
+Loader = Callable[[Path], SentimentClassifier]
+
+
+async def every(seconds: float, step: Callable[[], object], what: str) -> None:
+    """Run `step` in a worker thread every `seconds`, forever; errors are logged."""
+    while True:
+        try:
+            await run_in_threadpool(step)
+        except Exception:
+            log.exception("%s failed; will try again", what)
+        await asyncio.sleep(seconds)
+
+
+def recover(svc: Services) -> Callable[[], object]:
+    state = {"first": True}
+    older_than = timedelta(seconds=svc.settings.recovery_interval_seconds)
+
+    def step() -> None:
+        svc.ingestor.route_pending(timedelta(0) if state["first"] else older_than)
+        state["first"] = False
+
+    return step
+
+
+def _retire(old: SentimentClassifier | None) -> None:
+    if isinstance(old, BatchingClassifier):
+        old.close()  # after the jobs already queued: requests in flight finish on it
+
+
+class ModelFollower:
+    """Keeps this process's active and shadow models in line with the registry."""
+
+    def __init__(self, svc: Services, load: Loader) -> None:
+        self._svc = svc
+        self._load = load
+        self._failed: set[str] = set()  # versions that would not load (logged once)
+
+    def registry_active(self) -> tuple[str, str] | None:
+        with unit_of_work(self._svc.sessions) as s:
+            row = registry.active(s)
+            return (row.version, row.path) if row else None
+
+    def step(self) -> None:
+        with unit_of_work(self._svc.sessions) as s:
+            row = registry.active(s)
+            wanted = (row.version, row.path) if row else None
+            candidate = registry.shadow(s)
+            shadow_wanted = (candidate.version, candidate.path) if candidate else None
+        if wanted is not None:
+            self._follow(self._svc.model, wanted, "active")
+        if shadow_wanted is None:
+            if self._svc.shadow.current is not None:
+                old = self._svc.shadow.current
+                self._svc.shadow.fail("no shadow candidate")
+                _retire(old)
+        else:
+            self._follow(self._svc.shadow, shadow_wanted, "shadow")
+
+    def _follow(self, slot: ModelSlot, wanted: tuple[str, str], role: str) -> None:
+        version, path = wanted
+        current = slot.current
+        if current is not None and current.info.version == version:
+            return
+        if version in self._failed:
+            return
+        log.info("loading model %s as the %s model", version, role)
+        try:
+            model = self._load(Path(path))
+        except Exception:
+            self._failed.add(version)
+            log.exception("model %s could not be loaded; keeping the one in use", version)
+            return
+        if model.info.version != version:
+            log.warning(
+                "model at %s says it is %s, registered as %s", path, model.info.version, version
+            )
+        slot.use(model)
+        self._svc.metrics.model_switches.labels(role=role).inc()
+        log.info("now using model %s as the %s model", model.info.version, role)
+        _retire(current)
+
+
+def score_shadow(svc: Services, batch: int = 64) -> Callable[[], object]:
+    def step() -> None:
+        model = svc.shadow.current
+        if model is None:
+            return
+        with unit_of_work(svc.sessions) as s:
+            row = registry.shadow(s)
+            if row is None or row.version != model.info.version:
+                return
+            reviews = shadow.pending(s, row, limit=batch)
+            if not reviews:
+                return
+            predictions = model.predict([r.text or "" for r in reviews])
+            for review, prediction in zip(reviews, predictions, strict=True):
+                shadow.store(s, review.id, prediction)
+        svc.metrics.shadow_scored.inc(len(reviews))
+
+    return step
+
+
+def watch_quality(svc: Services) -> Callable[[], object]:
+    alerting: set[str] = set()
+
+    def step() -> None:
+        settings = svc.settings
+        with unit_of_work(svc.sessions) as s:
+            for property_id in s.scalars(
+                Property.__table__.select().with_only_columns(Property.id)
+            ):
+                estimate = negative_miss_estimate(s, [property_id], share=settings.spot_check_share)
+                if estimate.rate is None:
+                    continue
+                svc.metrics.negative_miss_estimate.labels(property_id=property_id).set(
+                    estimate.rate
+                )
+                firing = (
+                    estimate.n >= settings.miss_rate_min_checks
+                    and estimate.rate > settings.miss_rate_target
+                )
+                svc.metrics.negative_miss_alert.labels(property_id=property_id).set(int(firing))
+                if firing and property_id not in alerting:
+                    log.warning(
+                        "ALERT negative-miss rate of %s is %.3f (95%% CI %.3f-%.3f, "
+                        "%d spot-checks), above the target %.3f",
+                        property_id,
+                        estimate.rate,
+                        estimate.low or 0.0,
+                        estimate.high or 0.0,
+                        estimate.n,
+                        settings.miss_rate_target,
+                    )
+                    alerting.add(property_id)
+                elif not firing and property_id in alerting:
+                    log.info("negative-miss rate of %s is back within target", property_id)
+                    alerting.discard(property_id)
+
+    return step
+
+
+def loops(svc: Services, load: Loader | None) -> list[Coroutine[Any, Any, None]]:
+    settings = svc.settings
+    found = [
+        every(settings.recovery_interval_seconds, recover(svc), "routing pending reviews"),
+        every(60.0, watch_quality(svc), "the negative-miss estimate"),
+    ]
+    if load is not None:
+        follower = ModelFollower(svc, load)
+        found.append(every(settings.model_poll_seconds, follower.step, "following the registry"))
+        found.append(every(settings.model_poll_seconds, score_shadow(svc), "shadow scoring"))
+    return found
