@@ -72,6 +72,16 @@ def read_jsonl(path: Path) -> list[LabelledText]:
     return rows
 
 
+def write_jsonl(path: Path, rows: Iterable[LabelledText]) -> None:
+    """Write rows in the shape `read_jsonl` reads."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            record = {"id": row.id, "text": row.text, "label": row.label}
+            record |= {"lang": row.lang, "source": row.source}
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 def attribution_for(source: str) -> str:
     """The attribution text of a row source such as `sb10k` or `uci_yelp`."""
     if source in ATTRIBUTIONS:

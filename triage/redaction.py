@@ -15,13 +15,13 @@ import re
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # +49 30 1234567, 030/1234567, (030) 123 45 67, 0171-1234567, +1 (555) 010-9999
-PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\d[\d ()/.-]{5,}\d(?!\w)")
+PHONE = re.compile(r"(?<![\w+(])(?:\+|00|\()?\d[\d ()/.-]{5,}\d(?!\w)")
 _NAME = r"[A-ZÄÖÜ][\w'’-]+(?:\s+[A-ZÄÖÜ][\w'’-]+)?"
 _TITLES = r"Herr|Herrn|Frau|Fräulein|Mr|Mrs|Ms|Miss|Mister|Dr|Prof|Familie|Family|Kollege|Kollegin"
 TITLED = re.compile(rf"\b(?P<lead>(?:{_TITLES})\.?\s+)(?P<name>{_NAME})", re.UNICODE)
 INTRODUCED = re.compile(
     rf"(?P<lead>\b(?:my name is|I am called|ich heiße|ich heisse|mein Name ist|"
-    rf"name:)\s+)(?P<name>{_NAME})",
+    rf"name:)\s+)(?P<name>(?-i:{_NAME}))",
     re.UNICODE | re.IGNORECASE,
 )
 GREETED = re.compile(

@@ -226,19 +226,12 @@ def promote(
         raise Conflict(f"{version} is the active version already")
     current = active(session)
     result = gate(row.metrics or {}, current.metrics if current else None, miss_target=miss_target)
-    forced = bool(force_reason and force_reason.strip())
-    if not result.passed and not forced:
-        record(
-            session,
-            actor,
-            "model.promotion_refused",
-            subject=version,
-            details={"problems": result.problems},
-        )
-        session.flush()
-        raise Conflict("promotion refused: " + "; ".join(result.problems))
     if force_reason is not None and not force_reason.strip():
         raise InvalidInput("a forced promotion needs a reason")
+    forced = force_reason is not None
+    if not result.passed and not forced:
+        # Nothing changes; the caller shows the problems (and the transaction rolls back).
+        raise Conflict("promotion refused: " + "; ".join(result.problems))
     now = utcnow()
     if current is not None:
         current.state = "retired"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import BigInteger, ColumnElement, cast, literal
 from sqlalchemy.orm import InstrumentedAttribute
 
 _MULTIPLIER = 2654435761  # Knuth's multiplicative hash constant
@@ -27,7 +27,10 @@ def sample_condition(
     column: InstrumentedAttribute[int], share: float, purpose: str
 ) -> ColumnElement[bool]:
     """The same test as `in_sample`, as SQL (64-bit integer arithmetic on both databases)."""
-    return ((column * _MULTIPLIER + SALTS[purpose]) % _BUCKETS) < share * _BUCKETS
+    hashed = cast(column, BigInteger) * literal(_MULTIPLIER, BigInteger) + literal(
+        SALTS[purpose], BigInteger
+    )
+    return (hashed % literal(_BUCKETS, BigInteger)) < share * _BUCKETS
 
 
 @dataclass(frozen=True, slots=True)

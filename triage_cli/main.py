@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -19,6 +20,7 @@ from triage.db import make_engine, make_session_factory, unit_of_work
 from triage.errors import InvalidInput, NotFound, TriageError
 from triage.settings import Settings
 from triage.tables import Property
+from triage_cli import model_registry
 
 log = logging.getLogger("triage")
 
@@ -179,13 +181,28 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from triage.export import export_records
+    from triage.export import export_records, training_records
 
+    if not args.training and (args.redact or args.dev_share):
+        raise InvalidInput("--redact and --dev-share go with --training")
+    if not 0.0 <= args.dev_share < 1.0:
+        raise InvalidInput("--dev-share must be at least 0 and below 1")
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     count = 0
     try:
         with unit_of_work(_sessions(settings)) as s:
-            for record in export_records(s, args.property or None):
+            records = (
+                training_records(
+                    s,
+                    args.property or None,
+                    redact_text=args.redact,
+                    dev_share=args.dev_share,
+                    group_by=args.group_by,
+                )
+                if args.training
+                else export_records(s, args.property or None)
+            )
+            for record in records:
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
                 count += 1
     finally:
@@ -210,8 +227,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from models.data import write_jsonl
     from models.recipe import train_model
-    from triage_cli.modelling import default_files, verdict_rows
+    from triage_cli.modelling import default_files, exported_label_rows, verdict_rows
 
     train, dev = list(args.train or []), list(args.dev or [])
     if args.data_dir is not None:
@@ -223,6 +241,13 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     if missing:
         raise InvalidInput(f"missing data files: {', '.join(missing)}")
     extra = verdict_rows(settings) if args.with_verdicts else []
+    for path in args.labels or []:
+        labelled, held_out = exported_label_rows(path)
+        extra += labelled
+        if held_out:
+            dev_path = settings.data_dir / "models" / f".dev-{path.stem}.jsonl"
+            write_jsonl(dev_path, held_out)
+            dev.append(dev_path)
     config = FineTuneConfig(
         **{
             **_config_overrides(args.set or []),
@@ -297,6 +322,13 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     from bench.cli import run_command
 
     return run_command(args, settings.data_dir)
+
+
+def _with_sessions(command: Any) -> Any:
+    def run(args: argparse.Namespace, settings: Settings) -> int:
+        return int(command(args, settings, _sessions(settings)))
+
+    return run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -396,6 +428,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add the human verdicts stored in the database (in-domain)",
     )
+    tr.add_argument(
+        "--labels",
+        type=Path,
+        action="append",
+        help="labels exported with `triage export --training` (in-domain; split=dev rows "
+        "join the validation data)",
+    )
     tr.add_argument("--in-domain-weight", type=float, default=3.0)
     tr.add_argument("--epochs", type=int, default=FineTuneConfig().epochs)
     tr.add_argument("--seed", type=int, default=13)
@@ -428,7 +467,27 @@ def build_parser() -> argparse.ArgumentParser:
     exp = commands.add_parser("export", help="export reviews with decisions and labels (JSONL)")
     exp.add_argument("--output", "-o")
     exp.add_argument("--property", action="append")
+    exp.add_argument(
+        "--training",
+        action="store_true",
+        help="labelled reviews only, as training rows (current label and its provenance; "
+        "gold-set reviews left out)",
+    )
+    exp.add_argument(
+        "--redact", action="store_true", help="replace e-mail addresses, phone numbers, names"
+    )
+    exp.add_argument(
+        "--dev-share", type=float, default=0.0, help="share of groups marked split=dev"
+    )
+    exp.add_argument(
+        "--group-by",
+        choices=["booking", "property"],
+        default="booking",
+        help="what stays on one side of the split (a booking/guest, or a whole property)",
+    )
     exp.set_defaults(func=cmd_export)
+
+    model_registry.add_parser(commands, _with_sessions)
 
     bench = commands.add_parser("bench", help="run the performance suite (from a checkout)")
     bench.add_argument("--quick", action="store_true", help="the short smoke mode (CI)")

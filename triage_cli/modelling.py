@@ -15,6 +15,7 @@ from models.data import LabelledText, read_jsonl
 from models.evaluation import predict_all, probabilities, reliability, report
 from models.prediction import LABELS, Prediction, SentimentClassifier
 from triage.db import make_engine, make_session_factory, unit_of_work
+from triage.errors import InvalidInput
 from triage.language import decide_language
 from triage.policy import policy_for
 from triage.routing import ReviewFacts, decide
@@ -62,17 +63,25 @@ def routed(
     }
 
 
-def evaluate_file(
-    classifier: SentimentClassifier, data: Path, *, plots: Path | None = None
-) -> dict[str, Any]:
-    rows = read_jsonl(data)
+def evaluate_rows(classifier: SentimentClassifier, rows: list[LabelledText]) -> dict[str, Any]:
+    """The `triage eval` report for labelled rows: the model's view and the router's."""
     predictions, ms = predict_all(classifier, [row.text for row in rows])
     probs = probabilities(predictions)
     result = report(probs, rows, auto_threshold=classifier.info.auto_threshold)
     result.update(routed(predictions, rows, classifier))
     result["model_version"] = classifier.info.version
-    result["data"] = data.name
     result["ms_per_text"] = round(ms, 2)
+    result["_probs"] = probs
+    return result
+
+
+def evaluate_file(
+    classifier: SentimentClassifier, data: Path, *, plots: Path | None = None
+) -> dict[str, Any]:
+    rows = read_jsonl(data)
+    result = evaluate_rows(classifier, rows)
+    probs = result.pop("_probs")
+    result["data"] = data.name
     if plots is not None:
         from models.plots import confusion_png, reliability_png
 
@@ -154,6 +163,32 @@ def verdict_rows(settings: Settings) -> list[LabelledText]:
             )
     engine.dispose()
     return list(rows.values())
+
+
+def exported_label_rows(path: Path) -> tuple[list[LabelledText], list[LabelledText]]:
+    """Rows of a `triage export --training` file, as in-domain training and validation rows
+    (its `split`); their source marks them as the operator's own verdicts."""
+    train: list[LabelledText] = []
+    dev: list[LabelledText] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+                row = LabelledText(
+                    id=str(raw["id"]),
+                    text=str(raw["text"]),
+                    label=str(raw["label"]),
+                    lang=str(raw.get("lang") or ""),
+                    source="guest-triage-verdict",
+                )
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise InvalidInput(f"{path}:{number}: not an exported label row ({exc})") from exc
+            if row.label not in LABELS:
+                raise InvalidInput(f"{path}:{number}: unknown label {row.label!r}")
+            (dev if raw.get("split") == "dev" else train).append(row)
+    return train, dev
 
 
 def default_files(data_dir: Path) -> tuple[list[Path], list[Path]]:

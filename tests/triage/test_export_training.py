@@ -1,0 +1,90 @@
+"""Training export: current labels with provenance, gold left out, redaction, group split."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.conftest import World
+from tests.triage.loop_data import add_review, principal
+from triage.db import unit_of_work
+from triage.export import split_of, training_records
+from triage.labels import add_label
+from triage.redaction import redact
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Write to anna.keller+hotel@example.co.uk please", "Write to [EMAIL] please"),
+        ("Ruf mich an: +49 30 1234567 oder 0171-2345678.", "Ruf mich an: [PHONE] oder [PHONE]."),
+        ("Call (555) 010-9999 any time", "Call [PHONE] any time"),
+        ("Frau Keller an der Rezeption war super", "Frau [NAME] an der Rezeption war super"),
+        ("Mr. O'Brien and Dr Meier helped", "Mr. [NAME] and Dr [NAME] helped"),
+        ("My name is Tom Baker, room 412.", "My name is [NAME], room 412."),
+        ("Ich heiße Jana und war enttäuscht", "Ich heiße [NAME] und war enttäuscht"),
+        ("Grüße, Jana Schulz", "Grüße, [NAME]"),
+        ("Liebe Grüße an das Team", "Liebe Grüße an das Team"),
+        # numbers that are not phone numbers, and German nouns, stay
+        (
+            "Zimmer 412, 3 Nächte vom 12.10.2026 für 389,00 EUR",
+            "Zimmer 412, 3 Nächte vom 12.10.2026 für 389,00 EUR",
+        ),
+        (
+            "Das Frühstück war kalt und der Kaffee dünn.",
+            "Das Frühstück war kalt und der Kaffee dünn.",
+        ),
+    ],
+)
+def test_redact(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+def test_split_is_stable_and_roughly_the_share() -> None:
+    keys = [f"booking:hotel-a:B{i}" for i in range(4000)]
+    dev = [k for k in keys if split_of(k, 0.2) == "dev"]
+    assert 0.17 < len(dev) / len(keys) < 0.23
+    assert dev == [k for k in keys if split_of(k, 0.2) == "dev"]
+
+
+def test_training_records(sessions: sessionmaker[Session], world: World) -> None:
+    agent = principal(sessions, world.agent_a)
+    trainer = principal(sessions, world.trainer_a)
+    admin = principal(sessions, world.admin_ab)
+    with unit_of_work(sessions) as s:
+        same_booking = [
+            add_review(
+                s,
+                text=f"Stay {n}: Frau Keller was rude, mail me at x{n}@example.com",
+                route="human",
+                booking="BK-1",
+                n=n,
+            ).id
+            for n in range(3)
+        ]
+        unlabelled = add_review(s, n=10).id
+        gold = add_review(s, text="Gold review", n=11).id
+        other_property = add_review(s, property_id="hotel-b", n=12).id
+        for review_id in same_booking:
+            add_label(s, agent, review_id, "negative", "spot_check")
+        add_label(s, trainer, same_booking[0], "neutral", "relabel")
+        add_label(s, trainer, gold, "positive", "adjudication", gold=True)
+        add_label(s, admin, other_property, "positive", "spot_check")
+    with unit_of_work(sessions) as s:
+        rows = list(training_records(s, ["hotel-a"], redact_text=True, dev_share=0.5))
+        plain = list(training_records(s, None))
+    assert [r["id"] for r in rows] == [f"review:{i}" for i in same_booking]
+    assert {r["split"] for r in rows} in ({"dev"}, {"train"})  # one booking, one side
+    first = rows[0]
+    assert first["label"] == "neutral"
+    assert first["text"] == "Stay 0: Frau [NAME] was rude, mail me at [EMAIL]"
+    assert first["provenance"]["kind"] == "relabel"
+    assert first["provenance"]["role"] == "trainer"
+    assert first["provenance"]["predicted_label"] == "positive"
+    assert first["provenance"]["labels_given"] == 2
+    assert (first["lang"], first["property_id"], first["source"]) == ("en", "hotel-a", "survey")
+    assert rows[1]["label"] == "negative" and rows[1]["provenance"]["role"] == "agent"
+    ids = {r["id"] for r in plain}
+    assert f"review:{gold}" not in ids and f"review:{unlabelled}" not in ids
+    assert f"review:{other_property}" in ids
+    assert "x0@example.com" in next(r["text"] for r in plain if r["id"] == first["id"])
