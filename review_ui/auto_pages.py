@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 from api.deps import SessionDep
 from review_ui.queue_pages import Message, Word
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from triage import workspace
 from triage.review_context import review_context
 from triage.reviews import MAX_ID
 from triage.spot_checks import AutoFilter, pull_back, search_auto_handled
@@ -66,7 +67,8 @@ def review_page(
     msg: Message = None,
 ) -> Response:
     ctx = review_context(session, who.principal, review_id)
-    return render(request, "review.html", identity=who, ctx=ctx, msg=msg)
+    labels = workspace.review_labels(session, ctx.view.review)
+    return render(request, "review.html", identity=who, ctx=ctx, labels=labels, msg=msg)
 
 
 @router.post("/reviews/{review_id}/pull-back")

@@ -110,3 +110,45 @@ def meter(title: str, share: float | None, caption: str, *, width: int = 190) ->
         f'<text x="4" y="38" font-size="13" fill="{TEXT_COLOUR}">{_text(caption)}</text>'
         "</svg>"
     )
+
+
+BAD_COLOUR = "#b42318"
+
+
+def interval(
+    title: str,
+    rate: float | None,
+    low: float | None,
+    high: float | None,
+    target: float,
+    alert: bool,
+    *,
+    width: int = 220,
+    height: int = 34,
+) -> Markup:
+    """A rate with its 95% interval on a 0..scale axis, and the target as a tick."""
+    if rate is None or low is None or high is None:
+        return Markup("")
+    scale = max(high, target * 2, 0.01)
+    left, right, mid = 4, width - 4, 14
+
+    def x(value: float) -> float:
+        return left + (right - left) * min(value, scale) / scale
+
+    colour = BAD_COLOUR if alert else BAR_COLOUR
+    caption = f"{title}: {rate:.1%} ({low:.1%}–{high:.1%})"
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{_text(caption)}" class="chart interval">'
+        f"<title>{_text(caption)}</title>"
+        f'<line x1="{left}" y1="{mid}" x2="{right}" y2="{mid}" stroke="{TRACK_COLOUR}" '
+        f'stroke-width="6"/>'
+        f'<line x1="{x(low):.1f}" y1="{mid}" x2="{x(high):.1f}" y2="{mid}" stroke="{colour}" '
+        f'stroke-width="6"/>'
+        f'<circle cx="{x(rate):.1f}" cy="{mid}" r="5" fill="{colour}"/>'
+        f'<line x1="{x(target):.1f}" y1="4" x2="{x(target):.1f}" y2="24" '
+        f'stroke="{TEXT_COLOUR}" stroke-width="2"/>'
+        f'<text x="{x(target):.1f}" y="{height - 1}" text-anchor="middle" font-size="9" '
+        f'fill="{TEXT_COLOUR}">{_text(f"{target:.1%}")}</text>'
+        "</svg>"
+    )

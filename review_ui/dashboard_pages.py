@@ -7,12 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import SessionDep
+from api.deps import ServicesDep, SessionDep
 from review_ui.i18n import translator
 from review_ui.queue_pages import Word
 from review_ui.web import PREFIX, IdentityDep, UIRoute, render
 from triage.queue_board import property_names
 from triage.stats import PERIODS, dashboard
+from triage.workspace import miss_estimates
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
 
@@ -22,6 +23,7 @@ def dashboard_page(
     request: Request,
     who: IdentityDep,
     session: SessionDep,
+    svc: ServicesDep,
     property: Word = None,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> Response:
@@ -29,11 +31,21 @@ def dashboard_page(
     chosen = property or next(iter(names), "")
     board = dashboard(session, who.principal, chosen, days)
     t = translator(who.locale)
+    s = svc.settings
+    (miss,) = miss_estimates(
+        session,
+        [board.property_id],
+        share=s.spot_check_share,
+        target=s.miss_rate_target,
+        min_checks=s.miss_rate_min_checks,
+    )
     return render(
         request,
         "dashboard.html",
         identity=who,
         d=board,
+        miss=miss,
+        target=s.miss_rate_target,
         names=names,
         periods=PERIODS,
         timedelta=timedelta,

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import ServicesDep, SessionDep
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
-from triage import escalation, queue
+from triage import audit, escalation, queue, workspace
 from triage.errors import QueueEmpty
 from triage.queue_board import FACETS, REASON_CODES, queue_board
 from triage.review_context import item_context
@@ -19,7 +19,16 @@ from triage.reviews import MAX_ID
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Word = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_-]*$")]
-MESSAGES = ("empty", "resolved", "resolved_empty", "released", "escalated", "pulled_back")
+MESSAGES = (
+    "empty",
+    "resolved",
+    "resolved_empty",
+    "released",
+    "escalated",
+    "pulled_back",
+    "labelled",
+    "adjudicated",
+)
 Message = Annotated[Literal[MESSAGES] | None, Query()]  # type: ignore[valid-type]
 PAGE = 50
 
@@ -97,7 +106,8 @@ def item_page(
     request: Request, item_id: ItemId, who: IdentityDep, session: SessionDep, msg: Message = None
 ) -> Response:
     ctx = item_context(session, who.principal, item_id)
-    return render(request, "review.html", identity=who, ctx=ctx, msg=msg)
+    labels = workspace.review_labels(session, ctx.view.review)
+    return render(request, "review.html", identity=who, ctx=ctx, labels=labels, msg=msg)
 
 
 @router.post("/items/{item_id}/resolve")
@@ -112,7 +122,15 @@ def resolve(
 ) -> Response:
     """Resolve with the verdict, then open the next item (or the queue when it is empty)."""
     verdict = queue.Verdict(label=label, action=action, note=(note or "").strip() or None)
-    queue.resolve(session, who.principal, item_id, verdict)
+    view = queue.resolve(session, who.principal, item_id, verdict)
+    audit.record(
+        session,
+        who.principal,
+        "queue.resolve",
+        property_id=view.review.property_id,
+        subject=f"item:{item_id}",
+        details={"label": verdict.label, "action": verdict.action},
+    )
     try:
         view = queue.claim_next(session, who.principal, lease=_lease(svc))
     except QueueEmpty:

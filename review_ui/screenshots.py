@@ -18,12 +18,14 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from sqlalchemy import select
 
 from api.app import create_app
 from models.double import KeywordClassifier
-from triage import accounts, migrate, queue
+from triage import accounts, labels, migrate, queue
 from triage.db import make_engine, make_session_factory, unit_of_work
 from triage.settings import Settings
+from triage.tables import Review
 
 log = logging.getLogger(__name__)
 PASSWORD = "demo password 1"
@@ -79,6 +81,7 @@ def build(data_dir: Path) -> tuple[Settings, str]:
         accounts.add_user(
             s, "ben@demo-hotel.example", PASSWORD, "admin", ["demo-hotel", "demo-venue"]
         )
+        accounts.add_user(s, "cara@demo-hotel.example", PASSWORD, "trainer", ["demo-hotel"])
     engine.dispose()
     return settings, key
 
@@ -92,6 +95,28 @@ def resolve_some(settings: Settings, count: int) -> None:
             assert view.item is not None and view.review.sentiment_label is not None
             label = view.review.sentiment_label if n % 4 else "neutral"
             queue.resolve(s, ben, view.item.id, queue.Verdict(label, "replied"))
+    engine.dispose()
+
+
+def label_some(settings: Settings) -> None:
+    """Second opinions on the resolved reviews, so the trainers' pages have work: Anna
+    disagrees with some of Ben's verdicts (adjudication), Cara relabels one (model vs
+    people), and Anna spot-checks auto-handled reviews."""
+    engine = make_engine(settings.effective_database_url)
+    with unit_of_work(make_session_factory(engine)) as s:
+        anna = accounts.authenticate_password(s, "anna@demo-hotel.example", PASSWORD)
+        cara = accounts.authenticate_password(s, "cara@demo-hotel.example", PASSWORD)
+        resolved = list(
+            s.scalars(select(Review).where(Review.status == "resolved").order_by(Review.id))
+        )
+        for n, review in enumerate(resolved[:3]):
+            other = "neutral" if review.sentiment_label != "neutral" else "negative"
+            labels.add_label(s, anna, review.id, other if n < 2 else "negative", "double_label")
+        if len(resolved) > 3:
+            labels.add_label(s, cara, resolved[3].id, "positive", "relabel")
+        auto = s.scalars(select(Review).where(Review.route == "auto").order_by(Review.id))
+        for review in list(auto)[:4]:
+            labels.add_label(s, anna, review.id, "positive", "spot_check")
     engine.dispose()
 
 
@@ -133,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                 },
             ).raise_for_status()
         resolve_some(settings, 5)
+        label_some(settings)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -147,6 +173,16 @@ def main(argv: list[str] | None = None) -> int:
             page.screenshot(path=str(args.out / "review.png"), full_page=True)
             page.goto(f"{base}/ui/dashboard?days=7")
             page.screenshot(path=str(args.out / "dashboard.png"), full_page=True)
+            trainer = browser.new_page(viewport={"width": 1280, "height": 900})
+            trainer.goto(f"{base}/ui/signin")
+            trainer.get_by_label("E-mail").fill("cara@demo-hotel.example")
+            trainer.get_by_label("Password").fill(PASSWORD)
+            trainer.get_by_role("button", name="Sign in").click()
+            trainer.wait_for_url(f"{base}/ui/queue")
+            trainer.goto(f"{base}/ui/train")
+            trainer.screenshot(path=str(args.out / "train.png"), full_page=True)
+            trainer.goto(f"{base}/ui/train/adjudicate")
+            trainer.screenshot(path=str(args.out / "train-adjudicate.png"), full_page=True)
             phone = browser.new_page(viewport={"width": 390, "height": 844})
             phone.context.add_cookies(page.context.cookies())  # type: ignore[arg-type]
             phone.goto(f"{base}/ui/queue")

@@ -19,6 +19,7 @@ from review_ui.web import (
     identity,
     render,
 )
+from triage import audit
 from triage.accounts import authenticate_password
 from triage.errors import Forbidden, Unauthenticated
 from triage.web_sessions import end_session, start_session
@@ -80,7 +81,9 @@ def signin(
     try:
         principal = authenticate_password(session, email, password)
     except Unauthenticated:
+        audit.record(session, "web", "sign_in_failed", subject=email.strip().lower()[:200])
         return _signin_page(request, _safe_next(next), status=401, notice="signin.failed")
+    audit.record(session, principal, "sign_in")
     secret = start_session(session, principal)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(

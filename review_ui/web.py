@@ -173,14 +173,28 @@ ActorDep = Annotated[WebIdentity, Depends(form_identity)]
 
 def install(app: FastAPI) -> None:
     """Mount the UI on `app`: pages under /ui, static files, and / redirecting to the queue."""
-    from review_ui import auto_pages, dashboard_pages, queue_pages, session_pages
+    from review_ui import (
+        auto_pages,
+        dashboard_pages,
+        model_pages,
+        queue_pages,
+        session_pages,
+        train_pages,
+    )
 
     app.mount(
         f"{PREFIX}/static",
         StaticFiles(directory=str(files("review_ui") / "static")),
         name="ui-static",
     )
-    for module in (session_pages, queue_pages, auto_pages, dashboard_pages):
+    for module in (
+        session_pages,
+        queue_pages,
+        auto_pages,
+        dashboard_pages,
+        train_pages,
+        model_pages,
+    ):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

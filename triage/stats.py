@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Date, and_, case, cast, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from triage.accounts import Principal
@@ -21,6 +21,7 @@ from triage.queue_board import REASON_CODES
 from triage.tables import Label, QueueItem, Review
 
 PERIODS = (7, 30, 90)
+ROUTES = ("auto", "human")
 MAX_DURATIONS = 200_000
 
 
@@ -70,10 +71,13 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
 
 
-def _day(session: Session, column: InstrumentedAttribute[datetime]) -> ColumnElement[str]:
+def _day(session: Session, column: InstrumentedAttribute[datetime]) -> ColumnElement[object]:
+    """The UTC day of a timestamp as YYYY-MM-DD. SQLite stores naive UTC text
+    ("YYYY-MM-DD HH:MM:SS..."), so its first ten characters are the day (and far
+    cheaper than strftime)."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
-    return func.strftime("%Y-%m-%d", column)
+        return cast(func.timezone("UTC", column), Date)  # str(date) is YYYY-MM-DD
+    return func.substr(column, 1, 10)
 
 
 def dashboard(
@@ -97,23 +101,45 @@ def dashboard(
         Review.property_id == property_id, Review.received_at >= since, Review.received_at < now
     )
 
-    volume = auto = human = 0
-    for route, count in session.execute(
-        select(Review.route, func.count()).where(in_period).group_by(Review.route)
+    # Reviews per day and route: one pass over the covering index
+    # (property_id, route, received_at); reviews not routed yet only add to the volume.
+    day = _day(session, Review.received_at)
+    per_day: dict[str, dict[str, int]] = {}
+    auto = human = 0
+    for key, route, count in session.execute(
+        select(day, Review.route, func.count())
+        .where(in_period, Review.route.in_(ROUTES))
+        .group_by(day, Review.route)
     ):
-        volume += int(count)
+        per_day.setdefault(str(key), {})[str(route)] = int(count)
         if route == "auto":
-            auto = int(count)
-        elif route == "human":
-            human = int(count)
+            auto += int(count)
+        else:
+            human += int(count)
+    unrouted = session.scalar(select(func.count()).where(in_period, Review.route.is_(None)))
+    volume = auto + human + int(unrouted or 0)
 
-    sums = session.execute(
-        select(
-            *[func.sum(case((reason_matches(code), 1), else_=0)) for code in REASON_CODES]
-        ).where(in_period, or_(Review.route == "human", Review.status != "auto_handled"))
-    ).one()
+    # Reasons only over the reviews that reached people: routed to them, not routed yet,
+    # or handled automatically and pulled back (the only way an auto review leaves
+    # `auto_handled`). Each part can use an index; an OR of them could not.
+    pulled_back = select(QueueItem.review_id).where(
+        QueueItem.property_id == property_id, QueueItem.origin == "pulled_back"
+    )
+    reason_sums = [func.sum(case((reason_matches(code), 1), else_=0)) for code in REASON_CODES]
+    totals = [0] * len(REASON_CODES)
+    for reached_people in (
+        Review.route == "human",
+        Review.route.is_(None),
+        and_(
+            Review.route == "auto",
+            Review.status != "auto_handled",
+            Review.id.in_(pulled_back),
+        ),
+    ):
+        sums = session.execute(select(*reason_sums).where(in_period, reached_people)).one()
+        totals = [total + int(n or 0) for total, n in zip(totals, sums, strict=True)]
     by_reason = sorted(
-        ((code, int(n or 0)) for code, n in zip(REASON_CODES, sums, strict=True) if n),
+        ((code, n) for code, n in zip(REASON_CODES, totals, strict=True) if n),
         key=lambda pair: (-pair[1], pair[0]),
     )
 
@@ -158,12 +184,6 @@ def dashboard(
         )
     ).one()
 
-    day = _day(session, Review.received_at)
-    per_day: dict[str, dict[str, int]] = {}
-    for key, route, count in session.execute(
-        select(day, Review.route, func.count()).where(in_period).group_by(day, Review.route)
-    ):
-        per_day.setdefault(str(key), {})[str(route)] = int(count)
     first = since.date()
     daily = []
     for offset in range((now.date() - first).days + 1):

@@ -147,3 +147,38 @@ def test_an_agent_cannot_open_another_propertys_item(server: Server, browser: ob
     response = page.goto(f"{server.base}/ui/items/1")
     assert response.status == 404
     assert page.get_by_text("Not found").is_visible()
+
+
+def test_a_trainer_adjudicates_and_the_review_leaves_the_list(
+    server: Server, browser: object, sqlite_url: str
+) -> None:
+    from triage.accounts import authenticate_bearer
+    from triage.db import unit_of_work
+    from triage.labels import add_label
+
+    review_id = server.ingest("a1", COMPLAINT)
+    engine = make_engine(sqlite_url)
+    with unit_of_work(make_session_factory(engine)) as s:
+        agent = authenticate_bearer(s, server.world.agent_a)
+        trainer = authenticate_bearer(s, server.world.trainer_a)
+        add_label(s, agent, review_id, "neutral", "spot_check")
+        add_label(s, trainer, review_id, "negative", "relabel")
+    engine.dispose()
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    sign_in(page, server.base, "trainer.a@example.com")
+    page.get_by_role("link", name="Train").click()
+    page.wait_for_url(f"{server.base}/ui/train")
+    page.get_by_role("link", name="Adjudication").first.click()
+    page.wait_for_url(f"{server.base}/ui/train/adjudicate")
+    item = page.locator(f"#review-{review_id}")
+    assert item.is_visible()
+    assert item.get_by_text("agent.a@example.com (agent)").is_visible()
+    assert item.get_by_label("Add to the gold set").is_checked()
+    item.get_by_label("Negative").check()
+    item.get_by_label("Note (optional)").fill("Dirty room and rude staff")
+    item.get_by_role("button", name="Adjudicate").click()
+    page.wait_for_url("**/ui/train/adjudicate?msg=adjudicated")
+    assert page.get_by_text("Adjudicated. The review left this list.").is_visible()
+    assert page.locator(f"#review-{review_id}").count() == 0
+    assert page.get_by_text("Nothing waiting here.").is_visible()

@@ -124,3 +124,52 @@ def test_dashboard_scope_and_period(sessions: sessionmaker[Session], world: Worl
         empty = dashboard(s, agent_b, "hotel-b", 30)
     assert empty.volume == 0 and empty.auto_share is None and empty.agreement is None
     assert empty.median_resolve_seconds is None
+
+
+def test_pulled_back_and_unrouted_reviews_count_like_routed_ones(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    """The reasons count over every review that reached people (routed to them, pulled
+    back after auto-handling, or not routed yet), never over auto-handled ones."""
+    now = utcnow()
+    with unit_of_work(sessions) as s:
+        rows = [
+            ("auto", "auto_handled", ["confident_positive", "negative_sentiment"]),
+            ("auto", "queued", ["confident_positive", "pulled_back"]),
+            (None, "received", ["low_confidence"]),
+            ("human", "resolved", ["negative_sentiment"]),
+        ]
+        for n, (route, status, codes) in enumerate(rows):
+            r = Review(
+                property_id="hotel-a",
+                source="google",
+                external_id=f"p{n}",
+                text="x",
+                received_at=now - timedelta(days=1),
+                status=status,
+                route=route,
+                reasons=[{"code": c, "explanation": c} for c in codes],
+            )
+            s.add(r)
+            s.flush()
+            if status == "queued":
+                s.add(
+                    QueueItem(
+                        review_id=r.id,
+                        property_id="hotel-a",
+                        state="open",
+                        priority=2,
+                        created_at=now,
+                        due_at=now + timedelta(hours=4),
+                        origin="pulled_back",
+                    )
+                )
+    with unit_of_work(sessions) as s:
+        d = dashboard(s, authenticate_bearer(s, world.admin_ab), "hotel-a", 7)
+    assert (d.volume, d.auto, d.human) == (4, 2, 1)
+    assert d.by_reason == [
+        ("low_confidence", 1),
+        ("negative_sentiment", 1),
+        ("pulled_back", 1),
+    ]
+    assert sum(day.auto for day in d.daily) == 2 and sum(day.human for day in d.daily) == 1
