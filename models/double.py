@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from models.prediction import LABELS, ClassifierInfo, Prediction, SentencePrediction
+from models.touchpoints import lexicon_hits
 
 _POSITIVE = {
     "good",
@@ -121,6 +122,8 @@ class KeywordClassifier:
                     end=match.end(),
                     label=_label(sentence_probs),
                     probabilities=sentence_probs,
+                    # the same torch-free lexicon the real model uses
+                    touchpoints=tuple(h.touchpoint for h in lexicon_hits(match.group())),
                 )
             )
         return Prediction(

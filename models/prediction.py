@@ -18,6 +18,8 @@ class SentencePrediction:
     end: int
     label: str
     probabilities: Mapping[str, float]
+    #: Guest-journey touchpoints the sentence is about (codes of `models.touchpoints`).
+    touchpoints: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

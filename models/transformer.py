@@ -16,7 +16,9 @@ of the friendly parts.
 Every text is also split into sentences. A sentence is scored from the same
 forward pass as its text: its tokens' last hidden states are mean-pooled in the
 window that holds most of it and go through the same head. So sentences are
-read in context and cost no extra encoder work.
+read in context and cost no extra encoder work. The same sentence vectors give
+each sentence its guest-journey touchpoints (`models.touchpoints`: the lexicon plus
+similarity to touchpoint descriptions embedded by this encoder).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from models.errors import ModelLoadError
 from models.model_dir import LinearHead, ModelCard, load_model_dir
 from models.prediction import LABELS, ClassifierInfo, Prediction, SentencePrediction
 from models.sentences import split_sentences
+from models.touchpoints import DetectorConfig, Prototypes, detect
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +72,18 @@ class TransformerClassifier:
         self._card = card
         self._sentences = sentences
         self._info = ClassifierInfo(version=card.version, auto_threshold=card.auto_threshold)
+        self._detector = DetectorConfig()
+        self._prototypes: Prototypes | None = None
+
+    def prototypes(self) -> Prototypes:
+        """The touchpoint descriptions embedded by this encoder (once, on first use)."""
+        if self._prototypes is None:
+            self._prototypes = Prototypes.from_embeddings(self._encoder.embed)
+        return self._prototypes
+
+    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """One vector per text (each text read on its own)."""
+        return self._encoder.embed(texts)
 
     @property
     def info(self) -> ClassifierInfo:
@@ -84,10 +99,11 @@ class TransformerClassifier:
 
     def _scored(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None
-    ) -> tuple[FloatArray, list[FloatArray]]:
-        """Aggregated probabilities per text `[n, 3]`, and per span of each text."""
+    ) -> tuple[FloatArray, list[FloatArray], list[npt.NDArray[np.float32]]]:
+        """Aggregated probabilities per text `[n, 3]`, per span of each text, and the
+        spans' vectors."""
         if not texts:
-            return np.zeros((0, len(LABELS))), []
+            return np.zeros((0, len(LABELS))), [], []
         windows = self._encoder.embed_windows(texts, spans)
         probs = self._probs(windows.vectors)
         # Windows come in text order: text i owns windows bounds[i]:bounds[i + 1].
@@ -97,7 +113,7 @@ class TransformerClassifier:
             a, b = bounds[i], bounds[i + 1]
             out[i] = aggregate_windows(probs[a:b], windows.tokens[a:b])
         span_probs = [self._probs(v) if len(v) else np.zeros((0, 3)) for v in windows.spans]
-        return out, span_probs
+        return out, span_probs, windows.spans
 
     def text_probabilities(self, texts: Sequence[str]) -> FloatArray:
         """Aggregated probabilities per text, `[len(texts), 3]`."""
@@ -106,16 +122,25 @@ class TransformerClassifier:
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         texts = list(texts)
         if not self._sentences:
-            probs, _ = self._scored(texts, None)
-            return [self._prediction(p, [], np.zeros((0, 3))) for p in probs]
+            probs, _, _ = self._scored(texts, None)
+            return [self._prediction("", p, [], np.zeros((0, 3)), None) for p in probs]
         spans = [split_sentences(text) for text in texts]
-        probs, span_probs = self._scored(texts, spans)
+        probs, span_probs, span_vectors = self._scored(texts, spans)
+        prototypes = self.prototypes() if self._detector.max_semantic > 0 else None
         return [
-            self._prediction(p, s, sp) for p, s, sp in zip(probs, spans, span_probs, strict=True)
+            self._prediction(
+                t, p, s, sp, prototypes.similarities(v) if prototypes and len(v) else None
+            )
+            for t, p, s, sp, v in zip(texts, probs, spans, span_probs, span_vectors, strict=True)
         ]
 
     def _prediction(
-        self, text_probs: FloatArray, spans: list[tuple[int, int]], span_probs: FloatArray
+        self,
+        text: str,
+        text_probs: FloatArray,
+        spans: list[tuple[int, int]],
+        span_probs: FloatArray,
+        similarities: npt.NDArray[np.float32] | None,
     ) -> Prediction:
         sentences = tuple(
             SentencePrediction(
@@ -123,8 +148,15 @@ class TransformerClassifier:
                 end=b,
                 label=LABELS[int(np.argmax(sp))],
                 probabilities=_as_mapping(sp),
+                touchpoints=tuple(
+                    detect(
+                        text[a:b],
+                        similarities[i] if similarities is not None else None,
+                        self._detector,
+                    )
+                ),
             )
-            for (a, b), sp in zip(spans, span_probs, strict=True)
+            for i, ((a, b), sp) in enumerate(zip(spans, span_probs, strict=True))
         )
         return Prediction(
             label=LABELS[int(np.argmax(text_probs))],

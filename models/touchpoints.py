@@ -1,0 +1,307 @@
+"""Guest-journey touchpoints: what a sentence of a review is about (torch-free).
+
+Two signals, both in German and English, with no training data needed:
+
+1. A lexicon of terms per touchpoint. German stems match inside words, because German
+   builds compounds ("Frühstücksbuffet", "Tiefgarage", "Duschkopf"); English terms match
+   at word starts. Properties add their own terms (`policy.touchpoint_terms`).
+2. Similarity of the sentence's embedding to descriptions of each touchpoint, embedded by
+   the same encoder (`Prototypes`): it finds what no list names ("we could hear every
+   word from next door").
+
+A sentence is about a touchpoint when the lexicon names it, or when its similarity is
+at least the threshold and among the top `max_semantic` touchpoints of that sentence.
+Thresholds were chosen on `models/datasets/touchpoints/*_dev.jsonl`; the `*_test.jsonl`
+files are the held-out test (see their README).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+TOUCHPOINTS: tuple[str, ...] = (
+    "booking",
+    "check_in",
+    "room",
+    "cleanliness",
+    "noise",
+    "bathroom",
+    "staff",
+    "breakfast",
+    "bar",
+    "meetings_events",
+    "spa",
+    "location",
+    "wifi",
+    "value",
+    "billing",
+)
+
+#: code -> (English name, German name), for people.
+NAMES: dict[str, tuple[str, str]] = {
+    "booking": ("booking and pre-arrival", "Buchung und Anreisevorbereitung"),
+    "check_in": ("arrival and check-in", "Ankunft und Check-in"),
+    "room": ("room", "Zimmer"),
+    "cleanliness": ("cleanliness", "Sauberkeit"),
+    "noise": ("sleep and noise", "Schlaf und Lärm"),
+    "bathroom": ("bathroom", "Bad"),
+    "staff": ("staff and service", "Personal und Service"),
+    "breakfast": ("breakfast and restaurant", "Frühstück und Restaurant"),
+    "bar": ("bar", "Bar"),
+    "meetings_events": ("meetings and events", "Tagungen und Veranstaltungen"),
+    "spa": ("spa and leisure", "Wellness und Freizeit"),
+    "location": ("location and parking", "Lage und Parken"),
+    "wifi": ("Wi-Fi and technology", "WLAN und Technik"),
+    "value": ("value for money", "Preis-Leistung"),
+    "billing": ("billing and check-out", "Rechnung und Check-out"),
+}
+
+#: Descriptions embedded as the touchpoints' prototypes (several phrasings, both languages).
+DESCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "booking": (
+        "booking the hotel online, the reservation and the confirmation email",
+        "Buchung und Reservierung des Hotels, die Buchungsbestätigung per E-Mail",
+        "contact with the hotel before arrival about our reservation",
+    ),
+    "check_in": (
+        "arrival at the hotel and checking in at the reception desk",
+        "Ankunft im Hotel und Check-in an der Rezeption, Warten auf den Zimmerschlüssel",
+        "the welcome when we arrived and got our key cards",
+    ),
+    "room": (
+        "the hotel room: its size, the bed, the furniture, the view, air conditioning",
+        "das Hotelzimmer: Größe, Bett, Einrichtung, Aussicht, Klimaanlage und Heizung",
+        "our room was spacious and the bed comfortable",
+    ),
+    "cleanliness": (
+        "how clean the room was, dirt, dust, hair, housekeeping cleaning the room",
+        "Sauberkeit, Schmutz, Staub und Haare, die Zimmerreinigung durch das Housekeeping",
+        "the room was dirty and had not been cleaned",
+    ),
+    "noise": (
+        "noise at night, thin walls, traffic and neighbours, we could not sleep",
+        "Lärm in der Nacht, hellhörige Wände, Straßenlärm, wir konnten nicht schlafen",
+        "a quiet room where we slept well",
+    ),
+    "bathroom": (
+        "the bathroom: shower, water pressure, hot water, toilet, bathtub",
+        "das Badezimmer: Dusche, Wasserdruck, warmes Wasser, Toilette, Badewanne",
+    ),
+    "staff": (
+        "the staff were friendly and helpful, excellent service",
+        "das Personal war freundlich und hilfsbereit, der Service war aufmerksam",
+        "the employee at the front desk was rude",
+    ),
+    "breakfast": (
+        "the breakfast buffet, the restaurant, dinner and the food",
+        "das Frühstücksbuffet, das Restaurant, das Abendessen und die Speisen",
+        "coffee, bread and eggs at breakfast",
+    ),
+    "bar": (
+        "drinks and cocktails at the hotel bar, the barkeeper",
+        "Getränke und Cocktails an der Hotelbar, der Barkeeper",
+    ),
+    "meetings_events": (
+        "the conference room, the meeting, seminar and event organisation and catering",
+        "der Tagungsraum, die Konferenz, das Seminar, die Veranstaltung und das Catering",
+        "the projector and technology in the meeting room, the wedding party",
+    ),
+    "spa": (
+        "the spa, the pool, the sauna, the gym and massages",
+        "der Wellnessbereich, das Schwimmbad, die Sauna, der Fitnessraum und Massagen",
+    ),
+    "location": (
+        "the location of the hotel, distance to the station and city centre, parking",
+        "die Lage des Hotels, Entfernung zum Bahnhof und zur Innenstadt, Parkplatz, Tiefgarage",
+    ),
+    "wifi": (
+        "the wifi and internet connection, streaming on the TV, charging sockets",
+        "das WLAN und die Internetverbindung, Streaming, Steckdosen zum Laden",
+    ),
+    "value": (
+        "the price and value for money, too expensive or worth it",
+        "der Preis und das Preis-Leistungs-Verhältnis, zu teuer oder sein Geld wert",
+    ),
+    "billing": (
+        "the invoice and the bill at check-out, wrong charges, the deposit and payment",
+        "die Rechnung beim Check-out, falsche Abbuchungen, die Kaution und die Bezahlung",
+    ),
+}
+
+# (touchpoint, regex). German: stems inside words (\w* on both sides); English: word start.
+_LEXICON: list[tuple[str, str]] = [
+    # booking and pre-arrival
+    ("booking", r"\b\w*(?:buchung|gebucht|stornier|bestätigungsmail|buchungsbestätigung|anzahlung|reservierungsbestätigung)\w*"),
+    ("booking", r"\b(?:booked|booking|reservation|cancell?ation|cancell?ed|confirmation e?-?mail|pre-?arrival|pre-?stay)\b"),
+    ("booking", r"\b(?:booking\.com|expedia|vor der anreise|vor unserer anreise|before (?:our )?(?:arrival|stay|trip)|e-?mailed|auf meine (?:e-?)?mail|per (?:e-?)?mail)\b"),
+    # arrival and check-in
+    ("check_in", r"\b\w*(?:check-?in|einchecken|eingecheckt|schlüsselkarte|zimmerkarte|begrüß|willkommen)\w*"),
+    ("check_in", r"\b(?:check(?:ed|ing)? (?:us |me )?in|checking in|key ?cards?|welcome\w*|on arrival|upon arrival|at arrival|when we arrived|arrived at the hotel|lobby|not ready|noch nicht fertig|bei (?:der|unserer) ankunft|(?<!handy)empfang)\b"),
+    # the room itself (the word "room" alone is not enough: it is everywhere)
+    ("room", r"\b\w*(?:bett(?!wäsche|wanze)|matratze|kissen|klimaanlage|heizung|balkon|aussicht|minibar|fernseher|kleiderschrank|möbel|zimmergröße|zimmerausstattung|suite)\w*"),
+    ("room", r"\bzimmer (?:war|waren|ist|sind|selbst|wirkte|wirkten|hatte|hatten)\b"),
+    ("room", r"\b(?:groß|klein|geräumig|modern|schön|gemütlich|hell|dunkel|renoviert|alt|eng|winzig|riesig)\w*\s+zimmer\b"),
+    ("room", r"\b(?:beds?|mattress\w*|pillows?|air ?con\w*|heating|balcon\w*|view|minibar|furniture|wardrobe|tv|television|suite|comfy|decor)\b"),
+    ("room", r"\brooms? (?:was|were|is|are|itself|felt|looked|had|size)\b"),
+    ("room", r"\b(?:spacious|small|tiny|large|big|cosy|cozy|comfortable|modern|dated|old|stylish|cramped|huge|bright|dark)\s+(?:\w+\s+)?rooms?\b"),
+    # cleanliness and housekeeping
+    ("cleanliness", r"\b\w*(?:sauber|schmutz|dreck|staub|haare|fleck|gereinigt|reinigung|geputzt|zimmermädchen|housekeeping|hygien|ekel|schimmel|muffig|geruch|gestunken|kalk)\w*"),
+    ("cleanliness", r"\b(?:roch|stank|nicht gemacht|benutzte)\b"),
+    ("cleanliness", r"\b(?:clean\w*|dirt\w*|dust\w*|filth\w*|stain\w*|hairs?|housekeep\w*|maids?|hygien\w*|spotless|grubby|grimy|disgusting|mou?ld\w*|smell\w*|stank|stink\w*|musty|limescale|not (?:been )?made up|used towels|cloudy)\b"),
+    # sleep and noise
+    ("noise", r"\b\w*(?:lärm|laut|hellhörig|ruhig|geräusch|geschlafen|schlafen|schlaflos|nachtruhe|ohrstöpsel|krach|gerumpelt|rumpel|baustelle)\w*"),
+    ("noise", r"\b(?:auge zu(?:gemacht|getan)|die ganze nacht|dünne wände|jedes wort)\b"),
+    ("noise", r"\b(?:nois\w*|loud\w*|quiet\w*|thin walls?|sleep\w*|slept|earplugs?|party next door|snor\w*|could hear|all night|restless|woke (?:us |me )?up|construction|rattl\w*|banging)\b"),
+    # bathroom
+    ("bathroom", r"\b\w*(?:badezimmer|bad\b|dusch|toilette|wc\b|waschbecken|wasserdruck|warmwasser|warmes wasser|abfluss|armatur|föhn|badewanne)\w*"),
+    ("bathroom", r"\b(?:bathroom|shower\w*|toilet\w*|bath\b|bathtub|sink|basin|water pressure|hot water|drain|hair ?dryer|taps?|extractor fan)\b"),
+    # staff and service
+    ("staff", r"\b\w*(?:personal|mitarbeiter|angestellte|freundlich|hilfsbereit|unfreundlich|rezeptionist|kellner|concierge|(?<!fern)bedienung|barkeeper|masseur|portier|servicekraft|servicepersonal|hausdame)\w*"),
+    ("staff", r"\b(?:service war|guter service|schlechter service|die dame|der herr|der junge mann|die junge frau)\b"),
+    ("staff", r"\b(?:staff|employees?|friendly|unfriendly|helpful|unhelpful|rude|polite|receptionist|waiter|waitress|concierge|manager|host|hostess|bartender|barman|porter|doorman|housekeeper|therapist)\b"),
+    ("staff", r"\b(?:service (?:was|is|were|team)|(?:excellent|great|poor|slow|friendly|attentive|terrible|bad|good|outstanding) service|the (?:lady|guy|girl|man|woman) (?:at|on|from))\b"),
+    ("staff", r"\b(?:herrn?|frau|mr|mrs|ms)\.? [A-ZÄÖÜ]\w+"),
+    ("staff", r"(?-i:\b[A-Z][a-z]+, (?:who|der|die)\b)"),
+    # breakfast and restaurant
+    ("breakfast", r"\b\w*(?:frühstück|restaurant|abendessen|mittagessen|speisekarte|speisesaal|buffet|büfett|brötchen|zimmerservice)\w*"),
+    ("breakfast", r"\b(?:essen|speisen|kaffee|koch|köchin|küche|room ?service)\b"),
+    ("breakfast", r"\b(?:breakfast\w*|restaurant\w*|dinner|lunch|food|meals?|buffet|coffee|eggs|menu|chef|kitchen|room service|dining)\b"),
+    # bar
+    ("bar", r"\b\w*(?<!mini)(?:bar\b|barkeeper|cocktail)\w*"),
+    ("bar", r"\b(?:hotelbar|getränke|aperol|gin|bier|wein)\b"),
+    ("bar", r"\b(?<!mini)(?:bar|bars|bartender|barman|cocktails?|drinks?|beers?|wine|gin|lobby bar|happy hour)\b"),
+    # meetings and events
+    ("meetings_events", r"\b\w*(?:tagung|konferenz|seminar|meeting|veranstaltung|hochzeit|catering|beamer|kongress|workshop|messe|teilnehmer|plenum)\w*"),
+    ("meetings_events", r"\b(?:event|events)\b"),
+    ("meetings_events", r"\b(?:conference\w*|meeting\w*|seminar\w*|events?|wedding\w*|catering|projector|banquet|congress|workshop|trade fair|convention|boardroom|breakout|delegates?|video-?conferenc\w*|plenary)\b"),
+    # spa and leisure
+    ("spa", r"\b\w*(?:wellness|sauna|pool|schwimmbad|hallenbad|fitness|massage|masseur|whirlpool|dampfbad)\w*"),
+    ("spa", r"\b(?:spa|sauna|pool|swimming|gym|fitness|massages?|masseuse|jacuzzi|hot tub|steam room|wellness|treatment)\b"),
+    # location and parking
+    ("location", r"\b\w*(?:(?<!an)lage\b|parkplatz|parken|tiefgarage|parkhaus|bahnhof|innenstadt|haltestelle|u-bahn|s-bahn|straßenbahn|fußläufig|gegend|umgebung|hauptstraße)\w*"),
+    ("location", r"\b(?:liegt (?:\w+ )?(?:zentral|ruhig|direkt|nahe?|perfekt|ideal|günstig)|in der nähe|zentrum|viertel)\b"),
+    ("location", r"\b(?:location|located|parking|car park|garage|station|city cent\w*|downtown|walking distance|neighbo\w*|public transport|subway|tram|metro|airport|main road|bus stop|river|beach|the area|nearby|spot)\b"),
+    # Wi-Fi and technology
+    ("wifi", r"\b\w*(?:wlan|wifi|wi-fi|internet|netflix|streaming|steckdose|ladekabel|handyempfang)\w*"),
+    ("wifi", r"\b(?:wi-?fi|internet|wireless|connection|streaming|netflix|chromecast|cast|sockets?|usb|charging|app|tablet|signal|bluetooth|smart tv)\b"),
+    # value for money
+    ("value", r"\b\w*(?:preis|teuer|günstig|überteuert|schnäppchen|abzocke|wucher|happig)\w*"),
+    ("value", r"\b(?:geld wert|cent wert|fürs geld|für das geld|kostet|kosten)\b"),
+    ("value", r"\b(?:price\w*|pric(?:y|ey)|expensive|cheap\w*|overpriced|value|worth|money|afford\w*|rip-?off|bargain|steep|a bit much)\b"),
+    ("value", r"(?:\b\d+(?:[.,]\d+)?\s?(?:€|euro|eur)\b|[€£$]\s?\d+)"),
+    # billing and check-out
+    ("billing", r"\b\w*(?:rechnung|abgebucht|abbuchung|kaution|bezahl|zahlung|check-?out|auschecken|ausgecheckt|kreditkarte|gebühr|vorautorisierung)\w*"),
+    ("billing", r"\b(?:bill\w*|invoice\w*|charg(?:e|ed|es|ing)\b|deposit|payment|paid|pay|check(?:ed|ing)?[- ]?out|credit card|refund\w*|receipt|fees?|hold on (?:my|the) card)\b"),
+]
+_COMPILED = [(code, re.compile(pattern, re.IGNORECASE)) for code, pattern in _LEXICON]
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconHit:
+    touchpoint: str
+    term: str
+    start: int
+    end: int
+
+
+def lexicon_hits(
+    text: str, extra_terms: Mapping[str, Sequence[str]] | None = None
+) -> list[LexiconHit]:
+    """Every touchpoint the lexicon finds in `text` (first hit of each), in text order."""
+    patterns = list(_COMPILED)
+    for code, terms in (extra_terms or {}).items():
+        patterns.extend(
+            (code, re.compile(r"\b\w*" + re.escape(term.strip()), re.IGNORECASE))
+            for term in terms
+            if term.strip()
+        )
+    found: dict[str, LexiconHit] = {}
+    for code, regex in patterns:
+        match = regex.search(text)
+        if match is None:
+            continue
+        current = found.get(code)
+        if current is None or match.start() < current.start:
+            found[code] = LexiconHit(code, match.group(), match.start(), match.end())
+    return sorted(found.values(), key=lambda hit: hit.start)
+
+
+FloatArray = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class Prototypes:
+    """One unit vector per touchpoint: the mean of its descriptions' embeddings."""
+
+    vectors: FloatArray  # [len(TOUCHPOINTS), hidden], rows L2-normalised
+
+    @classmethod
+    def from_embeddings(cls, embed: object) -> Prototypes:
+        """`embed` maps a list of texts to `[n, hidden]` vectors (the classifier's encoder)."""
+        rows = []
+        for code in TOUCHPOINTS:
+            vectors = np.asarray(embed(list(DESCRIPTIONS[code])), dtype=np.float32)  # type: ignore[operator]
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            mean = vectors.mean(axis=0)
+            rows.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+        return cls(np.stack(rows).astype(np.float32))
+
+    def similarities(self, vectors: FloatArray) -> FloatArray:
+        """Cosine similarity of each vector to each touchpoint, `[n, len(TOUCHPOINTS)]`."""
+        if len(vectors) == 0:
+            return np.zeros((0, len(TOUCHPOINTS)), dtype=np.float32)
+        unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        result: FloatArray = (unit @ self.vectors.T).astype(np.float32)
+        return result
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorConfig:
+    """threshold: similarity a touchpoint needs (after centring, see `relative`);
+    relative: subtract the sentence's mean similarity over all touchpoints first
+      (a sentence about hotels is a bit similar to every touchpoint);
+    max_semantic: most touchpoints the similarity alone may add to one sentence."""
+
+    threshold: float = 0.05
+    relative: bool = True
+    max_semantic: int = 0
+
+
+def semantic_touchpoints(similarities: Sequence[float], config: DetectorConfig) -> list[str]:
+    values = np.asarray(similarities, dtype=np.float64)
+    if config.relative:
+        values = values - values.mean()
+    order = np.argsort(-values)[: config.max_semantic]
+    return [TOUCHPOINTS[i] for i in order if values[i] >= config.threshold]
+
+
+def detect(
+    text: str,
+    similarities: Sequence[float] | None,
+    config: DetectorConfig,
+    extra_terms: Mapping[str, Sequence[str]] | None = None,
+) -> list[str]:
+    """Touchpoints of one sentence: lexicon hits plus the semantic signal, in TOUCHPOINTS order."""
+    codes = {hit.touchpoint for hit in lexicon_hits(text, extra_terms)}
+    if similarities is not None:
+        codes.update(semantic_touchpoints(similarities, config))
+    return [code for code in TOUCHPOINTS if code in codes]
+
+
+def micro_f1(gold: Iterable[Iterable[str]], predicted: Iterable[Iterable[str]]) -> dict[str, float]:
+    """Micro-averaged precision, recall and F1 of multi-label predictions."""
+    tp = fp = fn = 0
+    for g, p in zip(gold, predicted, strict=True):
+        g_set, p_set = set(g), set(p)
+        tp += len(g_set & p_set)
+        fp += len(p_set - g_set)
+        fn += len(g_set - p_set)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
