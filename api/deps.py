@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from triage import throttle
 from triage.accounts import Principal, authenticate_bearer
 from triage.db import unit_of_work
 from triage.errors import Unauthenticated
@@ -56,9 +57,13 @@ def bearer_secret(request: Request) -> str:
 
 
 def principal(request: Request, svc: ServicesDep) -> Principal:
+    """The caller behind the bearer secret, counted against its per-minute rate limit."""
     secret = bearer_secret(request)
     with unit_of_work(svc.sessions) as s:
-        return authenticate_bearer(s, secret)
+        found = authenticate_bearer(s, secret)
+        caller = f"{'key' if found.kind == 'api_key' else 'user'}:{found.id}"
+        throttle.count_request(s, caller, per_minute=svc.settings.rate_limit_per_minute)
+        return found
 
 
 PrincipalDep = Annotated[Principal, Depends(principal)]

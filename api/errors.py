@@ -16,6 +16,7 @@ from triage.errors import (
     InvalidInput,
     NotFound,
     QueueEmpty,
+    RateLimited,
     TriageError,
     Unauthenticated,
 )
@@ -30,6 +31,7 @@ _STATUS: list[tuple[type[TriageError], int, str]] = [
     (Unauthenticated, 401, "unauthenticated"),
     (Forbidden, 403, "forbidden"),
     (QueueEmpty, 404, "queue-empty"),
+    (RateLimited, 429, "rate-limited"),
 ]
 _TITLES = {
     400: "Bad request",
@@ -111,6 +113,8 @@ def install(app: FastAPI) -> None:
     async def _domain(_request: Request, error: TriageError) -> JSONResponse:
         status, body = domain_problem(error)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(error, RateLimited):
+            headers = {"Retry-After": str(error.retry_after)}
         return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
     @app.exception_handler(RequestValidationError)

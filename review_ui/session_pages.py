@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request, Response
@@ -19,9 +20,9 @@ from review_ui.web import (
     identity,
     render,
 )
-from triage import audit
+from triage import audit, throttle
 from triage.accounts import authenticate_password
-from triage.errors import Forbidden, Unauthenticated
+from triage.errors import Forbidden, RateLimited, Unauthenticated
 from triage.web_sessions import end_session, start_session
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
@@ -78,11 +79,32 @@ def signin(
     expected = request.cookies.get(SIGNIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf):
         raise Forbidden("the sign-in form has expired; reload the page and try again")
+    address = request.client.host if request.client else "unknown"
+    limits = throttle.SignInLimits(
+        per_account=svc.settings.signin_failures_per_account,
+        per_address=svc.settings.signin_failures_per_address,
+        window=timedelta(minutes=svc.settings.signin_window_minutes),
+    )
+    try:
+        throttle.check_sign_in(session, email, address, limits)
+    except RateLimited as refused:
+        audit.record(
+            session,
+            "web",
+            "sign_in_throttled",
+            subject=email.strip().lower()[:200],
+            details={"address": address},
+        )
+        page = _signin_page(request, _safe_next(next), status=429, notice="signin.throttled")
+        page.headers["Retry-After"] = str(refused.retry_after)
+        return page
     try:
         principal = authenticate_password(session, email, password)
     except Unauthenticated:
+        throttle.sign_in_failed(session, email, address)
         audit.record(session, "web", "sign_in_failed", subject=email.strip().lower()[:200])
         return _signin_page(request, _safe_next(next), status=401, notice="signin.failed")
+    throttle.sign_in_succeeded(session, email)
     audit.record(session, principal, "sign_in")
     secret = start_session(session, principal)
     response = RedirectResponse(_safe_next(next), status_code=303)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from triage.accounts import Principal
 from triage.db import utcnow
+from triage.errors import Forbidden
 from triage.tables import AuditEvent
 
 
@@ -50,6 +51,36 @@ def recent(
     session: Session, *, limit: int = 100, action: str | None = None, before_id: int | None = None
 ) -> list[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if before_id:
+        query = query.where(AuditEvent.id < before_id)
+    return list(session.scalars(query))
+
+
+def page_for(
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int = 100,
+    before_id: int | None = None,
+    action: str | None = None,
+) -> list[AuditEvent]:
+    """The newest events an admin may see (their properties' and those of no property),
+    newest first, `limit` at a time; page on with the last id as `before_id`."""
+    if principal.role != "admin":
+        raise Forbidden("the audit log is for admins")
+    query = (
+        select(AuditEvent)
+        .where(
+            or_(
+                AuditEvent.property_id.is_(None),
+                AuditEvent.property_id.in_(sorted(principal.property_ids)),
+            )
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
     if action:
         query = query.where(AuditEvent.action == action)
     if before_id:

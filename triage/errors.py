@@ -48,3 +48,11 @@ class Forbidden(TriageError):
 
 class QueueEmpty(TriageError):
     """No open item is available to claim."""
+
+
+class RateLimited(TriageError):
+    """Too many requests or failed sign-ins; try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from models.double import KeywordClassifier
 from triage import accounts, queue
-from triage.db import make_engine, make_session_factory, unit_of_work
+from triage.db import make_engine, make_session_factory, unit_of_work, utcnow
 from triage.policy import policy_for
 from triage.tables import ApiKey, Label, Property, QueueItem, Review, User, UserToken
 from triage_cli.main import main
@@ -721,3 +721,96 @@ def test_properties_policy_validates_and_routing_uses_it(
         policy = policy_for(prop.policy, KeywordClassifier())
     assert policy.auto_threshold == 0.95
     assert policy.safety_terms == ("Legionellen",)
+
+
+def test_account_and_policy_changes_are_in_the_audit_log_without_secrets(
+    two_hotels: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: sessionmaker[Session],
+) -> None:
+    import getpass
+
+    from triage.tables import AuditEvent
+
+    me = f"cli:{getpass.getuser()}"
+    _, out, _ = run(capsys, "keys", "create", "--property", "hotel-a")
+    key = out[-1]
+    add_user(
+        capsys,
+        monkeypatch,
+        "night@example.com",
+        PASSWORD,
+        "--role",
+        "agent",
+        "--property",
+        "hotel-b",
+    )
+    _, out, _ = run(capsys, "tokens", "create", "night@example.com")
+    token = out[-1]
+    run(capsys, "properties", "policy", "hotel-a", "--set", '{"auto_threshold": 0.9}')
+
+    with sessions() as s:
+        events = s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        rows = [(e.actor, e.action, e.property_id, e.subject, e.details) for e in events]
+    assert rows == [
+        (me, "api_key.create", None, "key:1", {"prefix": key[:10], "properties": ["hotel-a"]}),
+        (
+            me,
+            "user.create",
+            None,
+            "night@example.com",
+            {"role": "agent", "properties": ["hotel-b"]},
+        ),
+        (me, "user_token.create", None, "night@example.com", {"prefix": token[:10]}),
+        (me, "policy.set", "hotel-a", None, {"before": {}, "after": {"auto_threshold": 0.9}}),
+    ]
+    assert all(e.at is not None for e in events)
+    logged = json.dumps(rows)
+    assert key not in logged and token not in logged and PASSWORD not in logged
+
+
+def test_erase_and_retention_commands(
+    two_hotels: None, capsys: pytest.CaptureFixture[str], sessions: sessionmaker[Session]
+) -> None:
+    from triage.tables import AuditEvent
+
+    with unit_of_work(sessions) as s:
+        for n, (booking, email, age) in enumerate(
+            [("BK-1", "a@example.com", 1), ("BK-1", None, 1), ("BK-2", "b@example.com", 400)]
+        ):
+            s.add(
+                Review(
+                    property_id="hotel-a",
+                    source="survey",
+                    external_id=f"r{n}",
+                    text="Private words",
+                    booking_reference=booking,
+                    guest_email=email,
+                    received_at=utcnow() - timedelta(days=age),
+                    status="received",
+                )
+            )
+
+    assert run(capsys, "erase", "--property", "hotel-a", "--booking", "BK-1") == (
+        0,
+        ['{"property_id": "hotel-a", "anonymised_review_ids": [1, 2]}'],
+        [],
+    )
+    code, _, err = run(capsys, "erase", "--property", "hotel-x", "--email", "a@example.com")
+    assert (code, err) == (2, ["error: property 'hotel-x' not found"])
+    code, _, err = run(capsys, "retention", "run")
+    assert (code, err) == (
+        2,
+        ["error: no retention period: set TRIAGE_RETENTION_DAYS or pass --days"],
+    )
+    assert run(capsys, "retention", "run", "--days", "365") == (
+        0,
+        ['{"anonymised": 1, "days": 365}'],
+        [],
+    )
+    with sessions() as s:
+        texts = s.scalars(select(Review.text).order_by(Review.id)).all()
+        actions = s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert texts == [None, None, None]
+    assert actions == ["guest.erase", "retention.anonymise"]

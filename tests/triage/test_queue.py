@@ -252,3 +252,65 @@ def test_list_queue_filters_and_counts(sessions: sessionmaker[Session], world: W
         assert only_b == 2
         _, overdue = queue.list_queue(s, admin, queue.QueueFilter(overdue=True), limit=50)
         assert overdue == 0
+
+
+def _work_until_empty(url: str, secret: str, abandon_every: int) -> tuple[list[int], list[int]]:
+    """Claim and resolve until no open item is left. A worker with `abandon_every` > 0
+    walks away from every such item it claims (once each), as a crashed worker would:
+    its lease must run out and someone else must finish the item."""
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    who = principal(sessions, secret)
+    resolved: list[int] = []
+    abandoned: list[int] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with unit_of_work(sessions) as s:
+                view = queue.claim_next(s, who, lease=timedelta(seconds=1))
+                assert view.item is not None
+                item_id = view.item.id
+        except QueueEmpty:
+            with sessions() as s:
+                still_open = s.scalar(
+                    select(func.count()).select_from(QueueItem).where(QueueItem.state == "open")
+                )
+            if not still_open:
+                break
+            time.sleep(0.1)  # someone holds the rest: wait for them or for their leases
+            continue
+        if abandon_every and item_id % abandon_every == 0 and item_id not in abandoned:
+            abandoned.append(item_id)
+            continue
+        with unit_of_work(sessions) as s:
+            queue.resolve(s, who, item_id, queue.Verdict("negative", "replied"))
+        resolved.append(item_id)
+    engine.dispose()
+    return resolved, abandoned
+
+
+def test_processes_resolve_every_item_exactly_once_and_recover_abandoned_leases(
+    database_url: str, sessions: sessionmaker[Session], world: World
+) -> None:
+    items = add_items(sessions, 45)
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(3) as pool:
+        runs = pool.starmap(
+            _work_until_empty,
+            [
+                (database_url, world.agent_a, 4),  # walks away from every 4th item
+                (database_url, world.trainer_a, 0),
+                (database_url, world.admin_ab, 0),
+            ],
+        )
+    resolved = [item for done, _ in runs for item in done]
+    abandoned = runs[0][1]
+    assert abandoned, "the careless worker should have walked away from some items"
+    assert sorted(resolved) == sorted(items)  # each resolved by exactly one worker
+    with sessions() as s:
+        rows = s.execute(select(QueueItem.id, QueueItem.state, QueueItem.resolved_by)).all()
+        assert {state for _, state, _ in rows} == {"resolved"}
+        labels = s.execute(select(Label.review_id, func.count()).group_by(Label.review_id)).all()
+        assert len(labels) == len(items) and {n for _, n in labels} == {1}
+        reviews = s.scalars(select(Review.status)).all()
+        assert set(reviews) == {"resolved"}

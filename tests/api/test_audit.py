@@ -1,0 +1,100 @@
+"""The audit log over HTTP: admins only, their properties' events, newest first, paged;
+a verdict given through the API is recorded with who and when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.conftest import World, _password_hash
+from triage import accounts, audit
+from triage.db import unit_of_work
+from triage.tables import Property, User
+
+COMPLAINT = "The room was dirty and the staff were rude."
+
+
+def ingest(client: TestClient, world: World, property_id: str, external_id: str) -> Any:
+    key = world.key_a if property_id == "hotel-a" else world.key_b
+    response = client.post(
+        "/v1/reviews",
+        headers=world.auth(key),
+        json={
+            "property_id": property_id,
+            "external_id": external_id,
+            "source": "google",
+            "text": COMPLAINT,
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def admin_of_a(sessions: sessionmaker[Session]) -> str:
+    with unit_of_work(sessions) as s:
+        s.add(
+            User(
+                email="admin.a@example.com",
+                password_hash=_password_hash(),
+                role="admin",
+                properties=[s.get(Property, "hotel-a")],
+            )
+        )
+        s.flush()
+        return accounts.create_user_token(s, "admin.a@example.com")[1]
+
+
+def test_verdicts_are_audited_and_admins_page_through_their_log(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    a = ingest(client, world, "hotel-a", "a-1")
+    b = ingest(client, world, "hotel-b", "b-1")
+    for token, item in ((world.agent_a, a), (world.agent_b, b)):
+        claimed = client.post("/v1/queue/claim", headers=world.auth(token))
+        assert claimed.json()["queue"]["item_id"] == item["queue"]["item_id"]
+        resolved = client.post(
+            f"/v1/queue/{item['queue']['item_id']}/resolve",
+            headers=world.auth(token),
+            json={"label": "negative", "action": "replied", "note": "Called the guest."},
+        )
+        assert resolved.status_code == 200, resolved.text
+    with unit_of_work(sessions) as s:
+        audit.record(s, "cli:ops", "api_key.create", subject="key:9")
+
+    everything = client.get("/v1/audit", headers=world.auth(world.admin_ab))
+    assert everything.status_code == 200, everything.text
+    items = everything.json()["items"]
+    assert [(e["actor"], e["action"], e["property_id"], e["subject"]) for e in items] == [
+        ("cli:ops", "api_key.create", None, "key:9"),
+        ("agent.b@example.com", "queue.resolve", "hotel-b", f"item:{b['queue']['item_id']}"),
+        ("agent.a@example.com", "queue.resolve", "hotel-a", f"item:{a['queue']['item_id']}"),
+    ]
+    assert items[1]["details"] == {"label": "negative", "action": "replied"}
+    assert all(e["at"] for e in items) and everything.json()["next_before_id"] is None
+
+    first = client.get("/v1/audit?limit=2", headers=world.auth(world.admin_ab)).json()
+    assert [e["id"] for e in first["items"]] == [items[0]["id"], items[1]["id"]]
+    second = client.get(
+        f"/v1/audit?limit=2&before_id={first['next_before_id']}",
+        headers=world.auth(world.admin_ab),
+    ).json()
+    assert [e["id"] for e in second["items"]] == [items[2]["id"]]
+    assert second["next_before_id"] is None
+    only = client.get("/v1/audit?action=api_key.create", headers=world.auth(world.admin_ab))
+    assert [e["action"] for e in only.json()["items"]] == ["api_key.create"]
+
+    # An admin of hotel-a alone sees nothing of hotel-b.
+    scoped = client.get("/v1/audit", headers=world.auth(admin_of_a(sessions)))
+    assert [e["property_id"] for e in scoped.json()["items"]] == [None, "hotel-a"]
+    assert "agent.b@example.com" not in scoped.text
+
+
+@pytest.mark.parametrize("caller", ["key_a", "key_ab", "agent_a", "trainer_a"])
+def test_only_admins_read_the_audit_log(client: TestClient, world: World, caller: str) -> None:
+    response = client.get("/v1/audit", headers=world.auth(getattr(world, caller)))
+    assert response.status_code == 403
+    assert response.json()["detail"] == "the audit log is for admins"
+    assert client.get("/v1/audit").status_code == 401
