@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,10 +17,11 @@ from api import background, errors
 from api.background import Loader, ModelFollower
 from api.deps import Services
 from api.limits import RequestLimits
-from api.routes import ops, queue, reviews
+from api.routes import admin, ops, queue, reviews
 from models import SentimentClassifier
 from models.batching import BatchingClassifier
 from models.default import default_model_dir
+from models.double import KeywordClassifier
 from triage import migrate
 from triage.db import make_engine, make_session_factory, unit_of_work
 from triage.ingest import Ingestor
@@ -50,6 +52,15 @@ def load_classifier(settings: Settings, model_dir: Path | None = None) -> Batchi
     )
 
 
+def load_keyword_double(model_dir: Path) -> SentimentClassifier:
+    """TRIAGE_MODEL_KIND=keyword (tests and demos only): the keyword double, named after
+    the `version` in the directory's model.json, so registry versions can be told apart.
+    Nothing else in the directory is used."""
+    card = model_dir / "model.json"
+    version = json.loads(card.read_text(encoding="utf-8"))["version"] if card.is_file() else None
+    return KeywordClassifier(version=str(version)) if version else KeywordClassifier()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -66,7 +77,10 @@ def create_app(
     """
     settings = settings or Settings()
     if loader is None and classifier is None:
-        loader = functools.partial(load_classifier, settings)
+        if settings.model_kind == "keyword":
+            loader = load_keyword_double
+        else:
+            loader = functools.partial(load_classifier, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,6 +113,8 @@ def create_app(
                     await run_in_threadpool(follower.step)  # the registry's active version
                     if slot.current is None:
                         raise RuntimeError(f"the active version {active[0]} did not load")
+                elif classifier is None and settings.model_kind == "keyword":
+                    slot.use(KeywordClassifier())  # not the bundled model's directory
                 elif classifier is None:
                     slot.use(
                         await run_in_threadpool(loader, settings.model_dir or default_model_dir())
@@ -135,6 +151,7 @@ def create_app(
     app.include_router(reviews.router)
     app.include_router(queue.router)
     app.include_router(ops.router)
+    app.include_router(admin.router)
     # The people UI is composed into the same app; api.routes never import it.
     from review_ui.web import install as install_review_ui
 

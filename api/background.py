@@ -5,6 +5,8 @@
   restart (the new model loads beside the old one, then one attribute swap), and keep
   the shadow candidate loaded;
 - shadow: score newly routed reviews with the shadow candidate (never affects routing);
+- retention: anonymise reviews older than TRIAGE_RETENTION_DAYS (when set);
+- housekeeping: prune old rate-limit windows and failed sign-ins;
 - quality: estimate the negative-miss rate from spot-checks per property, and raise the
   alert (a log line and a metric) when it is above the target.
 """
@@ -23,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import Services
 from models import SentimentClassifier
 from models.batching import BatchingClassifier
-from triage import registry, shadow
+from triage import registry, retention, shadow, throttle
 from triage.db import unit_of_work
 from triage.model_slot import ModelSlot
 from triage.tables import Property
@@ -172,12 +174,46 @@ def watch_quality(svc: Services) -> Callable[[], object]:
     return step
 
 
+def apply_retention(svc: Services, days: int) -> Callable[[], object]:
+    def step() -> None:
+        while True:  # in batches, each its own transaction
+            with unit_of_work(svc.sessions) as s:
+                done = retention.apply_retention(s, days)
+            if done < retention.BATCH:
+                return
+
+    return step
+
+
+def housekeeping(svc: Services) -> Callable[[], object]:
+    keep = timedelta(minutes=max(2, svc.settings.signin_window_minutes))
+    state = {"first": True}
+
+    def step() -> None:
+        if state["first"]:  # nothing is old yet at start-up: begin after one interval
+            state["first"] = False
+            return
+        with unit_of_work(svc.sessions) as s:
+            throttle.prune(s, keep=keep)
+
+    return step
+
+
 def loops(svc: Services, load: Loader | None) -> list[Coroutine[Any, Any, None]]:
     settings = svc.settings
     found = [
         every(settings.recovery_interval_seconds, recover(svc), "routing pending reviews"),
         every(60.0, watch_quality(svc), "the negative-miss estimate"),
+        every(60.0, housekeeping(svc), "pruning rate-limit counters"),
     ]
+    if settings.retention_days:
+        found.append(
+            every(
+                settings.retention_interval_seconds,
+                apply_retention(svc, settings.retention_days),
+                "applying retention",
+            )
+        )
     if load is not None:
         follower = ModelFollower(svc, load)
         found.append(every(settings.model_poll_seconds, follower.step, "following the registry"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.schemas import GuestContext, Rating, ReviewRead
+from triage.journey import summarise
 from triage.reviews import ReviewView
 
 
@@ -52,6 +53,11 @@ def review_read(view: ReviewView) -> ReviewRead:
             "language": r.language,
             "sentiment": sentiment,
             "sentences": r.sentences or [],
+            "touchpoints": [
+                {"touchpoint": t.touchpoint, "sentiment": t.sentiment, "sentences": t.sentences}
+                for t in summarise(r.sentences or [])
+            ],
+            "departments": r.departments or [],
             "model_version": r.model_version,
             "text": r.text,
             "rating": rating,

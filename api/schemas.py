@@ -202,6 +202,21 @@ class SentenceRead(BaseModel):
     end: int
     label: Literal["negative", "neutral", "positive"]
     probabilities: Probabilities
+    touchpoints: list[str] = Field(default_factory=list)
+
+
+class SpanRead(BaseModel):
+    start: int
+    end: int
+
+
+class TouchpointRead(BaseModel):
+    """A guest-journey touchpoint the review is about, its sentiment there, and the
+    sentences (character spans of `text`) that say so."""
+
+    touchpoint: str = Field(description="A stable code, e.g. breakfast, cleanliness, check_in")
+    sentiment: Literal["negative", "neutral", "positive"]
+    sentences: list[SpanRead]
 
 
 class QueueState(BaseModel):
@@ -227,6 +242,11 @@ class ReviewRead(BaseModel):
     language: str | None
     sentiment: SentimentRead | None
     sentences: list[SentenceRead]
+    touchpoints: list[TouchpointRead] = Field(default_factory=list)
+    departments: list[str] = Field(
+        default_factory=list,
+        description="Departments that should act: those of the negative touchpoints",
+    )
     model_version: str | None
     text: str | None
     rating: Rating | None
@@ -300,3 +320,41 @@ class Readiness(BaseModel):
     database: str
     model: str
     model_version: str | None
+
+
+class AuditEventRead(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    property_id: str | None
+    subject: str | None
+    details: dict[str, Any] | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEventRead]
+    next_before_id: int | None = Field(
+        description="Pass as `before_id` for the next (older) page; null on the last page."
+    )
+
+
+class ErasureCreate(Input):
+    """A guest's erasure request: exactly one of booking_reference or email."""
+
+    property_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    booking_reference: str | None = Field(default=None, min_length=1, max_length=128)
+    email: str | None = Field(default=None, min_length=3, max_length=320)
+
+    _erasure_no_nul = field_validator("booking_reference", "email")(_no_nul)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ErasureCreate:
+        if (self.booking_reference is None) == (self.email is None):
+            raise ValueError("give exactly one of booking_reference or email")
+        return self
+
+
+class ErasureRead(BaseModel):
+    property_id: str
+    anonymised_review_ids: list[int]

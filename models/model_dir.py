@@ -69,6 +69,7 @@ class ModelCard:
     created_at: str = ""
     format_version: int = FORMAT_VERSION
     adapter: str | None = None  # file of encoder adapters merged at load (models.adapter)
+    touchpoint_head: str | None = None  # file of the multi-label touchpoint head, if trained
 
     def to_json(self) -> str:
         raw = asdict(self)

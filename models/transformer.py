@@ -37,7 +37,13 @@ from models.errors import ModelLoadError
 from models.model_dir import LinearHead, ModelCard, load_model_dir
 from models.prediction import LABELS, ClassifierInfo, Prediction, SentencePrediction
 from models.sentences import split_sentences
-from models.touchpoints import DetectorConfig, Prototypes, detect
+from models.touchpoints import (
+    TOUCHPOINTS,
+    DetectorConfig,
+    Prototypes,
+    TouchpointHead,
+    detect,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +66,13 @@ class TransformerClassifier:
     """Encoder + linear head + temperature; implements `SentimentClassifier`."""
 
     def __init__(
-        self, encoder: TextEncoder, head: LinearHead, card: ModelCard, *, sentences: bool = True
+        self,
+        encoder: TextEncoder,
+        head: LinearHead,
+        card: ModelCard,
+        *,
+        sentences: bool = True,
+        touchpoint_head: TouchpointHead | None = None,
     ) -> None:
         if head.weight.shape[1] != encoder.hidden_size:
             raise ModelLoadError(
@@ -74,6 +86,7 @@ class TransformerClassifier:
         self._info = ClassifierInfo(version=card.version, auto_threshold=card.auto_threshold)
         self._detector = DetectorConfig()
         self._prototypes: Prototypes | None = None
+        self._touchpoint_head = touchpoint_head
 
     def prototypes(self) -> Prototypes:
         """The touchpoint descriptions embedded by this encoder (once, on first use)."""
@@ -84,6 +97,12 @@ class TransformerClassifier:
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """One vector per text (each text read on its own)."""
         return self._encoder.embed(texts)
+
+    def sentence_vectors(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        """One vector per text, pooled the way sentences are pooled inside a review
+        (the vectors a touchpoint head reads)."""
+        windows = self._encoder.embed_windows(texts, [[(0, len(t))] for t in texts])
+        return np.stack([v[0] for v in windows.spans]) if texts else np.zeros((0, 1), np.float32)
 
     @property
     def info(self) -> ClassifierInfo:
@@ -129,7 +148,14 @@ class TransformerClassifier:
         prototypes = self.prototypes() if self._detector.max_semantic > 0 else None
         return [
             self._prediction(
-                t, p, s, sp, prototypes.similarities(v) if prototypes and len(v) else None
+                t,
+                p,
+                s,
+                sp,
+                prototypes.similarities(v) if prototypes and len(v) else None,
+                self._touchpoint_head.probabilities(v)
+                if self._touchpoint_head is not None and len(v)
+                else None,
             )
             for t, p, s, sp, v in zip(texts, probs, spans, span_probs, span_vectors, strict=True)
         ]
@@ -141,6 +167,7 @@ class TransformerClassifier:
         spans: list[tuple[int, int]],
         span_probs: FloatArray,
         similarities: npt.NDArray[np.float32] | None,
+        head_probs: npt.NDArray[np.float32] | None = None,
     ) -> Prediction:
         sentences = tuple(
             SentencePrediction(
@@ -148,12 +175,10 @@ class TransformerClassifier:
                 end=b,
                 label=LABELS[int(np.argmax(sp))],
                 probabilities=_as_mapping(sp),
-                touchpoints=tuple(
-                    detect(
-                        text[a:b],
-                        similarities[i] if similarities is not None else None,
-                        self._detector,
-                    )
+                touchpoints=self._touchpoints(
+                    text[a:b],
+                    similarities[i] if similarities is not None else None,
+                    head_probs[i] if head_probs is not None else None,
                 ),
             )
             for i, ((a, b), sp) in enumerate(zip(spans, span_probs, strict=True))
@@ -164,6 +189,18 @@ class TransformerClassifier:
             model_version=self._card.version,
             sentences=sentences,
         )
+
+    def _touchpoints(
+        self,
+        sentence: str,
+        similarities: npt.NDArray[np.float32] | None,
+        head_probs: npt.NDArray[np.float32] | None,
+    ) -> tuple[str, ...]:
+        codes = set(detect(sentence, similarities, self._detector))
+        if head_probs is not None and self._touchpoint_head is not None:
+            threshold = self._touchpoint_head.threshold
+            codes.update(c for c, p in zip(TOUCHPOINTS, head_probs, strict=True) if p >= threshold)
+        return tuple(c for c in TOUCHPOINTS if c in codes)
 
 
 PRECISIONS = ("auto", "fp32", "bf16", "int8")
@@ -252,5 +289,10 @@ def load_classifier(
         text_encoder.model = quantize_int8(text_encoder.model)
     elif precision == "bf16":
         text_encoder.model = text_encoder.model.to(torch.bfloat16)
+    touchpoint_head = (
+        TouchpointHead.load(model_dir / card.touchpoint_head) if card.touchpoint_head else None
+    )
     logger.info("loaded model %s from %s (%s)", card.version, model_dir, precision)
-    return TransformerClassifier(text_encoder, directory.head, card, sentences=sentences)
+    return TransformerClassifier(
+        text_encoder, directory.head, card, sentences=sentences, touchpoint_head=touchpoint_head
+    )

@@ -13,6 +13,7 @@ from review_ui.queue_pages import Message, Word
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
 from triage import workspace
 from triage.review_context import review_context
+from triage.review_journey import review_journey
 from triage.reviews import MAX_ID
 from triage.spot_checks import AutoFilter, pull_back, search_auto_handled
 
@@ -68,7 +69,8 @@ def review_page(
 ) -> Response:
     ctx = review_context(session, who.principal, review_id)
     labels = workspace.review_labels(session, ctx.view.review)
-    return render(request, "review.html", identity=who, ctx=ctx, labels=labels, msg=msg)
+    tp = review_journey(session, ctx.view.review)
+    return render(request, "review.html", identity=who, ctx=ctx, labels=labels, tp=tp, msg=msg)
 
 
 @router.post("/reviews/{review_id}/pull-back")

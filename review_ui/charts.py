@@ -71,7 +71,9 @@ def stacked_days(
     return Markup("".join(parts))
 
 
-def bars(title: str, rows: Sequence[tuple[str, int]], *, width: int = 640) -> Markup:
+def bars(
+    title: str, rows: Sequence[tuple[str, int]], *, width: int = 640, colour: str = BAR_COLOUR
+) -> Markup:
     """Horizontal bars with their label and value, largest first as given."""
     row_h, label_w = 26, 190
     height = max(1, len(rows)) * row_h + 4
@@ -89,7 +91,7 @@ def bars(title: str, rows: Sequence[tuple[str, int]], *, width: int = 640) -> Ma
             f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13" '
             f'fill="{TEXT_COLOUR}">{_text(label)}</text>'
             f'<rect x="{label_w}" y="{y + 4}" width="{plot_w}" height="18" fill="{TRACK_COLOUR}"/>'
-            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="18" fill="{BAR_COLOUR}"/>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{w:.1f}" height="18" fill="{colour}"/>'
             f'<text x="{label_w + plot_w + 6}" y="{y + 17}" font-size="13" '
             f'fill="{TEXT_COLOUR}">{_text(value)}</text>'
         )
@@ -152,3 +154,65 @@ def interval(
         f'fill="{TEXT_COLOUR}">{_text(f"{target:.1%}")}</text>'
         "</svg>"
     )
+
+
+NEGATIVE_COLOUR = "#b42318"
+NEUTRAL_COLOUR = "#667085"
+POSITIVE_COLOUR = "#2e6f40"
+
+
+def sentiment_days(
+    title: str,
+    days: Sequence[tuple[str, int, int, int]],
+    labels: tuple[str, str, str],
+    *,
+    peak: int | None = None,
+    width: int = 320,
+    height: int = 96,
+) -> Markup:
+    """A small chart of one touchpoint: a column per day, negative at the bottom, then
+    neutral, then positive. `peak` fixes the scale, so several charts compare."""
+    left, bottom, top = 26, 16, 4
+    plot_w, plot_h = width - left - 2, height - bottom - top
+    top_value = peak or max((n + u + p for _, n, u, p in days), default=0) or 1
+    step = plot_w / max(1, len(days))
+    bar = max(1.0, step * 0.8)
+    base = top + plot_h
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{_text(title)}" class="chart small">',
+        f"<title>{_text(title)}</title>",
+        f'<line x1="{left}" y1="{base}" x2="{width - 2}" y2="{base}" '
+        f'stroke="{TEXT_COLOUR}" stroke-width="1"/>',
+        f'<text x="{left - 3}" y="{top + 9}" text-anchor="end" font-size="10" '
+        f'fill="{TEXT_COLOUR}">{top_value}</text>',
+    ]
+    colours = (NEGATIVE_COLOUR, NEUTRAL_COLOUR, POSITIVE_COLOUR)
+    for i, (day, *counts) in enumerate(days):
+        if not any(counts):
+            continue
+        x = left + i * step + (step - bar) / 2
+        tip = _text(
+            f"{day}: " + ", ".join(f"{lab} {n}" for lab, n in zip(labels, counts, strict=True))
+        )
+        parts.append(f"<g><title>{tip}</title>")
+        y = float(base)
+        for count, colour in zip(counts, colours, strict=True):
+            if not count:
+                continue
+            h = plot_h * count / top_value
+            y -= h
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                f'fill="{colour}"/>'
+            )
+        parts.append("</g>")
+    if days:
+        parts.append(
+            f'<text x="{left}" y="{height - 3}" font-size="10" fill="{TEXT_COLOUR}">'
+            f"{_text(days[0][0])}</text>"
+            f'<text x="{width - 2}" y="{height - 3}" font-size="10" text-anchor="end" '
+            f'fill="{TEXT_COLOUR}">{_text(days[-1][0])}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -11,6 +11,7 @@ from api.deps import ServicesDep, SessionDep
 from review_ui.i18n import translator
 from review_ui.queue_pages import Word
 from review_ui.web import PREFIX, IdentityDep, UIRoute, render
+from triage.journey_stats import kudos_counts, positive_mentions
 from triage.queue_board import property_names
 from triage.stats import PERIODS, dashboard
 from triage.workspace import miss_estimates
@@ -31,6 +32,7 @@ def dashboard_page(
     chosen = property or next(iter(names), "")
     board = dashboard(session, who.principal, chosen, days)
     t = translator(who.locale)
+    kudos = kudos_counts(session, who.principal, board.property_id, days=board.days)
     s = svc.settings
     (miss,) = miss_estimates(
         session,
@@ -51,4 +53,6 @@ def dashboard_page(
         timedelta=timedelta,
         daily_rows=[(d.day.isoformat(), d.auto, d.human) for d in board.daily],
         reason_rows=[(t(f"reason.{code}"), n) for code, n in board.by_reason],
+        kudos=sorted(kudos.items(), key=lambda kv: (-kv[1], kv[0])),
+        kudos_total=positive_mentions(session, who.principal, board.property_id, days=board.days),
     )

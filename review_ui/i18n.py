@@ -6,8 +6,10 @@ have the same keys (a test checks it).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+from models.touchpoints import NAMES
 
 EN: Mapping[str, str] = {
     "app": "Guest Triage",
@@ -21,6 +23,7 @@ EN: Mapping[str, str] = {
     "signin.password": "Password",
     "signin.submit": "Sign in",
     "signin.failed": "Wrong e-mail or password.",
+    "signin.throttled": "Too many failed sign-ins. Please wait a few minutes and try again.",
     "signin.expired": "Your session has ended. Please sign in again.",
     "signin.signed_out": "You are signed out.",
     "queue.title": "Review queue",
@@ -262,6 +265,46 @@ EN: Mapping[str, str] = {
     "audit.action": "Action",
     "audit.subject": "Subject",
     "audit.details": "Details",
+    "nav.journey": "Journey",
+    "nav.kudos": "Kudos",
+    "filter.department": "Department",
+    "msg.touchpoints": "Saved. The sentence's touchpoints are recorded.",
+    "tp.title": "Touchpoints",
+    "tp.none": "The model found no touchpoint in this review.",
+    "tp.hint": "Select a touchpoint to highlight its sentences in the text.",
+    "tp.sentences": "Sentences about {name}",
+    "tp.sentence": "Sentence {n}",
+    "tp.departments": "Departments to act",
+    "tp.departments_none": "None: no touchpoint of this review is negative.",
+    "tp.correct": "Correct the touchpoints per sentence",
+    "tp.correct_legend": "Touchpoints of this sentence",
+    "tp.save": "Save touchpoints",
+    "tp.model": "Model: {names}",
+    "tp.corrected": "Corrected by {who} ({when}): {names}",
+    "tp.nothing": "none",
+    "tp.staff_named": "names a member of staff",
+    "kudos.title": "Kudos",
+    "kudos.intro": "Praise from guests, by the department it belongs to.",
+    "kudos.all": "All departments",
+    "kudos.empty": "No praise in this period yet.",
+    "kudos.tabs": "Departments",
+    "kudos.mentions": "{n} positive mentions",
+    "kudos.open": "Open review {id}",
+    "kudos.shown": "{n} passages, newest first",
+    "journey.title": "Guest journey",
+    "journey.trend": "Sentiment per touchpoint over time",
+    "journey.trend_hint": "Each chart shows one touchpoint: mentions per day, by sentiment.",
+    "journey.table": "Mentions per touchpoint",
+    "journey.col.touchpoint": "Touchpoint",
+    "journey.col.share": "Share negative",
+    "journey.drivers": "Touchpoints that send reviews to people",
+    "journey.drivers_hint": "Negative mentions in reviews routed to a person.",
+    "journey.kudos": "Kudos per department",
+    "journey.none": "No touchpoints in this period yet.",
+    "journey.mentions": "{n} mentions",
+    "dash.kudos": "Kudos",
+    "dash.kudos_of": "positive mentions of touchpoints",
+    "dash.journey": "Guest journey",
 }
 
 DE: Mapping[str, str] = {
@@ -276,6 +319,7 @@ DE: Mapping[str, str] = {
     "signin.password": "Passwort",
     "signin.submit": "Anmelden",
     "signin.failed": "E-Mail oder Passwort ist falsch.",
+    "signin.throttled": "Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie einige Minuten.",
     "signin.expired": "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.",
     "signin.signed_out": "Sie sind abgemeldet.",
     "queue.title": "Warteschlange",
@@ -521,6 +565,48 @@ DE: Mapping[str, str] = {
     "audit.action": "Aktion",
     "audit.subject": "Gegenstand",
     "audit.details": "Details",
+    "nav.journey": "Gästereise",
+    "nav.kudos": "Lob",
+    "filter.department": "Abteilung",
+    "msg.touchpoints": "Gespeichert. Die Kontaktpunkte des Satzes sind erfasst.",
+    "tp.title": "Kontaktpunkte",
+    "tp.none": "Das Modell hat in dieser Bewertung keinen Kontaktpunkt gefunden.",
+    "tp.hint": "Wählen Sie einen Kontaktpunkt, um seine Sätze im Text hervorzuheben.",
+    "tp.sentences": "Sätze zu {name}",
+    "tp.sentence": "Satz {n}",
+    "tp.departments": "Zuständige Abteilungen",
+    "tp.departments_none": "Keine: kein Kontaktpunkt dieser Bewertung ist negativ.",
+    "tp.correct": "Kontaktpunkte pro Satz korrigieren",
+    "tp.correct_legend": "Kontaktpunkte dieses Satzes",
+    "tp.save": "Kontaktpunkte speichern",
+    "tp.model": "Modell: {names}",
+    "tp.corrected": "Korrigiert von {who} ({when}): {names}",
+    "tp.nothing": "keine",
+    "tp.staff_named": "nennt eine Mitarbeiterin oder einen Mitarbeiter",
+    "kudos.title": "Lob",
+    "kudos.intro": "Lob von Gästen, nach der Abteilung, der es gilt.",
+    "kudos.all": "Alle Abteilungen",
+    "kudos.empty": "In diesem Zeitraum noch kein Lob.",
+    "kudos.tabs": "Abteilungen",
+    "kudos.mentions": "{n} positive Erwähnungen",
+    "kudos.open": "Bewertung {id} öffnen",
+    "kudos.shown": "{n} Passagen, neueste zuerst",
+    "journey.title": "Gästereise",
+    "journey.trend": "Stimmung pro Kontaktpunkt im Zeitverlauf",
+    "journey.trend_hint": (
+        "Jedes Diagramm zeigt einen Kontaktpunkt: Erwähnungen pro Tag, nach Stimmung."
+    ),
+    "journey.table": "Erwähnungen pro Kontaktpunkt",
+    "journey.col.touchpoint": "Kontaktpunkt",
+    "journey.col.share": "Anteil negativ",
+    "journey.drivers": "Kontaktpunkte, die Bewertungen zu Menschen schicken",
+    "journey.drivers_hint": "Negative Erwähnungen in Bewertungen, die an einen Menschen gingen.",
+    "journey.kudos": "Lob pro Abteilung",
+    "journey.none": "In diesem Zeitraum noch keine Kontaktpunkte.",
+    "journey.mentions": "{n} Erwähnungen",
+    "dash.kudos": "Lob",
+    "dash.kudos_of": "positive Erwähnungen von Kontaktpunkten",
+    "dash.journey": "Gästereise",
 }
 
 CATALOGUES: Mapping[str, Mapping[str, str]] = {"en": EN, "de": DE}
@@ -539,6 +625,22 @@ class Translator:
 
     def has(self, key: str) -> bool:
         return key in EN
+
+    def touchpoint(self, code: str) -> str:
+        """A touchpoint's name for people (`models.touchpoints.NAMES`); the code if unknown."""
+        names = NAMES.get(code)
+        if names is None:
+            return code
+        name = names[1] if self.locale == "de" else names[0]
+        return name[:1].upper() + name[1:]
+
+    def touchpoints(self, codes: Iterable[str]) -> str:
+        """Names joined by commas, or "none"."""
+        return ", ".join(self.touchpoint(c) for c in codes) or self("tp.nothing")
+
+    def departments(self, codes: Iterable[str]) -> str:
+        """Department names joined by commas ("Housekeeping, Front office")."""
+        return ", ".join(self(f"dept.{c}") if self.has(f"dept.{c}") else c for c in codes)
 
     def pct(self, share: float) -> str:
         value = round(100 * share)

@@ -12,8 +12,10 @@ from api.deps import ServicesDep, SessionDep
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
 from triage import audit, escalation, queue, workspace
 from triage.errors import QueueEmpty
+from triage.journey import DEPARTMENTS
 from triage.queue_board import FACETS, REASON_CODES, queue_board
 from triage.review_context import item_context
+from triage.review_journey import review_journey
 from triage.reviews import MAX_ID
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
@@ -28,8 +30,10 @@ MESSAGES = (
     "pulled_back",
     "labelled",
     "adjudicated",
+    "touchpoints",
 )
 Message = Annotated[Literal[MESSAGES] | None, Query()]  # type: ignore[valid-type]
+Department = Annotated[Literal[("", *DEPARTMENTS)] | None, Query()]  # type: ignore[valid-type]
 PAGE = 50
 
 
@@ -45,6 +49,7 @@ def queue_page(
     property: Word = None,
     language: Word = None,
     reason: Word = None,
+    department: Department = None,
     sentiment: Annotated[Literal["", "negative", "neutral", "positive"] | None, Query()] = None,
     source: Word = None,
     overdue: Annotated[Literal["", "true", "false"] | None, Query()] = None,
@@ -55,6 +60,7 @@ def queue_page(
         "property_id": property or None,
         "language": language or None,
         "reason": reason or None,
+        "department": department or None,
         "sentiment": sentiment or None,
         "source": source or None,
         "overdue": overdue or None,
@@ -63,6 +69,7 @@ def queue_page(
         property_id=chosen["property_id"],
         language=chosen["language"],
         reason=chosen["reason"],
+        department=chosen["department"],
         sentiment=chosen["sentiment"],
         source=chosen["source"],
         overdue=None if not overdue else overdue == "true",
@@ -107,7 +114,8 @@ def item_page(
 ) -> Response:
     ctx = item_context(session, who.principal, item_id)
     labels = workspace.review_labels(session, ctx.view.review)
-    return render(request, "review.html", identity=who, ctx=ctx, labels=labels, msg=msg)
+    tp = review_journey(session, ctx.view.review)
+    return render(request, "review.html", identity=who, ctx=ctx, labels=labels, tp=tp, msg=msg)
 
 
 @router.post("/items/{item_id}/resolve")

@@ -1,8 +1,9 @@
 """Screenshots of the review UI on demo data: `python -m review_ui.screenshots --out DIR`.
 
-Builds a temporary SQLite database with a demo property and ~30 German and English
-reviews routed by the keyword double, serves the app with uvicorn, and saves PNGs
-of the queue, a review and the dashboard at 1280 px, and the queue at 390 px.
+Builds a temporary SQLite database with a demo property and ~40 German and English
+reviews routed by the keyword double (spread over three weeks), serves the app with
+uvicorn, and saves PNGs of the queue, a review, the dashboard, the guest journey and the
+kudos at 1280 px, and the queue at 390 px.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from api.app import create_app
 from models.double import KeywordClassifier
 from triage import accounts, labels, migrate, queue
 from triage.db import make_engine, make_session_factory, unit_of_work
 from triage.settings import Settings
-from triage.tables import Review
+from triage.tables import Review, ReviewTouchpoint
 
 log = logging.getLogger(__name__)
 PASSWORD = "demo password 1"
@@ -60,6 +61,18 @@ REVIEWS = [
     "Perfect location for the trade fair, helpful front desk.",
     "Dirty carpet, smelly room, rude night manager.",
     "Excellent conference catering, the events team was great.",
+    "Das Frühstück war super. Leider war das Bad dreckig.",
+    "Frau Keller an der Rezeption war super freundlich. Das Zimmer war sauber.",
+    "The wifi was terrible and kept dropping. Great breakfast though.",
+    "Check-in was slow and the reception staff were rude.",
+    "Lovely bar, friendly staff, and the spa was wonderful.",
+    "Das WLAN war langsam und das Zimmer laut.",
+    "Mr. Patel at the front desk was wonderful and very helpful.",
+    "The bathroom was dirty and the shower broken.",
+    "Tolles Frühstück, sehr sauberes Zimmer, freundliches Personal.",
+    "Parking was expensive and the bill was wrong.",
+    "Excellent breakfast buffet and a lovely, clean room.",
+    "Der Tagungsraum war super, die Technik hat perfekt funktioniert.",
 ]
 
 
@@ -84,6 +97,31 @@ def build(data_dir: Path) -> tuple[Settings, str]:
         accounts.add_user(s, "cara@demo-hotel.example", PASSWORD, "trainer", ["demo-hotel"])
     engine.dispose()
     return settings, key
+
+
+def spread_over_weeks(settings: Settings, days: int = 21) -> None:
+    """Move the demo reviews back over the last weeks, so the journey charts have a time
+    axis (the API stamps every review with the time it arrived)."""
+    engine = make_engine(settings.effective_database_url)
+    with unit_of_work(make_session_factory(engine)) as s:
+        for review in s.scalars(select(Review).order_by(Review.id)):
+            when = review.received_at - timedelta(days=(review.id * 5) % days, hours=review.id % 9)
+            review.received_at = when
+            s.execute(
+                update(ReviewTouchpoint)
+                .where(ReviewTouchpoint.review_id == review.id)
+                .values(received_at=when)
+            )
+    engine.dispose()
+
+
+def _review_id(settings: Settings, text: str) -> int:
+    engine = make_engine(settings.effective_database_url)
+    with unit_of_work(make_session_factory(engine)) as s:
+        found = s.scalar(select(Review.id).where(Review.text == text))
+    engine.dispose()
+    assert found is not None
+    return int(found)
 
 
 def resolve_some(settings: Settings, count: int) -> None:
@@ -157,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                     },
                 },
             ).raise_for_status()
+        spread_over_weeks(settings)
         resolve_some(settings, 5)
         label_some(settings)
         with sync_playwright() as p:
@@ -173,12 +212,21 @@ def main(argv: list[str] | None = None) -> int:
             page.screenshot(path=str(args.out / "review.png"), full_page=True)
             page.goto(f"{base}/ui/dashboard?days=7")
             page.screenshot(path=str(args.out / "dashboard.png"), full_page=True)
+            page.goto(f"{base}/ui/journey?days=30")
+            page.screenshot(path=str(args.out / "journey.png"), full_page=True)
+            page.goto(f"{base}/ui/kudos?days=30")
+            page.screenshot(path=str(args.out / "kudos.png"), full_page=True)
             trainer = browser.new_page(viewport={"width": 1280, "height": 900})
             trainer.goto(f"{base}/ui/signin")
             trainer.get_by_label("E-mail").fill("cara@demo-hotel.example")
             trainer.get_by_label("Password").fill(PASSWORD)
             trainer.get_by_role("button", name="Sign in").click()
             trainer.wait_for_url(f"{base}/ui/queue")
+            mixed = _review_id(settings, "Das Frühstück war super. Leider war das Bad dreckig.")
+            trainer.goto(f"{base}/ui/reviews/{mixed}")
+            trainer.get_by_role("button", name="Bathroom").click()
+            trainer.locator("details.tp-fix").nth(1).locator("summary").click()
+            trainer.screenshot(path=str(args.out / "review-touchpoints.png"), full_page=True)
             trainer.goto(f"{base}/ui/train")
             trainer.screenshot(path=str(args.out / "train.png"), full_page=True)
             trainer.goto(f"{base}/ui/train/adjudicate")

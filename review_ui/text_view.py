@@ -22,6 +22,9 @@ class Segment:
     probability: float | None
     #: part of a safety term the routing found
     flagged: bool
+    #: the 1-based number of the sentence this segment is part of (as in
+    #: `triage.review_journey`), so a touchpoint chip can point at it
+    sentence: int | None = None
 
 
 def _spans(reasons: Sequence[Mapping[str, Any]]) -> list[tuple[int, int]]:
@@ -40,16 +43,16 @@ def segments(
 ) -> list[Segment]:
     """The text as consecutive segments, each inside at most one sentence span."""
     n = len(text)
-    spans = []
+    spans: list[tuple[int, int, str, float, int]] = []
     for s in sentences:
         start, end = int(s.get("start", 0)), int(s.get("end", 0))
         if 0 <= start < end <= n:
             label = str(s.get("label", ""))
             probability = float((s.get("probabilities") or {}).get(label, 0.0))
-            spans.append((start, end, label, probability))
+            spans.append((start, end, label, probability, len(spans) + 1))
     flagged = [(a, b) for a, b in _spans(reasons) if 0 <= a < b <= n]
     cuts = {0, n}
-    for start, end, _, _ in spans:
+    for start, end, _, _, _ in spans:
         cuts.update((start, end))
     for start, end in flagged:
         cuts.update((start, end))
@@ -62,14 +65,18 @@ def segments(
             sentence[2] if sentence else None,
             sentence[3] if sentence else None,
             any(fa <= a and b <= fb for fa, fb in flagged),
+            sentence[4] if sentence else None,
         )
         last = out[-1] if out else None
-        if last and (last.label, last.probability, last.flagged) == (
+        if last and (last.label, last.probability, last.flagged, last.sentence) == (
             segment.label,
             segment.probability,
             segment.flagged,
+            segment.sentence,
         ):
-            out[-1] = Segment(last.text + segment.text, last.label, last.probability, last.flagged)
+            out[-1] = Segment(
+                last.text + segment.text, last.label, last.probability, last.flagged, last.sentence
+            )
         else:
             out.append(segment)
     return out

@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from api.deps import ServicesDep, SessionDep
+from models.touchpoints import TOUCHPOINTS
 from review_ui import charts, text_view
 from review_ui.i18n import Translator, translator
 from triage.db import utcnow
@@ -60,7 +61,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals.update(charts=charts, tv=text_view, prefix=PREFIX)
+    env.globals.update(charts=charts, tv=text_view, prefix=PREFIX, touchpoint_codes=TOUCHPOINTS)
     return env
 
 
@@ -176,6 +177,7 @@ def install(app: FastAPI) -> None:
     from review_ui import (
         auto_pages,
         dashboard_pages,
+        journey_pages,
         model_pages,
         queue_pages,
         session_pages,
@@ -192,6 +194,7 @@ def install(app: FastAPI) -> None:
         queue_pages,
         auto_pages,
         dashboard_pages,
+        journey_pages,
         train_pages,
         model_pages,
     ):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Prediction, SentimentClassifier
+from triage import journey
 from triage.accounts import Principal
 from triage.db import unit_of_work, utcnow
 from triage.errors import InvalidInput, NotFound, TriageError
@@ -27,7 +28,7 @@ from triage.language import decide_language
 from triage.metrics import Metrics
 from triage.policy import policy_for
 from triage.routing import Decision, ReviewFacts, decide
-from triage.tables import Property, QueueItem, Review
+from triage.tables import Property, QueueItem, Review, ReviewTouchpoint, TouchpointDay
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +166,8 @@ class Ingestor:
             )
         with unit_of_work(self._sessions) as session:
             for review, decision, prediction, language in decisions:
-                if _store_decision(session, review, decision, prediction, language, now):
+                overrides = properties[review.property_id].policy
+                if _store_decision(session, review, decision, prediction, language, now, overrides):
                     for reason in decision.reasons:
                         self._metrics.reviews_routed.labels(
                             route=decision.route, reason=reason.code
@@ -277,6 +279,26 @@ def _store(session: Session, item: NewReview) -> Accepted:
     return Accepted(int(existing), created=False)
 
 
+def _count_day(
+    session: Session, review: Review, summary: journey.TouchpointSummary, route: str
+) -> None:
+    """One more mention in the journey's daily counts (an upsert: safe across processes)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    key = {
+        "property_id": review.property_id,
+        "day": review.received_at.astimezone(UTC).date(),
+        "touchpoint": summary.touchpoint,
+        "sentiment": summary.sentiment,
+        "route": route,
+    }
+    statement = dialect.insert(TouchpointDay).values(**key, count=1)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key), set_={"count": TouchpointDay.count + 1}
+        )
+    )
+
+
 def _store_decision(
     session: Session,
     review: Review,
@@ -284,8 +306,13 @@ def _store_decision(
     prediction: Prediction | None,
     language: str | None,
     now: datetime,
+    overrides: Mapping[str, Any] | None = None,
 ) -> bool:
-    """Write the decision once: only a review still `received` is updated."""
+    """Write the decision once: only a review still `received` is updated.
+
+    With the decision go the sentences' scores and touchpoints (the model's, plus the
+    property's own terms), the departments of the negative touchpoints, and one
+    `review_touchpoints` row per touchpoint for the journey statistics."""
     due_at = decision.due_at
     values: dict[str, Any] = {
         "status": "auto_handled" if decision.route == "auto" else "queued",
@@ -296,22 +323,35 @@ def _store_decision(
         "due_at": due_at,
         "routed_at": now,
     }
+    summaries: list[journey.TouchpointSummary] = []
     if prediction is not None:
+        sentences = [
+            {
+                "start": s.start,
+                "end": s.end,
+                "label": s.label,
+                "probabilities": {k: round(float(v), 6) for k, v in s.probabilities.items()},
+                "touchpoints": list(s.touchpoints),
+            }
+            for s in prediction.sentences
+        ]
+        for sentence, codes in zip(
+            sentences,
+            journey.with_property_terms(
+                review.text or "", sentences, journey.extra_terms(overrides)
+            ),
+            strict=True,
+        ):
+            sentence["touchpoints"] = codes
+        summaries = journey.summarise(sentences)
         values.update(
             sentiment_label=prediction.label,
             sentiment_probabilities={
                 k: round(float(v), 6) for k, v in prediction.probabilities.items()
             },
-            sentences=[
-                {
-                    "start": s.start,
-                    "end": s.end,
-                    "label": s.label,
-                    "probabilities": {k: round(float(v), 6) for k, v in s.probabilities.items()},
-                }
-                for s in prediction.sentences
-            ],
+            sentences=sentences,
             model_version=prediction.model_version,
+            departments=journey.departments_for(summaries, journey.department_map(overrides)),
         )
     result = session.execute(
         update(Review)
@@ -321,6 +361,18 @@ def _store_decision(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
+    for summary in summaries:
+        session.add(
+            ReviewTouchpoint(
+                review_id=review.id,
+                property_id=review.property_id,
+                touchpoint=summary.touchpoint,
+                sentiment=summary.sentiment,
+                received_at=review.received_at,
+                route=decision.route,
+            )
+        )
+        _count_day(session, review, summary, decision.route)
     if decision.route == "human" and decision.priority is not None and due_at is not None:
         session.add(
             QueueItem(

@@ -7,6 +7,7 @@ from typing import Any
 
 from models import SentimentClassifier
 from triage.errors import FieldProblem, InvalidInput
+from triage.journey import DEPARTMENTS, validate_department_map, validate_terms
 from triage.routing import DEFAULT_SLA_HOURS, RoutingPolicy
 
 #: Used when no model is loaded: nothing can be auto-handled then anyway.
@@ -64,6 +65,27 @@ def validate_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
                 problems.append(FieldProblem(name, "shape", "a list of terms, 2-64 characters"))
             else:
                 clean[name] = sorted({t.strip() for t in value})
+        elif name == "departments":
+            departments = validate_department_map(value)
+            if departments is None:
+                problems.append(
+                    FieldProblem(
+                        name,
+                        "shape",
+                        "touchpoint -> list of departments "
+                        f'({", ".join(DEPARTMENTS)}), e.g. {{"breakfast": ["food_and_beverage"]}}',
+                    )
+                )
+            else:
+                clean[name] = departments
+        elif name == "touchpoint_terms":
+            terms = validate_terms(value)
+            if terms is None:
+                problems.append(
+                    FieldProblem(name, "shape", "touchpoint -> list of terms, 2-64 characters")
+                )
+            else:
+                clean[name] = terms
         else:
             problems.append(FieldProblem(name, "unknown", "not a policy setting"))
     if problems:

@@ -35,6 +35,7 @@ class QueueFilter:
     claimed: bool | None = None
     overdue: bool | None = None
     source: str | None = None
+    department: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +98,7 @@ def open_items_where(
         conditions.append(QueueItem.due_at < now)
     elif f.overdue is False:
         conditions.append(QueueItem.due_at >= now)
-    needs_review = any((f.language, f.reason, f.sentiment, f.source))
+    needs_review = any((f.language, f.reason, f.sentiment, f.source, f.department))
     if f.language:
         conditions.append(Review.language == f.language)
     if f.sentiment:
@@ -106,7 +107,20 @@ def open_items_where(
         conditions.append(Review.source == f.source)
     if f.reason:
         conditions.append(reason_matches(f.reason))
+    if f.department:
+        conditions.append(department_matches(f.department))
     return and_(*conditions), needs_review
+
+
+def department_matches(department: str) -> ColumnElement[bool]:
+    """Items for a department: its negative touchpoints concern it, or it was escalated to it.
+
+    `departments` is a small JSON list of fixed codes (`triage.journey.DEPARTMENTS`), so a
+    text match on the quoted code is exact."""
+    return or_(
+        cast(Review.departments, Text).contains(f'"{department}"'),
+        QueueItem.escalated_to == f"department:{department}",
+    )
 
 
 def reason_matches(code: str) -> ColumnElement[bool]:

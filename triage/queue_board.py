@@ -11,7 +11,14 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from triage.accounts import Principal
 from triage.db import utcnow
-from triage.queue import QueueFilter, list_queue, open_items_where, reason_matches
+from triage.journey import DEPARTMENTS
+from triage.queue import (
+    QueueFilter,
+    department_matches,
+    list_queue,
+    open_items_where,
+    reason_matches,
+)
 from triage.reviews import ReviewView
 from triage.tables import Property, QueueItem, Review, User
 
@@ -26,7 +33,7 @@ REASON_CODES = (
     "model_unavailable",
     "pulled_back",
 )
-FACETS = ("property_id", "language", "reason", "sentiment", "source", "overdue")
+FACETS = ("property_id", "language", "reason", "department", "sentiment", "source", "overdue")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +108,7 @@ def facet_counts(
         .where(where)
     ).one()
     out["reason"] = [(code, int(n or 0)) for code, n in zip(REASON_CODES, sums, strict=True) if n]
+    out["department"] = _departments(session, principal, f, now)
     where, _ = open_items_where(principal, replace(f, overdue=None), now)
     overdue, total = session.execute(
         select(func.sum(case((QueueItem.due_at < now, 1), else_=0)), func.count())
@@ -111,6 +119,20 @@ def facet_counts(
     overdue = int(overdue or 0)
     out["overdue"] = [("true", overdue), ("false", int(total) - overdue)]
     return out
+
+
+def _departments(
+    session: Session, principal: Principal, f: QueueFilter, now: datetime
+) -> list[tuple[str, int]]:
+    """Open items per department (its negative touchpoints, or escalated to it)."""
+    where, _ = open_items_where(principal, replace(f, department=None), now)
+    sums = session.execute(
+        select(*[func.sum(case((department_matches(d), 1), else_=0)) for d in DEPARTMENTS])
+        .select_from(QueueItem)
+        .join(Review, Review.id == QueueItem.review_id)
+        .where(where)
+    ).one()
+    return [(d, int(n or 0)) for d, n in zip(DEPARTMENTS, sums, strict=True) if n]
 
 
 def queue_board(

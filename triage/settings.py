@@ -100,6 +100,44 @@ class Settings(BaseSettings):
         description="How often stored-but-unrouted reviews (after a crash) are routed.",
     )
 
+    model_kind: Literal["transformer", "keyword"] = Field(
+        default="transformer",
+        description="transformer: the real model. keyword: the deterministic keyword double "
+        "(models.double), for tests and demos only; a registered version's directory then "
+        "only names the version (its model.json).",
+    )
+    rate_limit_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="Requests per API key or personal token per minute (a fixed window "
+        "counted in the database, so it holds across processes); 0 turns it off.",
+    )
+    signin_failures_per_account: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins for one e-mail within signin_window_minutes before "
+        "further attempts are refused with 429.",
+    )
+    signin_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins from one client address within signin_window_minutes "
+        "before further attempts are refused with 429.",
+    )
+    signin_window_minutes: int = Field(
+        default=15, ge=1, le=1440, description="The window the sign-in limits count in."
+    )
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Anonymise reviews received more than this many days ago (text, guest "
+        "e-mail, booking reference, room, metadata); statistics and labels stay. "
+        "Default: off.",
+    )
+    retention_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the retention loop runs (when it is on)."
+    )
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

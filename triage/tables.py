@@ -134,6 +134,10 @@ class Review(Base):
     sentences: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     model_version: Mapped[str | None] = mapped_column(String(128))
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The departments of the review's negative touchpoints (`triage.journey`).
+    departments: Mapped[list[str] | None] = mapped_column(JSON)
+    # When retention or an erasure request removed the guest's words and details.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class QueueItem(Base):
@@ -258,3 +262,80 @@ class AuditEvent(Base):
     property_id: Mapped[str | None] = mapped_column(String(64))
     subject: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class RateWindow(Base):
+    """Requests one caller made in one fixed window (per-key rate limit across processes)."""
+
+    __tablename__ = "rate_windows"
+
+    caller: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class SignInFailure(Base):
+    """A failed sign-in: the account tried and the client address (for throttling)."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_account_at", "account", "at"),
+        Index("ix_sign_in_failures_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    account: Mapped[str] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(String(64))
+
+
+class ReviewTouchpoint(Base):
+    """One touchpoint of a routed review and its sentiment there: the journey statistics."""
+
+    __tablename__ = "review_touchpoints"
+    __table_args__ = (
+        Index("ix_review_touchpoints_property_id_received_at", "property_id", "received_at"),
+        Index(
+            "ix_review_touchpoints_property_id_sentiment_received_at",
+            "property_id",
+            "sentiment",
+            "received_at",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    property_id: Mapped[str] = mapped_column(String(64))
+    touchpoint: Mapped[str] = mapped_column(String(32))
+    sentiment: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    route: Mapped[str] = mapped_column(String(8))
+
+
+class TouchpointLabel(Base):
+    """A trainer's touchpoints for one sentence of a review (never overwritten)."""
+
+    __tablename__ = "touchpoint_labels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("reviews.id"), index=True)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    touchpoints: Mapped[list[str]] = mapped_column(JSON)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    role: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TouchpointDay(Base):
+    """Touchpoint mentions per property, day, touchpoint, sentiment and route: the journey
+    dashboard reads these counts (kept up to date at routing), not every review."""
+
+    __tablename__ = "touchpoint_days"
+
+    property_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    touchpoint: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
+    route: Mapped[str] = mapped_column(String(8), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

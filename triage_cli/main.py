@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from models.finetune import FineTuneConfig
-from triage import accounts, migrate
+from triage import accounts, audit, migrate, retention
 from triage.db import make_engine, make_session_factory, unit_of_work
 from triage.errors import InvalidInput, NotFound, TriageError
 from triage.settings import Settings
@@ -106,7 +106,15 @@ def cmd_properties_policy(args: argparse.Namespace, settings: Settings) -> int:
             if not isinstance(changes, dict):
                 raise InvalidInput("--set takes a JSON object")
             merged = {**prop.policy, **changes}
+            before = dict(prop.policy)
             prop.policy = validate_overrides({k: v for k, v in merged.items() if v is not None})
+            audit.record(
+                s,
+                model_registry.actor(),
+                "policy.set",
+                property_id=prop.id,
+                details={"before": before, "after": prop.policy},
+            )
         print(json.dumps(prop.policy, indent=2, sort_keys=True))
     return 0
 
@@ -114,6 +122,13 @@ def cmd_properties_policy(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     with unit_of_work(_sessions(settings)) as s:
         key, secret = accounts.create_api_key(s, args.property, name=args.name or "")
+        audit.record(
+            s,
+            model_registry.actor(),
+            "api_key.create",
+            subject=f"key:{key.id}",
+            details={"prefix": key.prefix, "properties": sorted(args.property)},
+        )
         print(f"API key {key.id} for {', '.join(args.property)} (shown once, store it now):")
     print(secret)
     return 0
@@ -126,15 +141,60 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
         password = sys.stdin.readline().rstrip("\r\n")
     with unit_of_work(_sessions(settings)) as s:
         user = accounts.add_user(s, args.email, password, args.role, args.property)
+        audit.record(
+            s,
+            model_registry.actor(),
+            "user.create",
+            subject=user.email,
+            details={"role": user.role, "properties": sorted(args.property)},
+        )
         print(f"user {user.email} ({user.role}) added")
     return 0
 
 
 def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     with unit_of_work(_sessions(settings)) as s:
-        _, secret = accounts.create_user_token(s, args.email)
+        token, secret = accounts.create_user_token(s, args.email)
+        audit.record(
+            s,
+            model_registry.actor(),
+            "user_token.create",
+            subject=args.email.strip().lower(),
+            details={"prefix": token.prefix},
+        )
         print(f"personal token for {args.email} (shown once, store it now):")
     print(secret)
+    return 0
+
+
+def cmd_retention_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Anonymise reviews older than --days (default TRIAGE_RETENTION_DAYS), in batches."""
+    days = args.days or settings.retention_days
+    if not days:
+        raise InvalidInput("no retention period: set TRIAGE_RETENTION_DAYS or pass --days")
+    sessions = _sessions(settings)
+    total = 0
+    while True:
+        with unit_of_work(sessions) as s:
+            done = retention.apply_retention(s, days)
+        total += done
+        if done < retention.BATCH:
+            break
+    print(json.dumps({"anonymised": total, "days": days}))
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
+    """Anonymise a guest's reviews (an erasure request), by booking reference or e-mail."""
+    with unit_of_work(_sessions(settings)) as s:
+        ids = retention.erase_guest(
+            s,
+            model_registry.actor(),
+            args.property,
+            booking_reference=args.booking,
+            email=args.email,
+        )
+    print(json.dumps({"property_id": args.property, "anonymised_review_ids": ids}))
     return 0
 
 
@@ -223,6 +283,46 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         print("\n\n".join(table(r) for r in results))
         if args.plots:
             print(f"\nplots written to {args.plots}")
+    return 0
+
+
+def cmd_eval_touchpoints(args: argparse.Namespace, settings: Settings) -> int:
+    from models.touchpoints import DetectorConfig
+    from triage_cli.modelling import load_for_cli
+    from triage_cli.touchpoint_eval import evaluate, read_rows, sweep
+
+    rows = [row for path in args.data for row in read_rows(path)]
+    classifier = load_for_cli(settings, args.model)
+    config = DetectorConfig()
+    if args.threshold is not None or args.max_semantic is not None:
+        config = DetectorConfig(
+            threshold=config.threshold if args.threshold is None else args.threshold,
+            max_semantic=config.max_semantic if args.max_semantic is None else args.max_semantic,
+        )
+    inner = getattr(classifier, "inner", classifier)  # the batching wrapper is not in the way
+    result: dict[str, Any] = evaluate(inner, rows, config)
+    if args.sweep:
+        result["sweep"] = sweep(inner, rows, config)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_train_touchpoints(args: argparse.Namespace, settings: Settings) -> int:
+    from models.default import default_model_dir
+    from triage.journey import touchpoint_training_rows
+    from triage_cli.modelling import load_for_cli
+    from triage_cli.touchpoint_eval import read_rows, train_head_dir
+
+    rows = [row for path in args.data or [] for row in read_rows(path)]
+    if args.with_labels:
+        with unit_of_work(_sessions(settings)) as s:
+            rows += [{"text": t, "touchpoints": c} for t, c in touchpoint_training_rows(s)]
+    dev = [row for path in args.dev or [] for row in read_rows(path)]
+    source = args.model or settings.model_dir or default_model_dir()
+    classifier = load_for_cli(settings, source)
+    inner = getattr(classifier, "inner", classifier)
+    report = train_head_dir(inner, source, args.out, rows, version=args.version, dev=dev)
+    print(json.dumps(report, indent=2))
     return 0
 
 
@@ -395,6 +495,24 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("email")
     token.set_defaults(func=cmd_tokens_create)
 
+    ret = commands.add_parser("retention", help="data retention").add_subparsers(
+        dest="retention", required=True
+    )
+    ret_run = ret.add_parser(
+        "run", help="anonymise reviews older than TRIAGE_RETENTION_DAYS (or --days) now"
+    )
+    ret_run.add_argument("--days", type=int, help="override TRIAGE_RETENTION_DAYS")
+    ret_run.set_defaults(func=cmd_retention_run)
+
+    erase = commands.add_parser(
+        "erase", help="anonymise one guest's reviews of a property (an erasure request)"
+    )
+    erase.add_argument("--property", required=True)
+    who = erase.add_mutually_exclusive_group(required=True)
+    who.add_argument("--booking", help="the booking reference")
+    who.add_argument("--email", help="the guest's e-mail address")
+    erase.set_defaults(func=cmd_erase)
+
     imp = commands.add_parser("import", help="import reviews from CSV or JSONL")
     imp.add_argument("file")
     imp.add_argument("--batch-size", type=int, default=256)
@@ -413,6 +531,32 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.add_argument("--plots", type=Path, help="write confusion and reliability PNGs here")
     ev.set_defaults(func=cmd_eval)
+
+    et = commands.add_parser(
+        "eval-touchpoints", help="measure touchpoint detection on hand-labelled sentences"
+    )
+    et.add_argument("--data", type=Path, action="append", required=True)
+    et.add_argument("--model", type=Path, help="model directory (default: the served one)")
+    et.add_argument("--threshold", type=float, help="similarity threshold (default: the model's)")
+    et.add_argument("--max-semantic", type=int, help="most touchpoints from similarity alone")
+    et.add_argument(
+        "--sweep", action="store_true", help="also try a grid of settings (development data only)"
+    )
+    et.set_defaults(func=cmd_eval_touchpoints)
+
+    tt = commands.add_parser(
+        "train-touchpoints",
+        help="train a touchpoint head on labelled sentences; writes a new model version",
+    )
+    tt.add_argument("--data", type=Path, action="append", help="touchpoint JSONL (repeatable)")
+    tt.add_argument(
+        "--with-labels", action="store_true", help="add the trainers' touchpoint labels"
+    )
+    tt.add_argument("--dev", type=Path, action="append", help="report micro-F1 on these files")
+    tt.add_argument("--model", type=Path, help="the model to extend (default: the served one)")
+    tt.add_argument("--version", required=True)
+    tt.add_argument("--out", type=Path, required=True)
+    tt.set_defaults(func=cmd_train_touchpoints)
 
     tr = commands.add_parser("train", help="train a new model version directory")
     tr.add_argument(

@@ -94,3 +94,51 @@ def sweep(
                 }
             )
     return out
+
+
+def train_head_dir(
+    classifier: Any,
+    source: Path,
+    out: Path,
+    rows: list[dict[str, Any]],
+    *,
+    version: str,
+    dev: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Fit a touchpoint head on labelled sentences and write a new model version: the
+    source model directory plus the head (`touchpoints.safetensors`)."""
+    import dataclasses
+    import shutil
+    import tempfile
+
+    from models.model_dir import MODEL_JSON, load_model_dir
+    from models.touchpoints import TOUCHPOINT_HEAD_FILE, fit_touchpoint_head
+
+    if not rows:
+        raise InvalidInput("no labelled sentences to train on")
+    if out.exists():
+        raise InvalidInput(f"{out} exists already")
+    vectors = classifier.sentence_vectors([row["text"] for row in rows])
+    head = fit_touchpoint_head(vectors, [row["touchpoints"] for row in rows])
+    report: dict[str, Any] = {"version": version, "train_rows": len(rows)}
+    if dev:
+        classifier._touchpoint_head = head
+        report["dev"] = {
+            k: round(v, 4)
+            for k, v in evaluate(classifier, dev, classifier._detector).items()
+            if k in ("precision", "recall", "f1")
+        }
+    card = load_model_dir(source).card
+    card = dataclasses.replace(
+        card,
+        version=version,
+        touchpoint_head=TOUCHPOINT_HEAD_FILE,
+        training={**card.training, "touchpoint_head": report},
+    )
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        staging = Path(tmp) / "model"
+        shutil.copytree(source, staging)
+        head.save(staging / TOUCHPOINT_HEAD_FILE)
+        (staging / MODEL_JSON).write_text(card.to_json(), encoding="utf-8")
+        staging.rename(out)
+    return report

@@ -11,7 +11,7 @@ from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.presenters import review_read
 from api.routes.reviews import _ERRORS, LANGUAGE, SOURCE
 from api.schemas import ClaimRequest, QueuePage, ReviewRead, VerdictCreate
-from triage import queue
+from triage import audit, queue
 from triage.errors import QueueEmpty
 from triage.reviews import MAX_ID
 
@@ -30,6 +30,10 @@ def list_items(
     reason: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z_]+$")] = None,
     sentiment: Literal["negative", "neutral", "positive"] | None = None,
     source: Annotated[str | None, Query(max_length=64, pattern=SOURCE)] = None,
+    department: Literal[
+        "housekeeping", "front_office", "food_and_beverage", "events", "maintenance", "management"
+    ]
+    | None = None,
     claimed: bool | None = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -38,7 +42,9 @@ def list_items(
     found, total = queue.list_queue(
         session,
         principal,
-        queue.QueueFilter(property_id, language, reason, sentiment, claimed, overdue, source),
+        queue.QueueFilter(
+            property_id, language, reason, sentiment, claimed, overdue, source, department
+        ),
         limit=limit,
         offset=offset,
     )
@@ -84,4 +90,13 @@ def resolve(
     item_id: ItemId, body: VerdictCreate, principal: PrincipalDep, session: SessionDep
 ) -> ReviewRead:
     verdict = queue.Verdict(label=body.label, action=body.action, note=body.note)
-    return review_read(queue.resolve(session, principal, item_id, verdict))
+    view = queue.resolve(session, principal, item_id, verdict)
+    audit.record(
+        session,
+        principal,
+        "queue.resolve",
+        property_id=view.review.property_id,
+        subject=f"item:{item_id}",
+        details={"label": verdict.label, "action": verdict.action},
+    )
+    return review_read(view)

@@ -41,6 +41,31 @@
     }
   });
 
+  // Touchpoint chips: pressing one highlights its sentences in the text and in the list.
+  var chips = document.querySelectorAll("button.chip[data-sentences]");
+  if (chips.length) {
+    var hint = document.querySelector(".js-hint");
+    if (hint) { hint.hidden = false; }
+    var clear = function () {
+      document.querySelectorAll(".hl").forEach(function (el) { el.classList.remove("hl"); });
+      chips.forEach(function (c) { c.setAttribute("aria-pressed", "false"); });
+    };
+    chips.forEach(function (chip) {
+      chip.addEventListener("click", function () {
+        var on = chip.getAttribute("aria-pressed") !== "true";
+        clear();
+        if (!on) { return; }
+        chip.setAttribute("aria-pressed", "true");
+        chip.getAttribute("data-sentences").split(" ").forEach(function (n) {
+          if (!/^[0-9]+$/.test(n)) { return; }
+          document.querySelectorAll('[data-sentence="' + n + '"]').forEach(function (el) {
+            el.classList.add("hl");
+          });
+        });
+      });
+    });
+  }
+
   // Refresh "due in ..." every 30 s from the server-rendered due time.
   var due = document.querySelector("[data-due]");
   if (due) {

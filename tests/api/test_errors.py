@@ -902,6 +902,8 @@ def test_emoji_only_text_goes_to_a_person_as_unsupported_language(
         "language": None,
         "sentiment": None,
         "sentences": [],
+        "touchpoints": [],
+        "departments": [],
         "model_version": None,
         "text": "😡😡😡 👎🏨💤",
         "rating": None,
