@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from triage.accounts import Principal
 from triage.db import utcnow
 from triage.journey import DEPARTMENTS
-from triage.queue import (
-    QueueFilter,
-    department_matches,
-    list_queue,
-    open_items_where,
-    reason_matches,
-)
+from triage.queue import QueueFilter, list_queue, open_items_where
 from triage.reviews import ReviewView
 from triage.tables import Property, QueueItem, Review, User
 
@@ -70,69 +66,121 @@ def holder_emails(session: Session, user_ids: Sequence[int]) -> dict[int, str]:
     return {uid: email for uid, email in rows}
 
 
-def _grouped(
-    session: Session,
-    column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
-    where: ColumnElement[bool],
-) -> list[tuple[str, int]]:
-    rows = session.execute(
-        select(column, func.count())
-        .select_from(QueueItem)
-        .join(Review, Review.id == QueueItem.review_id)
-        .where(where, column.is_not(None))
-        .group_by(column)
-        .order_by(func.count().desc(), column)
-    )
-    return [(str(value), int(count)) for value, count in rows]
-
-
 def facet_counts(
     session: Session, principal: Principal, f: QueueFilter, now: datetime
 ) -> dict[str, list[tuple[str, int]]]:
-    """For each filter, how many open items each value would show (the other filters kept)."""
+    """For each filter, how many open items each value would show (the other filters kept).
+
+    One query reads the open items in the caller's scope (with the claimed filter, which
+    has no facet) and the columns the filters look at; every facet is then counted from
+    those rows with the same tests the queue's SQL applies (`open_items_where`). Eight
+    aggregate queries over the same join cost four times as much on PostgreSQL.
+    """
+    base = replace(
+        f,
+        property_id=None,
+        language=None,
+        reason=None,
+        sentiment=None,
+        source=None,
+        department=None,
+        overdue=None,
+    )
+    where, _ = open_items_where(principal, base, now)
+    rows = [
+        _FacetRow(
+            p,
+            lang,
+            sentiment,
+            source,
+            json.dumps(reasons or []),
+            json.dumps(departments or []),
+            escalated,
+            due,
+        )
+        for p, lang, sentiment, source, reasons, departments, escalated, due in session.execute(
+            select(
+                QueueItem.property_id,
+                Review.language,
+                Review.sentiment_label,
+                Review.source,
+                Review.reasons,
+                Review.departments,
+                QueueItem.escalated_to,
+                QueueItem.due_at,
+            )
+            .select_from(QueueItem)
+            .join(Review, Review.id == QueueItem.review_id)
+            .where(where)
+        )
+    ]
+    tests = _tests(f, now)
+
+    def matching(facet: str) -> list[_FacetRow]:
+        return [r for r in rows if all(test(r) for name, test in tests.items() if name != facet)]
+
     out: dict[str, list[tuple[str, int]]] = {}
-    columns = {
-        "property_id": QueueItem.property_id,
-        "language": Review.language,
-        "sentiment": Review.sentiment_label,
-        "source": Review.source,
-    }
-    for name, column in columns.items():
-        where, _ = open_items_where(principal, replace(f, **{name: None}), now)
-        out[name] = _grouped(session, column, where)
-    where, _ = open_items_where(principal, replace(f, reason=None), now)
-    sums = session.execute(
-        select(*[func.sum(case((reason_matches(code), 1), else_=0)) for code in REASON_CODES])
-        .select_from(QueueItem)
-        .join(Review, Review.id == QueueItem.review_id)
-        .where(where)
-    ).one()
-    out["reason"] = [(code, int(n or 0)) for code, n in zip(REASON_CODES, sums, strict=True) if n]
-    out["department"] = _departments(session, principal, f, now)
-    where, _ = open_items_where(principal, replace(f, overdue=None), now)
-    overdue, total = session.execute(
-        select(func.sum(case((QueueItem.due_at < now, 1), else_=0)), func.count())
-        .select_from(QueueItem)
-        .join(Review, Review.id == QueueItem.review_id)
-        .where(where)
-    ).one()
-    overdue = int(overdue or 0)
-    out["overdue"] = [("true", overdue), ("false", int(total) - overdue)]
+    for name, value_of in (
+        ("property_id", lambda r: r.property_id),
+        ("language", lambda r: r.language),
+        ("sentiment", lambda r: r.sentiment),
+        ("source", lambda r: r.source),
+    ):
+        counts = Counter(v for v in map(value_of, matching(name)) if v is not None)
+        out[name] = sorted(((str(v), n) for v, n in counts.items()), key=lambda kv: (-kv[1], kv[0]))
+    candidates = matching("reason")
+    out["reason"] = [
+        (code, n)
+        for code in REASON_CODES
+        if (n := sum(f'"{code}"' in r.reasons for r in candidates))
+    ]
+    candidates = matching("department")
+    out["department"] = [
+        (d, n) for d in DEPARTMENTS if (n := sum(_in_department(r, d) for r in candidates))
+    ]
+    candidates = matching("overdue")
+    overdue = sum(r.due_at < now for r in candidates)
+    out["overdue"] = [("true", overdue), ("false", len(candidates) - overdue)]
     return out
 
 
-def _departments(
-    session: Session, principal: Principal, f: QueueFilter, now: datetime
-) -> list[tuple[str, int]]:
-    """Open items per department (its negative touchpoints, or escalated to it)."""
-    where, _ = open_items_where(principal, replace(f, department=None), now)
-    sums = session.execute(
-        select(*[func.sum(case((department_matches(d), 1), else_=0)) for d in DEPARTMENTS])
-        .select_from(QueueItem)
-        .join(Review, Review.id == QueueItem.review_id)
-        .where(where)
-    ).one()
-    return [(d, int(n or 0)) for d, n in zip(DEPARTMENTS, sums, strict=True) if n]
+@dataclass(frozen=True, slots=True)
+class _FacetRow:
+    property_id: str
+    language: str | None
+    sentiment: str | None
+    source: str
+    reasons: str  # the JSON text, tested like the SQL does
+    departments: str
+    escalated_to: str | None
+    due_at: datetime
+
+
+def _in_department(row: _FacetRow, department: str) -> bool:
+    return f'"{department}"' in row.departments or row.escalated_to == f"department:{department}"
+
+
+def _tests(f: QueueFilter, now: datetime) -> dict[str, Callable[[_FacetRow], bool]]:
+    """The active filters as tests on a row (the same as `open_items_where`'s conditions)."""
+    tests: dict[str, Callable[[_FacetRow], bool]] = {}
+    if f.property_id:
+        tests["property_id"] = lambda r: r.property_id == f.property_id
+    if f.language:
+        tests["language"] = lambda r: r.language == f.language
+    if f.sentiment:
+        tests["sentiment"] = lambda r: r.sentiment == f.sentiment
+    if f.source:
+        tests["source"] = lambda r: r.source == f.source
+    if f.reason:
+        tests["reason"] = lambda r: f'"{f.reason}"' in r.reasons
+    if f.department:
+        department = f.department
+        tests["department"] = lambda r: _in_department(r, department)
+    if f.overdue is True:
+        tests["overdue"] = lambda r: r.due_at < now
+    elif f.overdue is False:
+        tests["overdue"] = lambda r: r.due_at >= now
+    return tests
 
 
 def queue_board(
