@@ -8,8 +8,10 @@ trainers look at recent data.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Exists, exists, select
@@ -201,8 +203,15 @@ class Disagreement:
 
 
 def _labelled(
-    session: Session, principal: Principal, property_id: str | None, window: int
-) -> list[tuple[Review, list[Label]]]:
+    session: Session,
+    principal: Principal,
+    property_id: str | None,
+    window: int,
+    limit: int,
+    keep: Callable[[Review, list[Label]], bool],
+) -> list[Disagreement]:
+    """The newest labelled reviews (at most `window` read) that `keep` accepts, up to `limit`."""
+    _require_trainer(principal)
     reviews = list(
         session.scalars(
             select(Review)
@@ -212,7 +221,19 @@ def _labelled(
         )
     )
     labels = labels_by_review(session, [r.id for r in reviews])
-    return [(r, labels[r.id]) for r in reviews]
+    kept = (
+        Disagreement(r, labels[r.id], current_label(labels[r.id]))
+        for r in reviews
+        if keep(r, labels[r.id])
+    )
+    return list(itertools.islice(kept, limit))
+
+
+def _model_differs(review: Review, labels: list[Label]) -> bool:
+    current = current_label(labels)
+    return bool(
+        current is not None and review.sentiment_label and current.label != review.sentiment_label
+    )
 
 
 def model_disagreements(
@@ -224,19 +245,7 @@ def model_disagreements(
     window: int = WINDOW,
 ) -> list[Disagreement]:
     """Reviews whose current human label differs from the model's label."""
-    _require_trainer(principal)
-    found = []
-    for review, labels in _labelled(session, principal, property_id, window):
-        current = current_label(labels)
-        if (
-            current is not None
-            and review.sentiment_label
-            and current.label != review.sentiment_label
-        ):
-            found.append(Disagreement(review, labels, current))
-            if len(found) >= limit:
-                break
-    return found
+    return _labelled(session, principal, property_id, window, limit, _model_differs)
 
 
 def adjudication_queue(
@@ -248,11 +257,6 @@ def adjudication_queue(
     window: int = WINDOW,
 ) -> list[Disagreement]:
     """Reviews whose people disagree and that no trainer has settled since."""
-    _require_trainer(principal)
-    found = []
-    for review, labels in _labelled(session, principal, property_id, window):
-        if disagreeing(labels):
-            found.append(Disagreement(review, labels, current_label(labels)))
-            if len(found) >= limit:
-                break
-    return found
+    return _labelled(
+        session, principal, property_id, window, limit, lambda _, labels: disagreeing(labels)
+    )
