@@ -201,5 +201,8 @@ def install(app: FastAPI) -> None:
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)
+    @app.get(PREFIX, include_in_schema=False)
+    @app.get(f"{PREFIX}/", include_in_schema=False)
     def home() -> RedirectResponse:
+        """The address `triage serve --demo` prints and the README names: the queue."""
         return RedirectResponse(f"{PREFIX}/queue", status_code=303)

@@ -27,7 +27,8 @@ def test_sign_in_sets_a_hashed_session_and_sign_out_ends_it(
     first = client.get("/ui/queue", follow_redirects=False)
     assert first.status_code == 303
     assert first.headers["location"].startswith("/ui/signin?next=/ui/queue")
-    assert client.get("/", follow_redirects=False).headers["location"] == "/ui/queue"
+    for address in ("/", "/ui", "/ui/"):  # the README's and the demo's address
+        assert client.get(address, follow_redirects=False).headers["location"] == "/ui/queue"
 
     form = client.get("/ui/signin")
     wrong = client.post(
