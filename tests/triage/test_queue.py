@@ -6,6 +6,7 @@ import multiprocessing
 import threading
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -254,15 +255,22 @@ def test_list_queue_filters_and_counts(sessions: sessionmaker[Session], world: W
         assert overdue == 0
 
 
-def _work_until_empty(url: str, secret: str, abandon_every: int) -> tuple[list[int], list[int]]:
+def _work_until_empty(
+    url: str, secret: str, abandon_every: int, start: Any
+) -> tuple[list[int], list[int]]:
     """Claim and resolve until no open item is left. A worker with `abandon_every` > 0
-    walks away from every such item it claims (once each), as a crashed worker would:
-    its lease must run out and someone else must finish the item."""
+    walks away from its first claim and every `abandon_every`-th one after it, as a crashed
+    worker would: the lease must run out and someone else must finish the item. The
+    careful workers start only once the careless one has walked away from its first item
+    (`start`, an event), so there is always an abandoned lease to recover."""
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     who = principal(sessions, secret)
     resolved: list[int] = []
     abandoned: list[int] = []
+    claims = 0
+    if not abandon_every:
+        start.wait(timeout=60)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -279,8 +287,10 @@ def _work_until_empty(url: str, secret: str, abandon_every: int) -> tuple[list[i
                 break
             time.sleep(0.1)  # someone holds the rest: wait for them or for their leases
             continue
-        if abandon_every and item_id % abandon_every == 0 and item_id not in abandoned:
+        claims += 1
+        if abandon_every and (claims - 1) % abandon_every == 0 and item_id not in abandoned:
             abandoned.append(item_id)
+            start.set()
             continue
         with unit_of_work(sessions) as s:
             queue.resolve(s, who, item_id, queue.Verdict("negative", "replied"))
@@ -294,13 +304,14 @@ def test_processes_resolve_every_item_exactly_once_and_recover_abandoned_leases(
 ) -> None:
     items = add_items(sessions, 45)
     context = multiprocessing.get_context("spawn")
-    with context.Pool(3) as pool:
+    with context.Manager() as manager, context.Pool(3) as pool:
+        start = manager.Event()
         runs = pool.starmap(
             _work_until_empty,
             [
-                (database_url, world.agent_a, 4),  # walks away from every 4th item
-                (database_url, world.trainer_a, 0),
-                (database_url, world.admin_ab, 0),
+                (database_url, world.agent_a, 4, start),  # walks away from every 4th claim
+                (database_url, world.trainer_a, 0, start),
+                (database_url, world.admin_ab, 0, start),
             ],
         )
     resolved = [item for done, _ in runs for item in done]
