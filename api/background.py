@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Services
@@ -141,9 +142,7 @@ def watch_quality(svc: Services) -> Callable[[], object]:
     def step() -> None:
         settings = svc.settings
         with unit_of_work(svc.sessions) as s:
-            for property_id in s.scalars(
-                Property.__table__.select().with_only_columns(Property.id)
-            ):
+            for property_id in s.scalars(select(Property.id)):
                 estimate = negative_miss_estimate(s, [property_id], share=settings.spot_check_share)
                 if estimate.rate is None:
                     continue

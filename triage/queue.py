@@ -50,7 +50,8 @@ def _require_person(principal: Principal) -> None:
         raise Forbidden("the review queue is for people: use a personal token")
 
 
-def _scope(principal: Principal, property_id: str | None) -> list[str]:
+def scope(principal: Principal, property_id: str | None) -> list[str]:
+    """The properties a listing covers: the one asked for (404 if not the caller's), or all."""
     if property_id is not None:
         if not principal.can_see(property_id):
             raise NotFound(f"property {property_id!r} not found")
@@ -88,7 +89,7 @@ def open_items_where(
     """The condition for open items matching `f`, and whether it needs the review joined."""
     conditions = [
         QueueItem.state == "open",
-        QueueItem.property_id.in_(_scope(principal, f.property_id)),
+        QueueItem.property_id.in_(scope(principal, f.property_id)),
     ]
     if f.claimed is True:
         conditions.append(and_(QueueItem.claimed_by.is_not(None), QueueItem.lease_expires_at > now))
@@ -146,7 +147,7 @@ def claim_next(
         select(QueueItem.id)
         .where(
             QueueItem.state == "open",
-            QueueItem.property_id.in_(_scope(principal, property_id)),
+            QueueItem.property_id.in_(scope(principal, property_id)),
             _free(now),
         )
         .order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)

@@ -21,6 +21,7 @@ from models import LABELS
 from triage.accounts import Principal
 from triage.errors import Forbidden, NotFound
 from triage.labels import TRAINERS, current_label, disagreeing, labels_by_review
+from triage.queue import scope
 from triage.sampling import RateEstimate, sample_condition, wilson
 from triage.tables import Label, Review
 
@@ -30,14 +31,6 @@ WINDOW = 2000
 def _require_trainer(principal: Principal) -> None:
     if principal.kind != "user" or principal.role not in TRAINERS:
         raise Forbidden("this is the trainers' workspace (role trainer or admin)")
-
-
-def _scope(principal: Principal, property_id: str | None) -> list[str]:
-    if property_id is not None:
-        if not principal.can_see(property_id):
-            raise NotFound(f"property {property_id!r} not found")
-        return [property_id]
-    return sorted(principal.property_ids)
 
 
 def _has_label(kind: str | None = None) -> Exists:
@@ -60,7 +53,7 @@ def spot_check_queue(
     query = (
         select(Review)
         .where(
-            Review.property_id.in_(_scope(principal, property_id)),
+            Review.property_id.in_(scope(principal, property_id)),
             Review.route == "auto",
             sample_condition(Review.id, share, "spot_check"),
             ~_has_label("spot_check"),
@@ -112,7 +105,7 @@ def double_label_queue(
     query = (
         select(Review)
         .where(
-            Review.property_id.in_(_scope(principal, property_id)),
+            Review.property_id.in_(scope(principal, property_id)),
             Review.status == "resolved",
             sample_condition(Review.id, share, "double_label"),
             ~_has_label("double_label"),
@@ -170,7 +163,7 @@ def uncertainty_queue(
     rows = session.scalars(
         select(Review)
         .where(
-            Review.property_id.in_(_scope(principal, property_id)),
+            Review.property_id.in_(scope(principal, property_id)),
             Review.sentiment_probabilities.is_not(None),
             Review.text.is_not(None),
             ~_has_label(),
@@ -215,7 +208,7 @@ def _labelled(
     reviews = list(
         session.scalars(
             select(Review)
-            .where(Review.property_id.in_(_scope(principal, property_id)), _has_label())
+            .where(Review.property_id.in_(scope(principal, property_id)), _has_label())
             .order_by(Review.id.desc())
             .limit(window)
         )
