@@ -4,15 +4,34 @@ A claim is one UPDATE of the next free item, chosen by a subquery. On
 PostgreSQL the subquery takes the row with `FOR UPDATE SKIP LOCKED`, so
 concurrent claimers pass each other by; on SQLite every transaction begins
 IMMEDIATE (see `triage.db`), so claims are serialised. Either way two people
-never hold the same item. An item whose lease ran out is free again.
+never hold the same item. An item whose lease ran out is free again. Claims
+and pages read only the head of the queue, property by property (`_in_head`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Text, and_, cast, func, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Select,
+    String,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from models import LABELS
@@ -24,6 +43,9 @@ from triage.tables import Label, QueueItem, Review
 
 ACTIONS = ("replied", "compensated", "forwarded", "no_action")
 PEOPLE = ("agent", "trainer", "admin")
+MAX_PAGE = 200
+#: How many of the most urgent free items a claim chooses from (see `claim_next`).
+CLAIM_CANDIDATES = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,31 +88,115 @@ def _free(now: datetime) -> ColumnElement[bool]:
 def list_queue(
     session: Session, principal: Principal, f: QueueFilter, *, limit: int, offset: int = 0
 ) -> tuple[list[ReviewView], int]:
-    """Open items by priority, then due time; and how many match in all."""
+    """Open items by priority, then due time; and how many match in all.
+
+    Without a filter on the review, the page is the head of the queue (`_in_head`). A
+    filter on the review is applied in one join of all matching items instead: read in
+    queue order property by property, a selective one would walk most of the queue. The
+    total is counted only when the page does not tell it (a page not full ends the queue).
+    """
     _require_person(principal)
-    where, needs_review = open_items_where(principal, f, utcnow())
-    query = select(QueueItem, Review).join(Review, Review.id == QueueItem.review_id)
-    count_query = select(func.count()).select_from(QueueItem)
+    now = utcnow()
+    properties = scope(principal, f.property_id)
+    limit, offset = max(1, min(limit, MAX_PAGE)), max(0, offset)
+    conditions, needs_review = filter_conditions(f, now)
+    page = select(QueueItem, Review).join(Review, Review.id == QueueItem.review_id)
     if needs_review:
-        count_query = count_query.join(Review, Review.id == QueueItem.review_id)
-    total = int(session.scalar(count_query.where(where)) or 0)
-    rows = session.execute(
-        query.where(where)
-        .order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)
-        .limit(max(1, min(limit, 200)))
-        .offset(max(0, offset))
-    ).all()
+        page = page.where(_open_in(properties), *conditions).offset(offset).limit(limit)
+    else:
+        page = page.where(_in_head(session, properties, conditions, limit=limit, offset=offset))
+    rows = session.execute(page.order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)).all()
+    if 0 < len(rows) < limit or (not rows and offset == 0):
+        total = offset + len(rows)
+    else:
+        count = select(func.count()).select_from(QueueItem)
+        if needs_review:
+            count = count.join(Review, Review.id == QueueItem.review_id)
+        total = int(session.scalar(count.where(_open_in(properties), *conditions)) or 0)
     return [ReviewView(review, item) for item, review in rows], total
+
+
+def _open_in(properties: Sequence[str]) -> ColumnElement[bool]:
+    return and_(QueueItem.state == "open", QueueItem.property_id.in_(properties))
+
+
+def _in_head(
+    session: Session,
+    properties: Sequence[str],
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    limit: int,
+    offset: int = 0,
+) -> ColumnElement[bool]:
+    """The queue item is one of the open items of `properties` that meet `conditions` (on
+    the queue item alone), taken in queue order with `offset` and `limit`.
+
+    Each property's items are read in the order of `ix_queue_items_open` (property_id,
+    priority, due_at, id), at most `offset + limit` of them, and the reads are merged: the
+    same items as ordering every matching one, at a cost that follows the page and the
+    number of properties, not the length of the queue. (With `property_id IN (...)` the
+    index cannot be read in queue order: every open item of those properties is sorted.)
+    PostgreSQL reads the properties in a LATERAL join over an array parameter and looks
+    the items up by primary key in the array of their ids (`IN (subquery)` can be planned
+    as a hash join over the whole table); SQLite, which has no LATERAL, reads them in a
+    UNION ALL of one subquery per property.
+    """
+    if not properties:
+        return false()
+
+    def read() -> Select[int, int, datetime]:
+        return (
+            select(QueueItem.id, QueueItem.priority, QueueItem.due_at)
+            .where(QueueItem.state == "open", *conditions)
+            .order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)
+        )
+
+    n = offset + limit
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        scope_ids = (
+            func.unnest(bindparam("scope", list(properties), type_=ARRAY(String), unique=True))
+            .table_valued("property_id")
+            .render_derived(name="scope")
+        )
+        one = read().where(QueueItem.property_id == scope_ids.c.property_id).limit(n).lateral()
+        merged = (
+            select(one.c.id, one.c.priority, one.c.due_at)
+            .select_from(scope_ids.join(one, true()))
+            .subquery("head")
+        )
+    else:
+        # Each read is its own subquery: SQLite refuses ORDER BY/LIMIT inside a UNION.
+        branches = [
+            select(one.c.id, one.c.priority, one.c.due_at)
+            for one in (
+                read().where(QueueItem.property_id == property_id).limit(n).subquery()
+                for property_id in properties
+            )
+        ]
+        merged = union_all(*branches).subquery("head")
+    head = (
+        select(merged.c.id)
+        .order_by(merged.c.priority, merged.c.due_at, merged.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    if postgres:
+        return QueueItem.id == any_(func.array(head.scalar_subquery()))
+    return QueueItem.id.in_(head)
 
 
 def open_items_where(
     principal: Principal, f: QueueFilter, now: datetime
 ) -> tuple[ColumnElement[bool], bool]:
     """The condition for open items matching `f`, and whether it needs the review joined."""
-    conditions = [
-        QueueItem.state == "open",
-        QueueItem.property_id.in_(scope(principal, f.property_id)),
-    ]
+    conditions, needs_review = filter_conditions(f, now)
+    return and_(_open_in(scope(principal, f.property_id)), *conditions), needs_review
+
+
+def filter_conditions(f: QueueFilter, now: datetime) -> tuple[list[ColumnElement[bool]], bool]:
+    """`f` apart from its property (the scope), and whether it needs the review joined."""
+    conditions: list[ColumnElement[bool]] = []
     if f.claimed is True:
         conditions.append(and_(QueueItem.claimed_by.is_not(None), QueueItem.lease_expires_at > now))
     elif f.claimed is False:
@@ -110,7 +216,7 @@ def open_items_where(
         conditions.append(reason_matches(f.reason))
     if f.department:
         conditions.append(department_matches(f.department))
-    return and_(*conditions), needs_review
+    return conditions, needs_review
 
 
 def department_matches(department: str) -> ColumnElement[bool]:
@@ -140,16 +246,43 @@ def claim_next(
     lease: timedelta,
     property_id: str | None = None,
 ) -> ReviewView:
-    """Lease the most urgent free item to the caller."""
+    """Lease the most urgent free item to the caller.
+
+    The claim looks at the `CLAIM_CANDIDATES` most urgent free items (`_in_head`) and
+    leases the first of them that nobody is claiming at this moment. Only if concurrent
+    claimers hold all of them (or there is none) does it look at the whole queue, so the
+    queue is never reported empty while it has a free item.
+    """
     _require_person(principal)
     now = utcnow()
+    properties = scope(principal, property_id)
+    head = _in_head(session, properties, [_free(now)], limit=CLAIM_CANDIDATES)
+    claimed_id = _lease_first(session, principal, now, lease, properties, head)
+    if claimed_id is None:
+        claimed_id = _lease_first(session, principal, now, lease, properties, true())
+    if claimed_id is None:
+        raise QueueEmpty("no open item to claim")
+    return _view(session, principal, claimed_id)
+
+
+def _lease_first(
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    lease: timedelta,
+    properties: Sequence[str],
+    among: ColumnElement[bool],
+) -> int | None:
+    """Lease the most urgent free open item of `properties` `among` those named: one
+    UPDATE, returning its id, or None.
+
+    On PostgreSQL the item is taken with FOR UPDATE SKIP LOCKED: items other claimers are
+    locking are passed by, and the lock re-checks that the item is still open, free and
+    in scope, so two claimers never both get it.
+    """
     next_free = (
         select(QueueItem.id)
-        .where(
-            QueueItem.state == "open",
-            QueueItem.property_id.in_(scope(principal, property_id)),
-            _free(now),
-        )
+        .where(among, _open_in(properties), _free(now))
         .order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -162,9 +295,7 @@ def claim_next(
         .returning(QueueItem.id)
         .execution_options(synchronize_session=False)
     ).scalar()
-    if claimed_id is None:
-        raise QueueEmpty("no open item to claim")
-    return _view(session, principal, int(claimed_id))
+    return None if claimed_id is None else int(claimed_id)
 
 
 def _view(session: Session, principal: Principal, item_id: int) -> ReviewView:
