@@ -71,7 +71,7 @@ class Options:
             requests=self.requests
             or ({1: 8, 8: 32, 32: 96} if quick else {1: 60, 8: 240, 32: 640}),
             queue_sizes=self.queue_sizes or ([10_000] if quick else [10_000, 100_000, 1_000_000]),
-            import_reviews=self.import_reviews or (2_000 if quick else 50_000),
+            import_reviews=self.import_reviews or (500 if quick else 50_000),
             progress=self.progress,
         )
 
