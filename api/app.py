@@ -19,7 +19,7 @@ from api.deps import Services
 from api.limits import RequestLimits
 from api.routes import admin, ops, queue, reviews
 from models import SentimentClassifier
-from models.batching import BatchingClassifier
+from models.batching import BatchingClassifier, build_off_main_thread
 from models.default import default_model_dir
 from models.double import KeywordClassifier
 from triage import migrate
@@ -40,12 +40,14 @@ def load_classifier(settings: Settings, model_dir: Path | None = None) -> Batchi
     from models.default import default_model_dir  # torch-free
     from models.transformer import load_classifier as load  # imports torch
 
-    model = load(
-        model_dir or settings.model_dir or default_model_dir(),
-        encoder=settings.encoder,
-        cache_dir=settings.data_dir,
-        threads=settings.model_threads,
-        precision=settings.model_precision,
+    model = build_off_main_thread(
+        lambda: load(
+            model_dir or settings.model_dir or default_model_dir(),
+            encoder=settings.encoder,
+            cache_dir=settings.data_dir,
+            threads=settings.model_threads,
+            precision=settings.model_precision,
+        )
     )
     return BatchingClassifier(
         model, max_batch=settings.model_batch, max_wait=settings.model_batch_wait_ms / 1000

@@ -98,3 +98,28 @@ def test_errors_reach_a_lone_caller() -> None:
         batcher.predict(["poison"])
     assert batcher.predict([]) == []
     batcher.close()
+
+
+def test_build_off_main_thread_returns_the_result_from_another_thread() -> None:
+    from models.batching import build_off_main_thread
+
+    main = threading.main_thread()
+    ran_in: list[threading.Thread] = []
+
+    def build() -> str:
+        ran_in.append(threading.current_thread())
+        return "model"
+
+    assert build_off_main_thread(build) == "model"
+    assert ran_in and ran_in[0] is not main and not ran_in[0].is_alive()
+
+
+def test_build_off_main_thread_raises_the_builders_error() -> None:
+    from models.batching import build_off_main_thread
+    from models.errors import ModelLoadError
+
+    def build() -> str:
+        raise ModelLoadError("no encoder here")
+
+    with pytest.raises(ModelLoadError, match="no encoder here"):
+        build_off_main_thread(build)

@@ -38,7 +38,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from api.app import create_app
 
     if args.setup:
-        cmd_setup(args, settings)
+        from models.batching import build_off_main_thread
+
+        # torch must not run in this (the main) thread: see build_off_main_thread.
+        build_off_main_thread(lambda: cmd_setup(args, settings))
     if args.demo:
         from triage_cli.demo import ensure_demo
 
