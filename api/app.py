@@ -47,6 +47,7 @@ def load_classifier(settings: Settings, model_dir: Path | None = None) -> Batchi
             cache_dir=settings.data_dir,
             threads=settings.model_threads,
             precision=settings.model_precision,
+            compile_encoder=settings.model_compile,
         )
     )
     return BatchingClassifier(

@@ -320,6 +320,11 @@ class Readiness(BaseModel):
     database: str
     model: str
     model_version: str | None
+    model_encoder: Literal["compiled", "compiling", "eager"] | None = Field(
+        default=None,
+        description="How the model's encoder runs: compiled (torch.compile), still compiling "
+        "in the background (the eager encoder serves meanwhile), or eager.",
+    )
 
 
 class AuditEventRead(BaseModel):

@@ -99,4 +99,9 @@ def classification(rows: Path, cache_dir: Path, rounds: int) -> dict[str, Any]:
         "matmul_peak_fp32_gflops": peak["fp32_gflops"],
         "matmul_peak_int8_gops": peak["int8_gflops"],
         "model_share_of_peak": round(achieved / peak[peak_key], 3),
+        # The most this arithmetic allows: every FLOP at the matmul peak of its precision,
+        # nothing else costing time. A speed-up target above it needs less arithmetic.
+        "model_speedup_ceiling": round(
+            peak[peak_key] * 1e9 / (flops / service["reviews"]) / rate["pipeline"], 2
+        ),
     }

@@ -64,6 +64,17 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
                 "",
             )
         )
+    if r.get("model_speedup_ceiling") is not None:
+        out.append(
+            (
+                "speed-up ceiling of this arithmetic: every FLOP at the "
+                f"{r.get('model_precision')} matmul peak, nothing else costing time",
+                _num(r["model_speedup_ceiling"], "x the pipeline"),
+                "`transformers.pipeline` per review: " + _num(r["pipeline_reviews_per_s"], "/s"),
+                _ratio(r["model_speedup_ceiling"]),
+                "",
+            )
+        )
     for engine, ingest in r["ingest"].items():
         levels = sorted(int(k.split("_")[1]) for k in ingest if k.startswith("clients_"))
         for clients in levels:

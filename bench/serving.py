@@ -62,6 +62,8 @@ class Server:
     base_url: str
     ready_s: float
     log: Path
+    #: Seconds from process start until the compiled encoder served (None: it never did).
+    compiled_s: float | None = None
 
     @property
     def pid(self) -> int:
@@ -87,7 +89,8 @@ def running_server(
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             ready_s = _wait_ready(process, base_url, started, timeout)
-            yield Server(process, base_url, ready_s, log)
+            compiled_s = _wait_compiled(base_url, started, timeout)
+            yield Server(process, base_url, ready_s, log, compiled_s)
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -111,6 +114,18 @@ def _wait_ready(
                 pass
             time.sleep(0.05)
     raise TimeoutError(f"the server was not ready within {timeout:.0f} s")
+
+
+def _wait_compiled(base_url: str, started: float, timeout: float) -> float | None:
+    """Wait while the server compiles its encoder (it serves meanwhile, slower): load is
+    measured on the steady state. Seconds from start until compiled, None if it is not."""
+    with httpx.Client(timeout=5) as client:
+        while time.perf_counter() - started < timeout:
+            state = client.get(base_url + "/v1/readyz").json().get("model_encoder")
+            if state != "compiling":
+                return time.perf_counter() - started if state == "compiled" else None
+            time.sleep(0.2)
+    raise TimeoutError(f"the server's encoder did not compile within {timeout:.0f} s")
 
 
 Reviews = list[tuple[str, str | None]]

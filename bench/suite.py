@@ -14,6 +14,7 @@ throughput; (3) claim and listing latency at growing queue sizes, with plans;
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from typing import Any
 from bench import machine
 from bench.databases import postgres_database, postgres_problem, sqlite_url
 from bench.texts import ReviewTexts, review_texts, write_import_file, write_rows
+from triage.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +120,7 @@ def _serve_and_load(
     out: dict[str, Any] = {}
     with running_server(url, options.cache_dir, work / "server.log", double=options.double) as srv:
         out["startup_s"] = round(srv.ready_s, 2)
+        out["compiled_s"] = round(srv.compiled_s, 2) if srv.compiled_s is not None else None
         post_singles(srv.base_url, key, texts, clients=4, requests=8)  # warm up, not counted
         top = max(options.requests)
         adjacent: list[float] = []
@@ -147,11 +150,31 @@ def _serve_and_load(
 
 
 def run(options: Options) -> dict[str, Any]:
-    """Every part in turn; returns the flat figures plus the details of each part."""
+    """Every part in turn; returns the flat figures plus the details of each part.
+
+    The smoke mode has no time for compiling the encoder (about a minute in each of the
+    workers, the server and the import): it measures the eager path, which is what the
+    service runs until its compile has finished (every child process inherits this).
+    """
+    if not options.quick:
+        return _run(options)
+    previous = os.environ.get("TRIAGE_MODEL_COMPILE")
+    os.environ["TRIAGE_MODEL_COMPILE"] = "false"
+    try:
+        return _run(options)
+    finally:
+        if previous is None:
+            del os.environ["TRIAGE_MODEL_COMPILE"]
+        else:
+            os.environ["TRIAGE_MODEL_COMPILE"] = previous
+
+
+def _run(options: Options) -> dict[str, Any]:
     options = options.resolved()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
     assert options.per_file and options.rounds and options.queue_sizes and options.import_reviews
     result: dict[str, Any] = {"mode": "quick" if options.quick else "full"}
+    result["model_compiled"] = Settings().model_compile and not options.double
     result["machine"] = machine.describe()
     skipped: list[str] = []
     pg_problem = postgres_problem(options.postgres_url) if options.postgres_url else "not given"

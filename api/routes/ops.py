@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -41,7 +43,17 @@ def readyz(svc: ServicesDep, response: Response) -> Readiness:
         database=database,
         model=model,
         model_version=classifier.info.version if classifier else None,
+        model_encoder=encoder_state(classifier) if classifier else None,
     )
+
+
+def encoder_state(classifier: object) -> Literal["compiled", "compiling", "eager"]:
+    """Whether the served encoder is compiled (`models.compiled`), compiling, or eager."""
+    model = getattr(classifier, "inner", classifier)  # behind the batcher
+    compiling = getattr(model, "compiling", None)
+    if compiling is None or (compiling.done.is_set() and not compiling.compiled):
+        return "eager"
+    return "compiled" if compiling.compiled else "compiling"
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -319,6 +319,7 @@ def test_health_ready_and_metrics(client: TestClient, world: World) -> None:
         "database": "ok",
         "model": "ok",
         "model_version": "keyword-double-1",
+        "model_encoder": "eager",
     }
     client.post("/v1/reviews", headers=world.auth(world.key_a), json=review("m1", COMPLAINT))
     client.post("/v1/queue/claim", headers=world.auth(world.agent_a))

@@ -81,6 +81,7 @@ def test_verdicts_to_a_promoted_model_and_back(
         "TRIAGE_MODEL_THREADS": "1",
         "TRIAGE_MODEL_POLL_SECONDS": "0.2",
         "TRIAGE_MODEL_PRECISION": "fp32",
+        "TRIAGE_MODEL_COMPILE": "false",  # compiling is tested in test_compiled
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
