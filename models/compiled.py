@@ -26,6 +26,7 @@ service process stays one process; inductor caches its generated code on disk
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import logging
@@ -136,8 +137,11 @@ def _warm_up_and_check(encoder: TextEncoder, eager: Any, compiled: Any) -> None:
     import torch
 
     for batch in warm_up_batches(encoder):
-        input_ids, mask = encoder.model_inputs(batch)
+        # Inputs made inside inference mode, as `TextEncoder.embed_windows` makes them:
+        # dynamo's guards tell inference tensors from ordinary ones, and graphs warmed on
+        # ordinary tensors went unused (every served batch then ran eagerly).
         with torch.inference_mode():
+            input_ids, mask = encoder.model_inputs(batch)
             got = compiled(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
             want = eager(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
         weights = mask.unsqueeze(-1).float()
@@ -154,7 +158,6 @@ def _release_compile_memory() -> None:
     """Hand the compiler's freed memory back to the system (about 70 MB of the default
     model's compile, measured): a serving process should stay well under its memory budget."""
     gc.collect()
-    try:
+    # Not glibc: the memory stays with the allocator.
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: the memory stays with the allocator
-        pass

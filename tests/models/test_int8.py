@@ -64,6 +64,8 @@ def test_auto_precision_measures_and_serves_the_choice(
     reference = load_classifier(model_dir, cache_dir=tmp_path, threads=1)
     chosen = fastest_precision(reference._encoder.model)
     assert chosen in ("fp32", "int8", "bf16")
+    # For a compiled encoder only the layer's products are timed.
+    assert fastest_precision(reference._encoder.model, compiled=True) in ("fp32", "int8", "bf16")
     auto = load_classifier(model_dir, cache_dir=tmp_path, threads=1, precision="auto")
     assert auto.precision in ("fp32", "int8", "bf16")
     text = "Das Zimmer war sauber. The shower was cold and nobody came."
