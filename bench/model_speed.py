@@ -121,27 +121,25 @@ def run_pipeline(model_dir: Path, cache_dir: Path, rows: list[dict[str, str]]) -
     return {"seconds": per_file, "probs": probs}
 
 
-def run_service(
-    model_dir: Path,
-    cache_dir: Path,
-    rows: list[dict[str, str]],
-    precision: str,
-    batch: int,
-    *,
-    compiled: bool = False,
-) -> dict[str, Any]:
-    """The service path in `precision`; `compiled`: as the service runs it, with the
-    compiled encoder (`models.compiled`), timed once the compile has finished."""
+def load_service(
+    model_dir: Path, cache_dir: Path, precision: str, *, compiled: bool = False
+) -> tuple[Any, float | None]:
+    """The service's classifier in `precision`, and with `compiled` (as the service runs it)
+    its encoder compiled (`models.compiled`), waited for; returns the compile's seconds."""
     from models.transformer import load_classifier
 
     classifier = load_classifier(
         model_dir, cache_dir=cache_dir, threads=2, precision=precision, compile_encoder=compiled
     )
-    compile_seconds = None
-    if classifier.compiling is not None:
-        if not classifier.compiling.wait():
-            raise RuntimeError(f"the encoder did not compile: {classifier.compiling.error}")
-        compile_seconds = classifier.compiling.seconds
+    if classifier.compiling is None:
+        return classifier, None
+    if not classifier.compiling.wait():
+        raise RuntimeError(f"the encoder did not compile: {classifier.compiling.error}")
+    return classifier, classifier.compiling.seconds
+
+
+def time_service(classifier: Any, rows: list[dict[str, str]], batch: int) -> dict[str, Any]:
+    """Seconds per file of `classifier.predict` over `rows` in batches, and the probabilities."""
     classifier.predict([rows[0]["text"]])  # warm up
     probs = []
     per_file: dict[str, float] = {}
@@ -151,22 +149,19 @@ def run_service(
             for prediction in classifier.predict([r["text"] for r in group[start : start + batch]]):
                 probs.append([prediction.probabilities[label] for label in LABELS])
         per_file[name] = time.perf_counter() - started
-    return {
-        "seconds": per_file,
-        "probs": probs,
-        "precision": classifier.precision,
-        "compile_seconds": compile_seconds,
-    }
+    return {"seconds": per_file, "probs": probs, "precision": classifier.precision}
 
 
 def one_variant(args: argparse.Namespace) -> None:
     rows = sample(args.data_dir, args.limit)
     if args.variant == "pipeline":
         result = run_pipeline(args.model, args.cache_dir, rows)
-    elif args.variant == "service":
-        result = run_service(args.model, args.cache_dir, rows, "auto", args.batch, compiled=True)
     else:
-        result = run_service(args.model, args.cache_dir, rows, args.variant, args.batch)
+        service = args.variant == "service"
+        classifier, compile_seconds = load_service(
+            args.model, args.cache_dir, "auto" if service else args.variant, compiled=service
+        )
+        result = {**time_service(classifier, rows, args.batch), "compile_seconds": compile_seconds}
     probs = np.array(result["probs"])
     seconds = sum(result["seconds"].values())
     counts = dict((name, len(group)) for name, group in by_file(rows))
