@@ -49,7 +49,8 @@ class ModelCard:
     special tokens and prefix; `stride` is the distance in tokens between the
     starts of consecutive windows of a long text; `temperature` divides the
     head's logits before the softmax; `auto_threshold` is the minimum
-    P(positive) for auto-handling.
+    P(positive) for auto-handling, `auto_thresholds` the same per language where
+    hotel-like validation data of that language derived one.
     """
 
     version: str
@@ -70,6 +71,7 @@ class ModelCard:
     format_version: int = FORMAT_VERSION
     adapter: str | None = None  # file of encoder adapters merged at load (models.adapter)
     touchpoint_head: str | None = None  # file of the multi-label touchpoint head, if trained
+    auto_thresholds: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
         raw = asdict(self)
@@ -116,6 +118,9 @@ def _check_card(card: ModelCard) -> None:
         raise ModelLoadError(f"temperature must be > 0, got {card.temperature}")
     if not 0.0 <= card.auto_threshold <= 1.0:
         raise ModelLoadError(f"auto_threshold must be in [0, 1], got {card.auto_threshold}")
+    for language, threshold in card.auto_thresholds.items():
+        if not 0.0 <= threshold <= 1.0:
+            raise ModelLoadError(f"auto_thresholds[{language!r}] must be in [0, 1]")
     if card.max_length < 8 or not card.stride > 0:
         raise ModelLoadError("max_length must be >= 8 and stride > 0")
 

@@ -46,12 +46,22 @@ class ClassifierInfo:
 
     `auto_threshold` is the calibrated default for auto-handling: the minimum
     probability of `positive` at which a review needs no person. It is derived
-    from validation data when the model is trained.
+    from validation data when the model is trained. `auto_thresholds` holds the
+    same per language where hotel-like validation data of that language derived
+    one; `threshold_for` picks it.
     """
 
     version: str
     auto_threshold: float
     languages: tuple[str, ...] = ("de", "en")
+    auto_thresholds: Mapping[str, float] = field(default_factory=dict)
+
+    def threshold_for(self, language: str | None) -> float:
+        """The auto-handling threshold for a review in `language` (the overall one for a
+        language without its own)."""
+        if language is None:
+            return self.auto_threshold
+        return float(self.auto_thresholds.get(language, self.auto_threshold))
 
 
 @runtime_checkable

@@ -89,7 +89,11 @@ class TransformerClassifier:
         self._bias = head.bias.astype(np.float64)
         self._card = card
         self._sentences = sentences
-        self._info = ClassifierInfo(version=card.version, auto_threshold=card.auto_threshold)
+        self._info = ClassifierInfo(
+            version=card.version,
+            auto_threshold=card.auto_threshold,
+            auto_thresholds=dict(card.auto_thresholds),
+        )
         self._detector = DetectorConfig()
         self._prototypes: Prototypes | None = None
         self._touchpoint_head = touchpoint_head

@@ -160,7 +160,9 @@ class Ingestor:
                 rating_scale=review.rating_scale,
             )
             prediction = by_index.get(i)
-            policy = policy_for(properties[review.property_id].policy, classifier)
+            policy = policy_for(
+                properties[review.property_id].policy, classifier, languages[i].language
+            )
             decisions.append(
                 (review, decide(prediction, facts, policy), prediction, languages[i].language)
             )

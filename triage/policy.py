@@ -23,10 +23,16 @@ _FLOAT_FIELDS = (
 
 
 def policy_for(
-    overrides: Mapping[str, Any] | None, classifier: SentimentClassifier | None
+    overrides: Mapping[str, Any] | None,
+    classifier: SentimentClassifier | None,
+    language: str | None = None,
 ) -> RoutingPolicy:
+    """The policy for a review in `language` (the model's threshold for that language,
+    unless the property's overrides set one)."""
     overrides = overrides or {}
-    default_threshold = classifier.info.auto_threshold if classifier else NO_MODEL_THRESHOLD
+    default_threshold = (
+        classifier.info.threshold_for(language) if classifier else NO_MODEL_THRESHOLD
+    )
     sla = dict(DEFAULT_SLA_HOURS)
     sla.update({int(k): float(v) for k, v in (overrides.get("sla_hours") or {}).items()})
     floats = {name: float(overrides[name]) for name in _FLOAT_FIELDS if name in overrides}

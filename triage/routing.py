@@ -38,12 +38,31 @@ class Reason:
         return data
 
 
+#: Which auto-handling threshold applies to a review: the top-rating one for a review
+#: rated at or above `RoutingPolicy.high_rating` whose text reads positive with no
+#: negative passage, the default one otherwise.
+ThresholdGroup = Literal["default", "top_rating"]
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """Where a review goes and why.
+
+    `auto_score` is the number the auto-handling threshold was compared with (the
+    calibrated P(positive) of the text) for a review nothing but that threshold could
+    keep from a person; it is None when another reason (a complaint, a negative
+    passage, a safety term, a low rating, the language, a failed model) sends it to a
+    person whatever the threshold. So at any threshold t, the reviews that would have
+    been auto-handled are exactly those with `auto_score >= t`: what threshold learning
+    (`triage.thresholds`) needs. `threshold_group` says which threshold applied.
+    """
+
     route: Route
     reasons: tuple[Reason, ...]
     priority: int | None
     due_at: datetime | None
+    auto_score: float | None = None
+    threshold_group: ThresholdGroup = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +70,8 @@ class RoutingPolicy:
     """A property's thresholds. Defaults come from the model's calibration.
 
     auto_threshold: minimum calibrated P(positive) to handle a review alone.
+    top_rating_auto_threshold: the same for a review rated at or above `high_rating` whose
+      text reads positive with no negative passage (None: `auto_threshold` applies).
     high_priority_confidence: P(negative) from which a complaint is high priority.
     passage_threshold: P(negative) of one sentence that makes a positive review mixed.
     low_rating / high_rating: normalised rating (value / scale) at or below / at or above
@@ -58,6 +79,7 @@ class RoutingPolicy:
     """
 
     auto_threshold: float
+    top_rating_auto_threshold: float | None = None
     high_priority_confidence: float = 0.8
     passage_threshold: float = 0.7
     low_rating: float = 0.4
@@ -110,6 +132,7 @@ def decide(prediction: Prediction | None, facts: ReviewFacts, policy: RoutingPol
         )
 
     low_rating = facts.rating is not None and facts.rating <= policy.low_rating
+    group: ThresholdGroup = "default"
     if facts.language_problem is not None:
         # The model is not asked to read such a text: the language is the reason, not the model.
         reasons.append(
@@ -128,18 +151,43 @@ def decide(prediction: Prediction | None, facts: ReviewFacts, policy: RoutingPol
     else:
         reasons.extend(_sentiment_reasons(prediction, facts, policy, low_rating=low_rating))
 
+    # Only the threshold stands between this review and automatic handling.
+    auto_score: float | None = None
+    if not reasons and prediction is not None and prediction.label == "positive":
+        auto_score = float(prediction.probabilities["positive"])
+        threshold = policy.auto_threshold
+        top = facts.rating is not None and facts.rating >= policy.high_rating
+        if top and policy.top_rating_auto_threshold is not None:
+            group, threshold = "top_rating", policy.top_rating_auto_threshold
+        if auto_score < threshold:
+            needs = f"automatic handling needs {_pct(threshold)}"
+            if group == "top_rating":
+                needs += f" with a rating of {facts.rating_words()}"
+            reasons.append(
+                (
+                    NORMAL,
+                    Reason(
+                        "low_confidence",
+                        f"Positive, but only {_pct(auto_score)} sure ({needs}).",
+                    ),
+                )
+            )
+
     if not reasons:
-        p_pos = prediction.probabilities["positive"] if prediction else 0.0
+        assert auto_score is not None
+        why = f"Positive, {_pct(auto_score)} sure, with no risk found"
+        if group == "top_rating":
+            why += (
+                f"; rated {facts.rating_words()} with no negative passage, so "
+                f"{_pct(policy.top_rating_auto_threshold or 0.0)} suffices"
+            )
         return Decision(
             route="auto",
-            reasons=(
-                Reason(
-                    "confident_positive",
-                    f"Positive, {_pct(p_pos)} sure, with no risk found: no person needed.",
-                ),
-            ),
+            reasons=(Reason("confident_positive", f"{why}: no person needed."),),
             priority=None,
             due_at=None,
+            auto_score=auto_score,
+            threshold_group=group,
         )
     priority = min(p for p, _ in reasons)
     hours = policy.sla_hours.get(priority, DEFAULT_SLA_HOURS[priority])
@@ -148,12 +196,15 @@ def decide(prediction: Prediction | None, facts: ReviewFacts, policy: RoutingPol
         reasons=tuple(reason for _, reason in sorted(reasons, key=lambda pr: pr[0])),
         priority=priority,
         due_at=facts.received_at + timedelta(hours=hours),
+        auto_score=auto_score,
+        threshold_group=group,
     )
 
 
 def _sentiment_reasons(
     prediction: Prediction, facts: ReviewFacts, policy: RoutingPolicy, *, low_rating: bool
 ) -> list[tuple[int, Reason]]:
+    """Every reason the model's reading gives to see a person, apart from the threshold."""
     probs = prediction.probabilities
     reasons: list[tuple[int, Reason]] = []
     label = prediction.label
@@ -189,24 +240,14 @@ def _sentiment_reasons(
                 ),
             )
         )
-    elif probs["positive"] < policy.auto_threshold:
-        reasons.append(
-            (
-                NORMAL,
-                Reason(
-                    "low_confidence",
-                    f"Positive, but only {_pct(probs['positive'])} sure "
-                    f"(automatic handling needs {_pct(policy.auto_threshold)}).",
-                ),
-            )
-        )
     if low_rating:
         reasons.append(
             (
                 HIGH,
                 Reason(
                     "mixed_signals",
-                    f"Rated {facts.rating_words()}, but the text does not read negative.",
+                    f"Rated {facts.rating_words()}, but the text does not read negative: "
+                    "a low rating always reaches a person.",
                     {"kind": "rating_contradicts_text"},
                 ),
             )

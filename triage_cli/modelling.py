@@ -36,12 +36,12 @@ def routed(
     predictions: list[Prediction], rows: list[LabelledText], classifier: SentimentClassifier
 ) -> dict[str, Any]:
     """Automation and misses as the router decides (safety terms, passages, language)."""
-    policy = policy_for(None, classifier)
     now = datetime.now(UTC)
     auto = []
     reasons: dict[str, int] = {}
     for prediction, row in zip(predictions, rows, strict=True):
         language = decide_language(row.text, row.lang or None)
+        policy = policy_for(None, classifier, language.language)
         facts = ReviewFacts(
             text=row.text,
             received_at=now,

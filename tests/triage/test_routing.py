@@ -171,7 +171,9 @@ def test_explanations_say_how_sure_in_words() -> None:
     decision = decide(pred(0.91, 0.05, 0.04), facts(), POLICY)
     assert decision.reasons[0].explanation == "Negative, 91% sure."
     decision = decide(pred(0.01, 0.02, 0.97), facts(rating=(2, 5)), POLICY)
-    assert decision.reasons[0].explanation == ("Rated 2 of 5, but the text does not read negative.")
+    assert decision.reasons[0].explanation == (
+        "Rated 2 of 5, but the text does not read negative: a low rating always reaches a person."
+    )
     safety = decide(pred(0.01, 0.02, 0.97), facts("Es gab Schimmel im Bad.", "de"), POLICY)
     assert safety.reasons[0].explanation.startswith("Mentions 'Schimmel' (mould)")
     assert safety.reasons[0].evidence == {"category": "mould", "start": 7, "end": 15}
