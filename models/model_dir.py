@@ -72,6 +72,8 @@ class ModelCard:
     adapter: str | None = None  # file of encoder adapters merged at load (models.adapter)
     touchpoint_head: str | None = None  # file of the multi-label touchpoint head, if trained
     auto_thresholds: dict[str, float] = field(default_factory=dict)
+    passage_threshold: float | None = None  # see models.prediction.ClassifierInfo
+    passage_share: float | None = None
 
     def to_json(self) -> str:
         raw = asdict(self)
@@ -118,6 +120,10 @@ def _check_card(card: ModelCard) -> None:
         raise ModelLoadError(f"temperature must be > 0, got {card.temperature}")
     if not 0.0 <= card.auto_threshold <= 1.0:
         raise ModelLoadError(f"auto_threshold must be in [0, 1], got {card.auto_threshold}")
+    for name in ("passage_threshold", "passage_share"):
+        value = getattr(card, name)
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise ModelLoadError(f"{name} must be in [0, 1], got {value}")
     for language, threshold in card.auto_thresholds.items():
         if not 0.0 <= threshold <= 1.0:
             raise ModelLoadError(f"auto_thresholds[{language!r}] must be in [0, 1]")

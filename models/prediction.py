@@ -48,13 +48,19 @@ class ClassifierInfo:
     probability of `positive` at which a review needs no person. It is derived
     from validation data when the model is trained. `auto_thresholds` holds the
     same per language where hotel-like validation data of that language derived
-    one; `threshold_for` picks it.
+    one; `threshold_for` picks it. `passage_threshold` (P(negative) from which a
+    passage read on its own is a complaint) and `passage_share` (the share of a text's
+    words that complaint passages must carry to make a positive review a person's case)
+    are calibrated with the model where its training derived them (None: the router's
+    defaults).
     """
 
     version: str
     auto_threshold: float
     languages: tuple[str, ...] = ("de", "en")
     auto_thresholds: Mapping[str, float] = field(default_factory=dict)
+    passage_threshold: float | None = None
+    passage_share: float | None = None
 
     def threshold_for(self, language: str | None) -> float:
         """The auto-handling threshold for a review in `language` (the overall one for a

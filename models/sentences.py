@@ -1,4 +1,4 @@
-"""Split a review into sentences, keeping character offsets into the original text.
+"""Split a review into sentences and passages, keeping character offsets into the text.
 
 A sentence ends at `.`, `!`, `?`, `…` (with any closing quotes or brackets)
 followed by white space, or at a line break. It does not end after common
@@ -6,6 +6,12 @@ German and English abbreviations (`z.B.`, `ca.`, `Dr.`, `etc.`), after an
 ordinal or a single letter (`im 3. Stock`, `J. Smith`), or after a word of at
 most three letters when the next word starts in lower case (an unknown
 abbreviation such as `Std. frei` more likely than a sentence end).
+
+A passage is a sentence, or a clause of one where a sentence joins two verdicts:
+"Die Tagungstechnik fiel zweimal aus, das Catering war hervorragend." is two
+passages, and so is "Great room, but the breakfast was cold." (`split_passages`).
+Each passage is read by the model on its own, so friendly words around a complaint
+cannot hide it.
 """
 
 from __future__ import annotations
@@ -121,3 +127,66 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         if b > a:
             stripped.append((a, b))
     return stripped
+
+
+#: Where a sentence is cut into passages: before a contrasting word after a comma
+#: (", aber", ", but", ", leider" ...), at a semicolon, colon, or spaced dash, and before
+#: a new main clause after a comma or "und"/"and" (a determiner or pronoun that starts
+#: one: ", das Catering war ...", " and the staff ..."). Each side must keep
+#: `MIN_PASSAGE_WORDS` words, so lists ("Bad, Bett, Balkon") and short asides stay whole.
+_CONTRAST = (
+    r"aber|jedoch|doch|allerdings|leider|nur|bloß|trotzdem|dafür|sonst|ansonsten|"
+    r"obwohl|wobei|während|außer|but|though|although|however|yet|only|except|"
+    r"whereas|while|sadly|unfortunately|otherwise|apart"
+)
+_CLAUSE_START = (
+    r"der|die|das|den|dem|des|ein|eine|einen|einem|kein|keine|wir|ich|es|er|sie|man|"
+    r"unser|unsere|unseren|mein|meine|meinen|dort|hier|alles|nichts|"
+    r"the|a|an|our|my|we|i|it|they|he|she|there|everything|nothing|no|this|that|its"
+)
+_PASSAGE_CUT = re.compile(
+    rf"(?P<contrast>(?:,\s+|\s+[–—-]\s+|;\s*|:\s+)(?=(?:{_CONTRAST})\b))"
+    rf"|;\s*|\s+[–—]\s+|\s+-\s+"
+    rf"|(?:,\s+|\s+(?:und|and)\s+)(?=(?:{_CLAUSE_START})\s)",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+#: Words each side of a cut must keep (before a contrasting word: "Great room, but ...").
+MIN_PASSAGE_WORDS = 3
+MIN_WORDS_BEFORE_CONTRAST = 2
+
+
+def _words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _cut_sentence(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    sentence = text[start:end]
+    pieces: list[tuple[int, int]] = []
+    a = 0
+    for match in _PASSAGE_CUT.finditer(sentence):
+        if match.start() == 0:
+            continue
+        least = MIN_WORDS_BEFORE_CONTRAST if match.group("contrast") else MIN_PASSAGE_WORDS
+        if _words(sentence[a : match.start()]) < least:
+            continue
+        if _words(sentence[match.end() :]) < least:
+            continue
+        pieces.append((a, match.start()))
+        a = match.end()
+    pieces.append((a, len(sentence)))
+    out = []
+    for pa, pb in pieces:
+        while pa < pb and sentence[pa].isspace():
+            pa += 1
+        while pb > pa and sentence[pb - 1] in " \t\n,;:":
+            pb -= 1
+        if pb > pa:
+            out.append((start + pa, start + pb))
+    return out
+
+
+def split_passages(text: str) -> list[tuple[int, int]]:
+    """`(start, end)` spans of the passages of `text`: its sentences, each cut into
+    clauses where it joins two verdicts (see the module docstring)."""
+    return [piece for a, b in split_sentences(text) for piece in _cut_sentence(text, a, b)]

@@ -13,12 +13,16 @@ with it, a window at P(negative) = 0.9 keeps the whole text at P(negative)
 >= 0.45 and its P(positive) low, so it is never auto-handled on the strength
 of the friendly parts.
 
-Every text is also split into sentences. A sentence is scored from the same
-forward pass as its text: its tokens' last hidden states are mean-pooled in the
-window that holds most of it and go through the same head. So sentences are
-read in context and cost no extra encoder work. The same sentence vectors give
-each sentence its guest-journey touchpoints (`models.touchpoints`: the lexicon plus
-similarity to touchpoint descriptions embedded by this encoder).
+Every text is also split into passages (sentences, cut into clauses where one
+sentence joins two verdicts: `models.sentences.split_passages`). Each passage is
+read on its own, in the same encoder call as the texts (all windows sorted and
+batched together), and goes through the same head: a complaint is negative
+whatever praise surrounds it. Read in context, pooled from the review's forward
+pass, "Das Frühstück war kalt." after a paragraph of praise came out positive.
+The cost is a second, short reading of the text's words (a text of one passage
+reuses its own). The same passage vectors give each passage its guest-journey
+touchpoints (`models.touchpoints`: the lexicon plus, where trained, a touchpoint
+head and similarity to touchpoint descriptions embedded by this encoder).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from models.embedding import TextEncoder
 from models.errors import ModelLoadError
 from models.model_dir import LinearHead, ModelCard, load_model_dir
 from models.prediction import LABELS, ClassifierInfo, Prediction, SentencePrediction
-from models.sentences import split_sentences
+from models.sentences import split_passages
 from models.touchpoints import (
     TOUCHPOINTS,
     DetectorConfig,
@@ -93,6 +97,8 @@ class TransformerClassifier:
             version=card.version,
             auto_threshold=card.auto_threshold,
             auto_thresholds=dict(card.auto_thresholds),
+            passage_threshold=card.passage_threshold,
+            passage_share=card.passage_share,
         )
         self._detector = DetectorConfig()
         self._prototypes: Prototypes | None = None
@@ -129,20 +135,42 @@ class TransformerClassifier:
     def _scored(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]] | None
     ) -> tuple[FloatArray, list[FloatArray], list[npt.NDArray[np.float32]]]:
-        """Aggregated probabilities per text `[n, 3]`, per span of each text, and the
-        spans' vectors."""
+        """Aggregated probabilities per text `[n, 3]`, per passage of each text, and the
+        passages' vectors.
+
+        Each passage (`spans`) is read on its own, in the same encoder call as the texts
+        (one sorted batching of all windows): its words decide its sentiment, not the
+        review around it. A text that is a single passage reuses its own reading.
+        """
         if not texts:
             return np.zeros((0, len(LABELS))), [], []
-        windows = self._encoder.embed_windows(texts, spans)
+        spans = spans if spans is not None else [[] for _ in texts]
+        extra: list[str] = []
+        where: list[list[int]] = []  # per text: index of each passage among all inputs
+        for text, text_spans in zip(texts, spans, strict=True):
+            if len(text_spans) == 1 and text_spans[0] == _stripped(text):
+                where.append([len(where)])
+                continue
+            mine = []
+            for a, b in text_spans:
+                mine.append(len(texts) + len(extra))
+                extra.append(text[a:b])
+            where.append(mine)
+        inputs = [*texts, *extra]
+        # Every input is also pooled over its own words (prefix and markers left out):
+        # the vectors a touchpoint head reads.
+        windows = self._encoder.embed_windows(inputs, [[(0, len(t))] for t in inputs])
         probs = self._probs(windows.vectors)
-        # Windows come in text order: text i owns windows bounds[i]:bounds[i + 1].
-        bounds = np.searchsorted(windows.owner, np.arange(len(texts) + 1))
-        out = np.zeros((len(texts), len(LABELS)))
-        for i in range(len(texts)):
+        # Windows come in input order: input i owns windows bounds[i]:bounds[i + 1].
+        bounds = np.searchsorted(windows.owner, np.arange(len(inputs) + 1))
+        out = np.zeros((len(inputs), len(LABELS)))
+        for i in range(len(inputs)):
             a, b = bounds[i], bounds[i + 1]
             out[i] = aggregate_windows(probs[a:b], windows.tokens[a:b])
-        span_probs = [self._probs(v) if len(v) else np.zeros((0, 3)) for v in windows.spans]
-        return out, span_probs, windows.spans
+        vectors = np.stack([v[0] for v in windows.spans])
+        span_probs = [out[mine] if mine else np.zeros((0, 3)) for mine in where]
+        span_vectors = [vectors[mine] for mine in where]
+        return out[: len(texts)], span_probs, span_vectors
 
     def text_probabilities(self, texts: Sequence[str]) -> FloatArray:
         """Aggregated probabilities per text, `[len(texts), 3]`."""
@@ -153,7 +181,7 @@ class TransformerClassifier:
         if not self._sentences:
             probs, _, _ = self._scored(texts, None)
             return [self._prediction("", p, [], np.zeros((0, 3)), None) for p in probs]
-        spans = [split_sentences(text) for text in texts]
+        spans = [split_passages(text) for text in texts]
         probs, span_probs, span_vectors = self._scored(texts, spans)
         prototypes = self.prototypes() if self._detector.max_semantic > 0 else None
         return [
@@ -318,6 +346,12 @@ def _products(layer: Any) -> Callable[[Any], None]:
             linear(inputs[linear.in_features])
 
     return run
+
+
+def _stripped(text: str) -> tuple[int, int]:
+    """The span of `text` without its leading and trailing white space."""
+    start = len(text) - len(text.lstrip())
+    return start, start + len(text.strip())
 
 
 def _as_mapping(probs: FloatArray) -> dict[str, float]:

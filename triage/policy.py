@@ -17,6 +17,7 @@ _FLOAT_FIELDS = (
     "auto_threshold",
     "high_priority_confidence",
     "passage_threshold",
+    "passage_share",
     "low_rating",
     "high_rating",
 )
@@ -37,6 +38,12 @@ def policy_for(
     sla.update({int(k): float(v) for k, v in (overrides.get("sla_hours") or {}).items()})
     floats = {name: float(overrides[name]) for name in _FLOAT_FIELDS if name in overrides}
     floats.setdefault("auto_threshold", default_threshold)
+    if classifier is not None:
+        # The model's calibrated passage rule, unless the property set its own.
+        for name in ("passage_threshold", "passage_share"):
+            value = getattr(classifier.info, name)
+            if value is not None:
+                floats.setdefault(name, float(value))
     return RoutingPolicy(
         sla_hours=sla,
         safety_terms=tuple(overrides.get("safety_terms") or ()),

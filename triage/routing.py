@@ -8,12 +8,13 @@ doubt goes to a person.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from models import Prediction
+from models import Prediction, SentencePrediction
 from triage.safety import CATEGORY_NAMES, find_safety_terms
 
 Route = Literal["auto", "human"]
@@ -73,7 +74,12 @@ class RoutingPolicy:
     top_rating_auto_threshold: the same for a review rated at or above `high_rating` whose
       text reads positive with no negative passage (None: `auto_threshold` applies).
     high_priority_confidence: P(negative) from which a complaint is high priority.
-    passage_threshold: P(negative) of one sentence that makes a positive review mixed.
+    passage_threshold: P(negative) from which a passage (a sentence or clause, read on its
+      own) counts as a complaint.
+    passage_share: share of the text's words that complaint passages must carry to send a
+      review that reads positive overall to a person: one complaint in a short review
+      always does ("Super Hotel, alles top! Nur das WLAN war langsam."), a passing gripe
+      in a long hymn of praise does not.
     low_rating / high_rating: normalised rating (value / scale) at or below / at or above
       which a rating contradicts positive / negative text.
     """
@@ -82,6 +88,7 @@ class RoutingPolicy:
     top_rating_auto_threshold: float | None = None
     high_priority_confidence: float = 0.8
     passage_threshold: float = 0.7
+    passage_share: float = 0.2
     low_rating: float = 0.4
     high_rating: float = 0.8
     sla_hours: Mapping[int, float] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
@@ -201,6 +208,30 @@ def decide(prediction: Prediction | None, facts: ReviewFacts, policy: RoutingPol
     )
 
 
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+def complaint_passages(
+    prediction: Prediction, text: str, policy: RoutingPolicy
+) -> list[SentencePrediction]:
+    """The passages that make a review that reads positive or neutral overall a case for a
+    person: the negative ones (P(negative) >= `passage_threshold`), when together they
+    carry at least `passage_share` of the text's words. Empty for a one-passage text (its
+    own reading decides)."""
+    if len(prediction.sentences) < 2:
+        return []
+    negative = [
+        s
+        for s in prediction.sentences
+        if s.label == "negative" and s.probabilities["negative"] >= policy.passage_threshold
+    ]
+    if not negative:
+        return []
+    words = len(_WORD.findall(text)) or 1
+    share = sum(len(_WORD.findall(text[s.start : s.end])) for s in negative) / words
+    return negative if share >= policy.passage_share else []
+
+
 def _sentiment_reasons(
     prediction: Prediction, facts: ReviewFacts, policy: RoutingPolicy, *, low_rating: bool
 ) -> list[tuple[int, Reason]]:
@@ -252,14 +283,10 @@ def _sentiment_reasons(
                 ),
             )
         )
-    negative_passages = [
-        s
-        for s in prediction.sentences
-        if s.label == "negative" and s.probabilities["negative"] >= policy.passage_threshold
-    ]
-    if negative_passages and len(prediction.sentences) > 1:
-        worst = max(negative_passages, key=lambda s: s.probabilities["negative"])
-        count = len(negative_passages)
+    complaints = complaint_passages(prediction, facts.text, policy)
+    if complaints:
+        worst = max(complaints, key=lambda s: s.probabilities["negative"])
+        count = len(complaints)
         passages = "a passage reads" if count == 1 else f"{count} passages read"
         reasons.append(
             (
@@ -270,7 +297,7 @@ def _sentiment_reasons(
                     f"(up to {_pct(worst.probabilities['negative'])} sure).",
                     {
                         "kind": "negative_passage",
-                        "spans": [[s.start, s.end] for s in negative_passages],
+                        "spans": [[s.start, s.end] for s in complaints],
                     },
                 ),
             )

@@ -42,6 +42,12 @@ NEG_SENTENCE = SentencePrediction(
 POS_SENTENCE = SentencePrediction(
     0, 19, "positive", {"negative": 0.02, "neutral": 0.03, "positive": 0.95}
 )
+#: POS_SENTENCE and NEG_SENTENCE are its two passages.
+MIXED_TEXT = "Lovely room, great. The breakfast was cold!!"
+LONG_PRAISE = (
+    "Lovely room, great. The breakfast was cold. "
+    + "The staff were warm, helpful and quick, the spa was a delight and the bar lively. " * 3
+)
 
 CASES = [
     # (name, prediction, facts, route, reason codes, priority)
@@ -86,10 +92,18 @@ CASES = [
     (
         "negative passage in praise",
         pred(0.02, 0.03, 0.95, (POS_SENTENCE, NEG_SENTENCE)),
-        facts(),
+        facts(MIXED_TEXT),
         "human",
         ["mixed_signals"],
         3,
+    ),
+    (
+        "a passing gripe in a long hymn of praise",
+        pred(0.02, 0.03, 0.95, (POS_SENTENCE, NEG_SENTENCE)),
+        facts(LONG_PRAISE),
+        "auto",
+        ["confident_positive"],
+        None,
     ),
     (
         "a single negative sentence is the review itself",
