@@ -118,3 +118,47 @@ def macro_f1(predicted: IntArray, labels: IntArray, n_classes: int) -> float:
             continue
         scores.append(2 * tp / (2 * tp + fp + fn))
     return float(np.mean(scores)) if scores else 0.0
+
+
+def roc_auc(scores: npt.NDArray[np.floating], positive: npt.NDArray[np.bool_]) -> float:
+    """Area under the ROC curve of `scores` separating `positive` from the rest (ties
+    count half); NaN when either side is empty."""
+    scores = np.asarray(scores, dtype=np.float64)
+    positive = np.asarray(positive, dtype=bool)
+    n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores), dtype=np.float64)
+    ranks[order] = np.arange(1, len(scores) + 1, dtype=np.float64)
+    # Average the ranks of tied scores.
+    sorted_scores = scores[order]
+    start = 0
+    for end in range(1, len(scores) + 1):
+        if end == len(scores) or sorted_scores[end] != sorted_scores[start]:
+            ranks[order[start:end]] = (start + 1 + end) / 2.0
+            start = end
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def automation_at_miss_rate(
+    scores: npt.NDArray[np.floating],
+    positive: npt.NDArray[np.bool_],
+    must_see: npt.NDArray[np.bool_],
+    *,
+    max_miss_rate: float = 0.01,
+) -> tuple[float, float]:
+    """The share of `positive` texts auto-handled at the loosest threshold on `scores`
+    (auto-handled: score >= threshold) that auto-handles at most `max_miss_rate` of the
+    `must_see` texts, and that threshold. An operating point read off labelled data: it
+    measures ranking, it is not a threshold to ship (that one comes from validation data)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    n_must = int(np.sum(must_see))
+    if n_must == 0 or not np.any(positive):
+        return float("nan"), float("nan")
+    allowed = math.floor(max_miss_rate * n_must + 1e-9)
+    offending = np.sort(scores[must_see])[::-1]
+    threshold = (
+        float(np.nextafter(offending[allowed], np.inf)) if len(offending) > allowed else -np.inf
+    )
+    return float(np.mean(scores[positive] >= threshold)), threshold

@@ -22,7 +22,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from models.calibration import expected_calibration_error, macro_f1
+from models.calibration import (
+    automation_at_miss_rate,
+    expected_calibration_error,
+    macro_f1,
+    roc_auc,
+)
 from models.data import MIXED, LabelledText
 from models.prediction import LABELS, Prediction, SentimentClassifier
 
@@ -92,6 +97,17 @@ def report(
     else:
         ece = expected_calibration_error(p, gold) if len(gold) else 0.0
     is_negative = gold == NEG
+    # Ranking of praise against texts a person must see (negative and mixed).
+    is_positive_all = np.array([label == "positive" for label in labels], dtype=bool)
+    must_see_all = np.array([label in ("negative", MIXED) for label in labels], dtype=bool)
+    either = is_positive_all | must_see_all
+    margin = probs[:, POS] - probs[:, NEG]
+    auc = roc_auc(margin[either], is_positive_all[either])
+    oracle, _ = automation_at_miss_rate(
+        np.where(probs.argmax(axis=1) == POS, probs[:, POS], -1.0),
+        is_positive_all,
+        must_see_all,
+    )
     auto_all = (probs.argmax(axis=1) == POS) & (probs[:, POS] >= auto_threshold)
     auto = auto_all[scored]
     mixed = np.array([label == MIXED for label in labels], dtype=bool)
@@ -120,6 +136,8 @@ def report(
         "ece": ece,
         "per_language": per_language,
         "confusion": confusion,
+        "roc_auc": auc,
+        "model_positive_automation_at_1pct_miss": oracle,
         "auto_threshold": auto_threshold,
         "model_automation_rate": float(np.mean(auto_all)) if len(rows) else 0.0,
         "model_negative_miss_rate": float(np.mean(auto[is_negative])) if is_negative.any() else 0.0,

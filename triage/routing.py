@@ -8,13 +8,13 @@ doubt goes to a person.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from models import Prediction, SentencePrediction
+from models import Prediction
+from models.passages import PASSAGE_SHARE, PASSAGE_THRESHOLD, complaint_passages
 from triage.safety import CATEGORY_NAMES, find_safety_terms
 
 Route = Literal["auto", "human"]
@@ -77,9 +77,7 @@ class RoutingPolicy:
     passage_threshold: P(negative) from which a passage (a sentence or clause, read on its
       own) counts as a complaint.
     passage_share: share of the text's words that complaint passages must carry to send a
-      review that reads positive overall to a person: one complaint in a short review
-      always does ("Super Hotel, alles top! Nur das WLAN war langsam."), a passing gripe
-      in a long hymn of praise does not.
+      review that reads positive overall to a person (`models.passages`).
     low_rating / high_rating: normalised rating (value / scale) at or below / at or above
       which a rating contradicts positive / negative text.
     """
@@ -87,8 +85,8 @@ class RoutingPolicy:
     auto_threshold: float
     top_rating_auto_threshold: float | None = None
     high_priority_confidence: float = 0.8
-    passage_threshold: float = 0.7
-    passage_share: float = 0.2
+    passage_threshold: float = PASSAGE_THRESHOLD
+    passage_share: float = PASSAGE_SHARE
     low_rating: float = 0.4
     high_rating: float = 0.8
     sla_hours: Mapping[int, float] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
@@ -208,30 +206,6 @@ def decide(prediction: Prediction | None, facts: ReviewFacts, policy: RoutingPol
     )
 
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-def complaint_passages(
-    prediction: Prediction, text: str, policy: RoutingPolicy
-) -> list[SentencePrediction]:
-    """The passages that make a review that reads positive or neutral overall a case for a
-    person: the negative ones (P(negative) >= `passage_threshold`), when together they
-    carry at least `passage_share` of the text's words. Empty for a one-passage text (its
-    own reading decides)."""
-    if len(prediction.sentences) < 2:
-        return []
-    negative = [
-        s
-        for s in prediction.sentences
-        if s.label == "negative" and s.probabilities["negative"] >= policy.passage_threshold
-    ]
-    if not negative:
-        return []
-    words = len(_WORD.findall(text)) or 1
-    share = sum(len(_WORD.findall(text[s.start : s.end])) for s in negative) / words
-    return negative if share >= policy.passage_share else []
-
-
 def _sentiment_reasons(
     prediction: Prediction, facts: ReviewFacts, policy: RoutingPolicy, *, low_rating: bool
 ) -> list[tuple[int, Reason]]:
@@ -283,7 +257,9 @@ def _sentiment_reasons(
                 ),
             )
         )
-    complaints = complaint_passages(prediction, facts.text, policy)
+    complaints = complaint_passages(
+        prediction, facts.text, policy.passage_threshold, policy.passage_share
+    )
     if complaints:
         worst = max(complaints, key=lambda s: s.probabilities["negative"])
         count = len(complaints)
