@@ -27,12 +27,30 @@ ATTRIBUTIONS: dict[str, str] = {
         "Hotel reviews written by hand for Guest Triage (models/datasets/hotel_reviews), "
         "same licence as the project"
     ),
+    "guest-triage-handwritten-sentences": (
+        "Hotel review sentences written by hand for Guest Triage "
+        "(models/datasets/hotel_sentences), same licence as the project"
+    ),
     "guest-triage-verdict": "Verdicts of the operator's own staff (the service's database)",
     "uci": (
         "Sentiment Labelled Sentences (Kotzias, Denil, de Freitas, Smyth 2015), "
         "UCI Machine Learning Repository, CC BY 4.0"
     ),
 }
+
+
+#: Sources of hotel-like rows (hand-written hotel reviews, the operator's verdicts): the
+#: data the per-language auto thresholds are derived on. Sentence rows are apart.
+HOTEL_SOURCES = ("guest-triage-handwritten", "guest-triage-verdict")
+SENTENCE_SOURCE = "guest-triage-handwritten-sentences"
+
+
+def is_hotel_review(row: LabelledText) -> bool:
+    return row.source != SENTENCE_SOURCE and row.source.startswith(HOTEL_SOURCES)
+
+
+def is_hotel_sentence(row: LabelledText) -> bool:
+    return row.source == SENTENCE_SOURCE
 
 
 class DataFormatError(ModelError):

@@ -1,10 +1,12 @@
-"""`triage train`: fine-tune, calibrate, derive the auto threshold, write a model directory.
+"""`triage train`: fine-tune, calibrate, derive the routing points, write a model directory.
 
-Calibration and the threshold use the real inference path (windows, aggregation)
-on the validation files, so the numbers in `model.json` are what the service
-will see. The auto threshold is derived per validation file and the strictest
-one is kept: a threshold that is safe on tweets but not on hotel reviews is not
-safe.
+Calibration and the thresholds use the real inference path (windows, aggregation,
+passages) on the validation files, so the numbers in `model.json` are what the
+service will see. The temperature and class offsets are fitted on all validation
+files. Where the validation data holds hotel-like rows (hand-written hotel reviews
+and sentences, the operator's verdicts), the passage threshold and an auto
+threshold per language are derived on them (`models.routing_points`); otherwise
+the auto threshold is derived per validation file and the strictest one is kept.
 """
 
 from __future__ import annotations
@@ -28,11 +30,19 @@ from models.calibration import (
     macro_f1,
     softmax,
 )
-from models.data import MIXED, LabelledText, attributions_for, load_files
+from models.data import (
+    MIXED,
+    LabelledText,
+    attributions_for,
+    is_hotel_review,
+    is_hotel_sentence,
+    load_files,
+)
 from models.embedding import TextEncoder
 from models.finetune import FineTuneConfig, fine_tune
 from models.model_dir import DataFileRecord, LinearHead, ModelCard, save_model_dir
 from models.prediction import LABELS
+from models.routing_points import RoutingPoints, derive_routing_points
 
 logger = logging.getLogger(__name__)
 
@@ -131,11 +141,61 @@ def train_model(
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     save_model_dir(out_dir, final, head, extra=write_adapter)
+    points = derive_points(out_dir, dev_sets, cache_dir=cache_dir)
+    if points is not None:
+        final = with_points(final, points)
+        save_model_dir(out_dir, final, head, extra=write_adapter)
     progress(
         f"wrote {out_dir}: dev macro-F1 {metrics['dev_macro_f1']:.4f}, T {temperature:.3f}, "
-        f"auto threshold {threshold:.4f} ({training['seconds']:.0f}s)"
+        f"auto thresholds {final.auto_thresholds or final.auto_threshold}, passage threshold "
+        f"{final.passage_threshold} ({time.perf_counter() - started:.0f}s)"
     )
     return out_dir
+
+
+def derive_points(
+    model_dir: Path, dev_sets: Mapping[str, Sequence[LabelledText]], *, cache_dir: Path
+) -> RoutingPoints | None:
+    """The routing points (`models.routing_points`) of a written model directory, on the
+    hotel-like rows of the validation data through the real inference path; None when
+    the validation data holds no hotel review."""
+    import torch
+
+    from models.evaluation import predict_all
+    from models.transformer import load_classifier
+
+    rows = [row for rows in dev_sets.values() for row in rows]
+    reviews = [row for row in rows if is_hotel_review(row)]
+    sentences = [row for row in rows if is_hotel_sentence(row) and row.label in LABELS]
+    if not reviews:
+        return None
+    classifier = load_classifier(model_dir, cache_dir=cache_dir)
+    with torch.inference_mode():
+        predictions, _ = predict_all(classifier, [row.text for row in reviews])
+        sentence_probs = (
+            classifier.text_probabilities([row.text for row in sentences])
+            if sentences
+            else np.zeros((0, len(LABELS)))
+        )
+    return derive_routing_points(
+        reviews,
+        predictions,
+        sentences,
+        sentence_probs,
+        max_miss_rate=MAX_MISS_RATE,
+        fallback_threshold=classifier.info.auto_threshold,
+    )
+
+
+def with_points(card: ModelCard, points: RoutingPoints) -> ModelCard:
+    return replace(
+        card,
+        auto_threshold=points.auto_threshold,
+        auto_thresholds=dict(points.auto_thresholds),
+        passage_threshold=points.passage_threshold,
+        passage_share=points.passage_share,
+        metrics={**card.metrics, **points.metrics},
+    )
 
 
 def fit_class_offsets(
@@ -275,4 +335,7 @@ def recalibrate(
             (directory_ / adapter.name).write_bytes(adapter_bytes)
 
     save_model_dir(model_dir, updated, head, extra=copy_adapter)
+    points = derive_points(model_dir, {f.path.stem: f.rows for f in dev}, cache_dir=cache_dir)
+    if points is not None:
+        save_model_dir(model_dir, with_points(updated, points), head, extra=copy_adapter)
     return model_dir

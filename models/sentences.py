@@ -145,7 +145,9 @@ _CLAUSE_START = (
     r"the|a|an|our|my|we|i|it|they|he|she|there|everything|nothing|no|this|that|its"
 )
 _PASSAGE_CUT = re.compile(
-    rf"(?P<contrast>(?:,\s+|\s+[–—-]\s+|;\s*|:\s+)(?=(?:{_CONTRAST})\b))"
+    # A contrasting word followed by a comma is parenthetical ("The spa, however, was
+    # closed"): no cut there.
+    rf"(?P<contrast>(?:,\s+|\s+[–—-]\s+|;\s*|:\s+)(?=(?:{_CONTRAST})\b(?!,)))"
     rf"|;\s*|\s+[–—]\s+|\s+-\s+"
     rf"|(?:,\s+|\s+(?:und|and)\s+)(?=(?:{_CLAUSE_START})\s)",
     re.IGNORECASE,
@@ -189,4 +191,9 @@ def _cut_sentence(text: str, start: int, end: int) -> list[tuple[int, int]]:
 def split_passages(text: str) -> list[tuple[int, int]]:
     """`(start, end)` spans of the passages of `text`: its sentences, each cut into
     clauses where it joins two verdicts (see the module docstring)."""
-    return [piece for a, b in split_sentences(text) for piece in _cut_sentence(text, a, b)]
+    return [passage for _, passages in sentence_passages(text) for passage in passages]
+
+
+def sentence_passages(text: str) -> list[tuple[tuple[int, int], list[tuple[int, int]]]]:
+    """Each sentence's span with the spans of its passages."""
+    return [((a, b), _cut_sentence(text, a, b)) for a, b in split_sentences(text)]

@@ -41,7 +41,7 @@ from models.embedding import TextEncoder
 from models.errors import ModelLoadError
 from models.model_dir import LinearHead, ModelCard, load_model_dir
 from models.prediction import LABELS, ClassifierInfo, Prediction, SentencePrediction
-from models.sentences import split_passages
+from models.sentences import sentence_passages
 from models.touchpoints import (
     TOUCHPOINTS,
     DetectorConfig,
@@ -180,14 +180,24 @@ class TransformerClassifier:
         texts = list(texts)
         if not self._sentences:
             probs, _, _ = self._scored(texts, None)
-            return [self._prediction("", p, [], np.zeros((0, 3)), None) for p in probs]
-        spans = [split_passages(text) for text in texts]
+            return [self._prediction("", p, [], [], np.zeros((0, 3)), None) for p in probs]
+        # Each passage with the sentence it was cut from (its topic, when it names none).
+        layout = [
+            [
+                (passage, sentence)
+                for sentence, passages in sentence_passages(t)
+                for passage in passages
+            ]
+            for t in texts
+        ]
+        spans = [[passage for passage, _ in mine] for mine in layout]
         probs, span_probs, span_vectors = self._scored(texts, spans)
         prototypes = self.prototypes() if self._detector.max_semantic > 0 else None
         return [
             self._prediction(
                 t,
                 p,
+                [sentence for _, sentence in mine],
                 s,
                 sp,
                 prototypes.similarities(v) if prototypes and len(v) else None,
@@ -195,13 +205,16 @@ class TransformerClassifier:
                 if self._touchpoint_head is not None and len(v)
                 else None,
             )
-            for t, p, s, sp, v in zip(texts, probs, spans, span_probs, span_vectors, strict=True)
+            for t, p, mine, s, sp, v in zip(
+                texts, probs, layout, spans, span_probs, span_vectors, strict=True
+            )
         ]
 
     def _prediction(
         self,
         text: str,
         text_probs: FloatArray,
+        sentence_spans: list[tuple[int, int]],
         spans: list[tuple[int, int]],
         span_probs: FloatArray,
         similarities: npt.NDArray[np.float32] | None,
@@ -217,7 +230,11 @@ class TransformerClassifier:
                     text[a:b],
                     similarities[i] if similarities is not None else None,
                     head_probs[i] if head_probs is not None else None,
-                ),
+                )
+                # A clause that names no touchpoint is about its sentence's: in "Für den
+                # Workshop fehlte das Flipchart, wir haben eine Stunde verloren" the
+                # complaint is the second clause, the topic the first.
+                or self._touchpoints(text[slice(*sentence_spans[i])], None, None),
             )
             for i, ((a, b), sp) in enumerate(zip(spans, span_probs, strict=True))
         )

@@ -26,11 +26,27 @@ from triage.tables import Label, Review
 log = logging.getLogger(__name__)
 
 #: The in-repository hand-written hotel reviews (see its README).
-HOTEL_DATA = Path(__file__).resolve().parents[1] / "models" / "datasets" / "hotel_reviews"
+DATASETS = Path(__file__).resolve().parents[1] / "models" / "datasets"
+HOTEL_DATA = DATASETS / "hotel_reviews"
 DEFAULT_TRAIN = ("train/de_sb10k.jsonl", "train/de_potts.jsonl", "train/en_uci_sentences.jsonl")
 DEFAULT_DEV = ("train/de_sb10k_dev.jsonl", "train/de_potts_dev.jsonl")
-HOTEL_TRAIN = ("de_train.jsonl", "en_train.jsonl")
-HOTEL_DEV = ("de_dev.jsonl", "en_dev.jsonl")
+#: The in-repository hand-written hotel data (paths under `DATASETS`; see their READMEs).
+HOTEL_TRAIN = (
+    "hotel_reviews/de_train.jsonl",
+    "hotel_reviews/en_train.jsonl",
+    "hotel_reviews/de_train_b.jsonl",
+    "hotel_reviews/en_train_b.jsonl",
+    "hotel_sentences/de_sentences_train.jsonl",
+    "hotel_sentences/en_sentences_train.jsonl",
+)
+HOTEL_DEV = (
+    "hotel_reviews/de_dev.jsonl",
+    "hotel_reviews/en_dev.jsonl",
+    "hotel_reviews/de_dev_b.jsonl",
+    "hotel_reviews/en_dev_b.jsonl",
+    "hotel_sentences/de_sentences_dev.jsonl",
+    "hotel_sentences/en_sentences_dev.jsonl",
+)
 
 
 def routed(
@@ -216,8 +232,8 @@ def exported_label_rows(path: Path) -> tuple[list[LabelledText], list[LabelledTe
 def default_files(data_dir: Path) -> tuple[list[Path], list[Path]]:
     train = [data_dir / name for name in DEFAULT_TRAIN]
     dev = [data_dir / name for name in DEFAULT_DEV]
-    train += [HOTEL_DATA / name for name in HOTEL_TRAIN if (HOTEL_DATA / name).is_file()]
-    dev += [HOTEL_DATA / name for name in HOTEL_DEV if (HOTEL_DATA / name).is_file()]
+    train += [DATASETS / name for name in HOTEL_TRAIN if (DATASETS / name).is_file()]
+    dev += [DATASETS / name for name in HOTEL_DEV if (DATASETS / name).is_file()]
     return train, dev
 
 

@@ -12,7 +12,9 @@ from models.encoder_build import DEFAULT_ENCODER_NAME, sha256_file
 from models.model_dir import load_model_dir
 from models.transformer import load_classifier
 from tests.models.conftest import SHARED_DATA, requires_shared_data
-from triage_cli.modelling import DEFAULT_DEV, DEFAULT_TRAIN, HOTEL_DATA, HOTEL_DEV, HOTEL_TRAIN
+from triage_cli.modelling import DATASETS, DEFAULT_DEV, DEFAULT_TRAIN, HOTEL_DEV, HOTEL_TRAIN
+
+HOTEL_NAMES = {Path(n).name: DATASETS / n for n in (*HOTEL_TRAIN, *HOTEL_DEV)}
 
 EVAL_FILES = ("de_sb10k_test.jsonl", "de_potts_test.jsonl", "en_hotel_opspam_truthful.jsonl")
 
@@ -33,8 +35,8 @@ def test_shipped_model_directory_is_complete() -> None:
     ):
         assert name in notice
     names = {f.name for f in card.data_files}
-    expected = {Path(n).name for n in (*DEFAULT_TRAIN, *DEFAULT_DEV)} | set(HOTEL_TRAIN)
-    assert names == expected | set(HOTEL_DEV)
+    expected = {Path(n).name for n in (*DEFAULT_TRAIN, *DEFAULT_DEV)}
+    assert names == expected | set(HOTEL_NAMES)
     assert not names & set(EVAL_FILES)
     assert not names & {"de_test.jsonl", "en_test.jsonl"}
     assert sorted(p.name for p in default_model_dir().iterdir()) == [
@@ -49,10 +51,10 @@ def test_shipped_model_directory_is_complete() -> None:
 
 def test_hand_written_data_matches_the_recorded_hashes() -> None:
     card = json.loads((default_model_dir() / "model.json").read_text())
-    hotel = {r["name"]: r for r in card["data_files"] if r["name"] in (*HOTEL_TRAIN, *HOTEL_DEV)}
-    assert hotel
+    hotel = {r["name"]: r for r in card["data_files"] if r["name"] in HOTEL_NAMES}
+    assert set(hotel) == set(HOTEL_NAMES)
     for name, record in hotel.items():
-        assert sha256_file(HOTEL_DATA / name) == record["sha256"]
+        assert sha256_file(HOTEL_NAMES[name]) == record["sha256"]
 
 
 @pytest.mark.shared_data
@@ -60,7 +62,7 @@ def test_hand_written_data_matches_the_recorded_hashes() -> None:
 def test_shipped_model_records_the_shared_data_hashes() -> None:
     card = json.loads((default_model_dir() / "model.json").read_text())
     for record in card["data_files"]:
-        if record["name"] in (*HOTEL_TRAIN, *HOTEL_DEV):
+        if record["name"] in HOTEL_NAMES:
             continue
         assert sha256_file(SHARED_DATA / "train" / record["name"]) == record["sha256"]
 

@@ -162,3 +162,37 @@ def test_precision_choices(
         assert got.label in ("negative", "neutral", "positive")
         for label, p in reference.probabilities.items():
             assert abs(got.probabilities[label] - p) < 0.1
+
+
+def test_a_passage_reads_the_same_whatever_surrounds_it(
+    tiny_encoder: Path, make_model_dir: Callable[..., Path], tmp_path: Path
+) -> None:
+    """A complaint is read on its own: praise (or more complaints) around it, before or
+    after, in one sentence or in the next, does not change its scores."""
+    classifier = load_classifier(
+        make_model_dir(), encoder=str(tiny_encoder), cache_dir=tmp_path, threads=1
+    )
+    complaint = "das frühstück war kalt und leider dürftig"
+    surroundings = [
+        "{c}. das zimmer war sehr schön und sauber.",
+        "das zimmer war sehr schön und sauber. {c}!",
+        "alles war wunderbar; {c}.",
+        "{c}, das personal war aber super freundlich.",
+        "schlimm, schlimm, schlimm. {c}. nie wieder hier.",
+    ]
+    texts = [s.format(c=complaint) for s in surroundings]
+    readings = {}
+    for text, prediction in zip(texts, classifier.predict(texts), strict=True):
+        start = text.index(complaint)
+        (passage,) = [s for s in prediction.sentences if s.start == start]
+        own = text[passage.start : passage.end]
+        assert own.rstrip(".!") == complaint
+        readings[own] = passage.probabilities
+    assert set(readings) == {complaint, f"{complaint}.", f"{complaint}!"}
+    for own, probabilities in readings.items():
+        alone = classifier.predict([own])[0]
+        for label in LABELS:
+            assert probabilities[label] == pytest.approx(alone.probabilities[label], abs=1e-5)
+    # The review itself is still read as a whole: its context does change its scores.
+    whole = classifier.predict(texts[:2])
+    assert whole[0].probabilities != whole[1].probabilities
