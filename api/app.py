@@ -17,7 +17,7 @@ from api import background, errors
 from api.background import Loader, ModelFollower
 from api.deps import Services
 from api.limits import RequestLimits
-from api.routes import admin, ops, queue, reviews
+from api.routes import admin, ops, queue, reviews, thresholds
 from models import SentimentClassifier
 from models.batching import BatchingClassifier, build_off_main_thread
 from models.default import default_model_dir
@@ -155,6 +155,7 @@ def create_app(
     app.include_router(queue.router)
     app.include_router(ops.router)
     app.include_router(admin.router)
+    app.include_router(thresholds.router)
     # The people UI is composed into the same app; api.routes never import it.
     from review_ui.web import install as install_review_ui
 

@@ -8,7 +8,9 @@
 - retention: anonymise reviews older than TRIAGE_RETENTION_DAYS (when set);
 - housekeeping: prune old rate-limit windows and failed sign-ins;
 - quality: estimate the negative-miss rate from spot-checks per property, and raise the
-  alert (a log line and a metric) when it is above the target.
+  alert (a log line and a metric) when it is above the target;
+- thresholds: recompute the learned auto-handling thresholds from people's labels
+  (`triage.threshold_store`; a found miss also tightens at once, in the verdict's request).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import Services
 from models import SentimentClassifier
 from models.batching import BatchingClassifier
-from triage import registry, retention, shadow, throttle
+from triage import registry, retention, shadow, threshold_store, throttle
 from triage.db import unit_of_work
 from triage.model_slot import ModelSlot
 from triage.tables import Property
@@ -173,6 +175,27 @@ def watch_quality(svc: Services) -> Callable[[], object]:
     return step
 
 
+def learn_thresholds(svc: Services) -> Callable[[], object]:
+    rule = threshold_store.rule_from(svc.settings)
+
+    def step() -> None:
+        classifier = svc.model.current
+        with unit_of_work(svc.sessions) as s:
+            changes = threshold_store.recompute_all(s, classifier, rule)
+        for change in changes:
+            direction = "looser" if change.new < change.old else "stricter"
+            svc.metrics.threshold_changes.labels(direction=direction).inc()
+        with unit_of_work(svc.sessions) as s:
+            for property_id, language, group, value in threshold_store.in_force_where(
+                s, classifier
+            ):
+                svc.metrics.auto_threshold.labels(
+                    property_id=property_id, language=language, group=group
+                ).set(value)
+
+    return step
+
+
 def apply_retention(svc: Services, days: int) -> Callable[[], object]:
     def step() -> None:
         while True:  # in batches, each its own transaction
@@ -204,6 +227,7 @@ def loops(svc: Services, load: Loader | None) -> list[Coroutine[Any, Any, None]]
         every(settings.recovery_interval_seconds, recover(svc), "routing pending reviews"),
         every(60.0, watch_quality(svc), "the negative-miss estimate"),
         every(60.0, housekeeping(svc), "pruning rate-limit counters"),
+        every(settings.threshold_interval_seconds, learn_thresholds(svc), "learning thresholds"),
     ]
     if settings.retention_days:
         found.append(

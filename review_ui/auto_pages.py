@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import SessionDep
+from api.deps import ServicesDep, SessionDep
 from review_ui.queue_pages import Message, Word
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
-from triage import workspace
+from triage import threshold_store, workspace
 from triage.review_context import review_context
 from triage.review_journey import review_journey
 from triage.reviews import MAX_ID
@@ -77,8 +77,13 @@ def review_page(
 def pull_back_review(
     review_id: ReviewId,
     session: SessionDep,
+    svc: ServicesDep,
     who: ActorDep,
     label: Annotated[str, Form(max_length=16)],
 ) -> Response:
+    """A spot-check verdict; a must-see label tightens the learned threshold at once."""
     item = pull_back(session, who.principal, review_id, label)
+    threshold_store.after_verdict(
+        session, review_id, svc.model.current, threshold_store.rule_from(svc.settings)
+    )
     return RedirectResponse(f"{PREFIX}/items/{item.id}?msg=pulled_back", status_code=303)

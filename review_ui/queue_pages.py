@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import ServicesDep, SessionDep
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
-from triage import audit, escalation, queue, workspace
+from triage import audit, escalation, queue, threshold_store, workspace
 from triage.errors import QueueEmpty
 from triage.journey import DEPARTMENTS
 from triage.queue_board import FACETS, REASON_CODES, queue_board
@@ -138,6 +138,9 @@ def resolve(
         property_id=view.review.property_id,
         subject=f"item:{item_id}",
         details={"label": verdict.label, "action": verdict.action},
+    )
+    threshold_store.after_verdict(
+        session, view.review.id, svc.model.current, threshold_store.rule_from(svc.settings)
     )
     try:
         view = queue.claim_next(session, who.principal, lease=_lease(svc))

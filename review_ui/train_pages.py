@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import ServicesDep, SessionDep
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
-from triage import audit, trainer_queues, workspace
+from triage import audit, threshold_store, trainer_queues, workspace
 from triage.labels import add_label, visible_review
 from triage.queue_board import property_names
 from triage.reviews import MAX_ID
@@ -122,6 +122,7 @@ def agreement_page(request: Request, who: IdentityDep, session: SessionDep) -> R
 @router.post("/label")
 def give_label(
     session: SessionDep,
+    svc: ServicesDep,
     who: ActorDep,
     review_id: Annotated[int, Form(ge=1, le=MAX_ID)],
     label: Annotated[str, Form(max_length=16)],
@@ -143,6 +144,9 @@ def give_label(
         property_id=review.property_id,
         subject=f"review:{review_id}",
         details={"label": label, "gold": row.gold},
+    )
+    threshold_store.after_verdict(
+        session, review_id, svc.model.current, threshold_store.rule_from(svc.settings)
     )
     msg = "adjudicated" if row.kind == "adjudication" else "labelled"
     joiner = "&" if "?" in back else "?"

@@ -29,6 +29,7 @@ from triage.metrics import Metrics
 from triage.policy import policy_for
 from triage.routing import Decision, ReviewFacts, decide
 from triage.tables import Property, QueueItem, Review, ReviewTouchpoint, TouchpointDay
+from triage.threshold_store import stored_for
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ class Ingestor:
                     select(Property).where(Property.id.in_({r.property_id for r in reviews}))
                 )
             }
+            learned = stored_for(session, properties)
         if not reviews:
             return
         now = utcnow()
@@ -160,8 +162,12 @@ class Ingestor:
                 rating_scale=review.rating_scale,
             )
             prediction = by_index.get(i)
+            language = languages[i].language
             policy = policy_for(
-                properties[review.property_id].policy, classifier, languages[i].language
+                properties[review.property_id].policy,
+                classifier,
+                language,
+                learned.get((review.property_id, language or ""), {}),
             )
             decisions.append(
                 (review, decide(prediction, facts, policy), prediction, languages[i].language)
@@ -324,6 +330,8 @@ def _store_decision(
         "priority": decision.priority,
         "due_at": due_at,
         "routed_at": now,
+        "auto_score": decision.auto_score,
+        "threshold_group": decision.threshold_group,
     }
     summaries: list[journey.TouchpointSummary] = []
     if prediction is not None:

@@ -65,5 +65,18 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.auto_threshold = Gauge(
+            "triage_auto_threshold",
+            "The auto-handling threshold in force (pinned, learned or the model's)",
+            ["property_id", "language", "group"],
+            registry=self.registry,
+        )
+        self.threshold_changes = Counter(
+            "triage_threshold_changes",
+            "Learned thresholds this process moved, by direction",
+            ["direction"],
+            registry=self.registry,
+        )
+
     def watch_queue_depth(self, read: Callable[[], float]) -> None:
         self.queue_depth.set_function(read)

@@ -8,7 +8,8 @@ from typing import Any
 from models import SentimentClassifier
 from triage.errors import FieldProblem, InvalidInput
 from triage.journey import DEPARTMENTS, validate_department_map, validate_terms
-from triage.routing import DEFAULT_SLA_HOURS, RoutingPolicy
+from triage.routing import DEFAULT_SLA_HOURS, RoutingPolicy, ThresholdGroup
+from triage.thresholds import GROUPS, Stored, in_force
 
 #: Used when no model is loaded: nothing can be auto-handled then anyway.
 NO_MODEL_THRESHOLD = 1.0
@@ -27,9 +28,15 @@ def policy_for(
     overrides: Mapping[str, Any] | None,
     classifier: SentimentClassifier | None,
     language: str | None = None,
+    stored: Mapping[ThresholdGroup, Stored] | None = None,
 ) -> RoutingPolicy:
-    """The policy for a review in `language` (the model's threshold for that language,
-    unless the property's overrides set one)."""
+    """The policy for a review in `language`.
+
+    The auto-handling thresholds (default and top-rating group) follow
+    `triage.thresholds.in_force`: a pin of this language and group, else the property's
+    `auto_threshold` override (a pin of every language), else the value learned for the
+    model in use (`stored`: the property's rows for this language), else the model's
+    threshold for the language."""
     overrides = overrides or {}
     default_threshold = (
         classifier.info.threshold_for(language) if classifier else NO_MODEL_THRESHOLD
@@ -37,7 +44,18 @@ def policy_for(
     sla = dict(DEFAULT_SLA_HOURS)
     sla.update({int(k): float(v) for k, v in (overrides.get("sla_hours") or {}).items()})
     floats = {name: float(overrides[name]) for name in _FLOAT_FIELDS if name in overrides}
-    floats.setdefault("auto_threshold", default_threshold)
+    thresholds = {
+        group: in_force(
+            group,
+            model_default=default_threshold,
+            model_version=classifier.info.version if classifier else None,
+            policy_pin=floats.get("auto_threshold"),
+            stored=stored or {},
+        ).value
+        for group in GROUPS
+    }
+    floats["auto_threshold"] = thresholds["default"]
+    floats["top_rating_auto_threshold"] = thresholds["top_rating"]
     if classifier is not None:
         # The model's calibrated passage rule, unless the property set its own.
         for name in ("passage_threshold", "passage_share"):

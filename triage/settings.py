@@ -94,6 +94,26 @@ class Settings(BaseSettings):
         ge=1,
         description="Spot-checks needed before the negative-miss alert may fire.",
     )
+    threshold_confidence: float = Field(
+        default=0.95,
+        ge=0.5,
+        lt=1,
+        description="Confidence of the guarantee a learned auto-handling threshold keeps: its "
+        "one-sided Clopper-Pearson upper bound on the negative-miss rate stays at or under "
+        "miss_rate_target (triage.thresholds).",
+    )
+    threshold_floor: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="A learned auto-handling threshold never goes below this P(positive).",
+    )
+    threshold_interval_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often each process recomputes the learned thresholds (a found miss "
+        "tightens at once, on the verdict's own request).",
+    )
     model_poll_seconds: float = Field(
         default=5.0,
         gt=0,

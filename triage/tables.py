@@ -103,6 +103,12 @@ class Review(Base):
         Index("ix_reviews_property_id_route_received_at", "property_id", "route", "received_at"),
         Index("ix_reviews_property_id_received_at", "property_id", "received_at"),
         Index("ix_reviews_property_id_guest_email", "property_id", "guest_email"),
+        Index(
+            "ix_reviews_property_id_language_threshold_group",
+            "property_id",
+            "language",
+            "threshold_group",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -134,6 +140,11 @@ class Review(Base):
     sentences: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     model_version: Mapped[str | None] = mapped_column(String(128))
     routed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The calibrated P(positive) the auto threshold was compared with, when nothing but the
+    # threshold stood between the review and automatic handling, and which threshold group
+    # applied (`triage.routing.Decision`): what threshold learning reads.
+    auto_score: Mapped[float | None] = mapped_column(Float)
+    threshold_group: Mapped[str | None] = mapped_column(String(16))
     # The departments of the review's negative touchpoints (`triage.journey`).
     departments: Mapped[list[str] | None] = mapped_column(JSON)
     # When retention or an erasure request removed the guest's words and details.
@@ -339,3 +350,45 @@ class TouchpointDay(Base):
     sentiment: Mapped[str] = mapped_column(String(16), primary_key=True)
     route: Mapped[str] = mapped_column(String(8), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LearnedThreshold(Base):
+    """The auto-handling threshold learned for one property, language and threshold group
+    (`triage.thresholds`), the evidence behind it, and an admin's pin.
+
+    `value` is what the labels support for `model_version` (None before the first
+    computation); `source` says whether that is the start (`model`) or `learned`. A
+    pinned value overrides it in routing. `revision` grows with every change of `value`,
+    so concurrent computations in several processes change it (and audit it) once.
+    """
+
+    __tablename__ = "learned_thresholds"
+
+    property_id: Mapped[str] = mapped_column(
+        ForeignKey("properties.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    group: Mapped[str] = mapped_column("threshold_group", String(16), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16), default="model")
+    model_version: Mapped[str | None] = mapped_column(String(128))
+    #: where the computation started: the model's threshold (top rating: the default group's)
+    start: Mapped[float | None] = mapped_column(Float)
+    #: labelled reviews at or above `value`, must-see among them, and the upper bound there
+    n: Mapped[int] = mapped_column(Integer, default=0)
+    misses: Mapped[int] = mapped_column(Integer, default=0)
+    upper: Mapped[float | None] = mapped_column(Float)
+    #: labelled reviews considered, and the newest label id among them (skip when unchanged)
+    labelled: Mapped[int] = mapped_column(Integer, default=0)
+    last_label_id: Mapped[int] = mapped_column(Integer, default=0)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pinned_value: Mapped[float | None] = mapped_column(Float)
+    pinned_by: Mapped[str | None] = mapped_column(String(320))
+    pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def pinned(self) -> bool:
+        return self.pinned_value is not None

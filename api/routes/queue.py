@@ -11,7 +11,7 @@ from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.presenters import review_read
 from api.routes.reviews import _ERRORS, LANGUAGE, SOURCE
 from api.schemas import ClaimRequest, QueuePage, ReviewRead, VerdictCreate
-from triage import audit, queue
+from triage import audit, queue, threshold_store
 from triage.errors import QueueEmpty
 from triage.reviews import MAX_ID
 
@@ -87,7 +87,11 @@ def release(item_id: ItemId, principal: PrincipalDep, session: SessionDep) -> Re
 
 @router.post("/{item_id}/resolve", response_model=ReviewRead, responses=_ERRORS)
 def resolve(
-    item_id: ItemId, body: VerdictCreate, principal: PrincipalDep, session: SessionDep
+    item_id: ItemId,
+    body: VerdictCreate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    svc: ServicesDep,
 ) -> ReviewRead:
     verdict = queue.Verdict(label=body.label, action=body.action, note=body.note)
     view = queue.resolve(session, principal, item_id, verdict)
@@ -98,5 +102,8 @@ def resolve(
         property_id=view.review.property_id,
         subject=f"item:{item_id}",
         details={"label": verdict.label, "action": verdict.action},
+    )
+    threshold_store.after_verdict(
+        session, view.review.id, svc.model.current, threshold_store.rule_from(svc.settings)
     )
     return review_read(view)

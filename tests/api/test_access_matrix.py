@@ -112,6 +112,28 @@ ENDPOINTS = [
         by_role({404}, {403}),
     ),
     Endpoint("GET", "/v1/audit", None, by_role({403}, {403}, {200})),
+    Endpoint("GET", "/v1/thresholds", None, by_role({403}, {403}, {200})),
+    Endpoint(
+        "GET",
+        "/v1/thresholds?property_id={target}",
+        None,
+        by_role({403}, {403}, {200}),
+        by_role({403}, {403}, {404}),
+    ),
+    Endpoint(
+        "POST",
+        "/v1/thresholds/pin",
+        {"property_id": "{target}", "language": "en", "group": "default", "value": 0.9},
+        by_role({403}, {403}, {200}),
+        by_role({403}, {403}, {404}),
+    ),
+    Endpoint(
+        "POST",
+        "/v1/thresholds/unpin",
+        {"property_id": "{target}", "language": "en", "group": "default"},
+        by_role({403}, {403}, {200}),
+        by_role({403}, {403}, {404}),
+    ),
     Endpoint(
         "POST",
         "/v1/erasures",
