@@ -65,12 +65,23 @@ def review_page(
     review_id: ReviewId,
     who: IdentityDep,
     session: SessionDep,
+    svc: ServicesDep,
     msg: Message = None,
 ) -> Response:
     ctx = review_context(session, who.principal, review_id)
     labels = workspace.review_labels(session, ctx.view.review)
     tp = review_journey(session, ctx.view.review)
-    return render(request, "review.html", identity=who, ctx=ctx, labels=labels, tp=tp, msg=msg)
+    threshold = threshold_store.view_for_review(session, ctx.view.review, svc.model.current)
+    return render(
+        request,
+        "review.html",
+        identity=who,
+        ctx=ctx,
+        labels=labels,
+        tp=tp,
+        msg=msg,
+        threshold=threshold,
+    )
 
 
 @router.post("/reviews/{review_id}/pull-back")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from api.deps import ServicesDep, SessionDep
 from review_ui.i18n import translator
 from review_ui.queue_pages import Word
-from review_ui.web import PREFIX, IdentityDep, UIRoute, render
+from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from triage import threshold_store
 from triage.journey_stats import kudos_counts, positive_mentions
 from triage.queue_board import property_names
 from triage.stats import PERIODS, dashboard
@@ -55,4 +58,45 @@ def dashboard_page(
         reason_rows=[(t(f"reason.{code}"), n) for code, n in board.by_reason],
         kudos=sorted(kudos.items(), key=lambda kv: (-kv[1], kv[0])),
         kudos_total=positive_mentions(session, who.principal, board.property_id, days=board.days),
+        thresholds=threshold_store.views_for(
+            session, who.principal, svc.model.current, board.property_id
+        ),
+        confidence=s.threshold_confidence,
     )
+
+
+ThresholdLanguage = Annotated[str, Form(min_length=2, max_length=8, pattern=r"^[a-z]+$")]
+ThresholdGroup = Annotated[Literal["default", "top_rating"], Form()]
+PropertyField = Annotated[str, Form(min_length=1, max_length=64)]
+
+
+def _back(property_id: str) -> RedirectResponse:
+    return RedirectResponse(
+        f"{PREFIX}/dashboard?property={quote(property_id)}#thresholds", status_code=303
+    )
+
+
+@router.post("/thresholds/pin")
+def pin_threshold(
+    session: SessionDep,
+    who: ActorDep,
+    property: PropertyField,
+    language: ThresholdLanguage,
+    group: ThresholdGroup,
+    value: Annotated[float, Form(ge=0, le=1)],
+) -> Response:
+    """An admin pins a threshold (the domain checks the role and the property)."""
+    threshold_store.pin(session, who.principal, property, language, group, value)
+    return _back(property)
+
+
+@router.post("/thresholds/unpin")
+def unpin_threshold(
+    session: SessionDep,
+    who: ActorDep,
+    property: PropertyField,
+    language: ThresholdLanguage,
+    group: ThresholdGroup,
+) -> Response:
+    threshold_store.unpin(session, who.principal, property, language, group)
+    return _back(property)

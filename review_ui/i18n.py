@@ -305,6 +305,29 @@ EN: Mapping[str, str] = {
     "dash.kudos": "Kudos",
     "dash.kudos_of": "positive mentions of touchpoints",
     "dash.journey": "Guest journey",
+    "thr.title": "Auto-handling thresholds",
+    "thr.help": "Learned from people's verdicts and spot-checks: the loosest threshold whose "
+    "missed complaints stay under {target} with {confidence} confidence; a found miss "
+    "tightens it at once.",
+    "thr.language": "Language",
+    "thr.group": "Reviews",
+    "thr.group.default": "all others",
+    "thr.group.top_rating": "top rating, no complaint",
+    "thr.value": "Threshold",
+    "thr.source": "Source",
+    "thr.source.model": "the model's",
+    "thr.source.learned": "learned",
+    "thr.source.pinned": "pinned",
+    "thr.pinned_by": "by {who}",
+    "thr.policy_pin": "by the property's policy",
+    "thr.evidence": "Evidence",
+    "thr.evidence_value": "{n} labelled at or above, {misses} missed, at most {upper}",
+    "thr.evidence_none": "{n} labelled so far",
+    "thr.last_change": "Last change",
+    "thr.pin": "Pin",
+    "thr.unpin": "Unpin",
+    "thr.pin_value": "Threshold to pin (0 to 1)",
+    "thr.review": "Threshold now for such reviews ({group}): {value}, {source}.",
 }
 
 DE: Mapping[str, str] = {
@@ -607,6 +630,29 @@ DE: Mapping[str, str] = {
     "dash.kudos": "Lob",
     "dash.kudos_of": "positive Erwähnungen von Kontaktpunkten",
     "dash.journey": "Gästereise",
+    "thr.title": "Schwellen für automatische Erledigung",
+    "thr.help": "Gelernt aus den Urteilen und Stichproben der Menschen: die niedrigste "
+    "Schwelle, bei der übersehene Beschwerden mit {confidence} Sicherheit unter {target} "
+    "bleiben; eine gefundene übersehene Beschwerde hebt sie sofort an.",
+    "thr.language": "Sprache",
+    "thr.group": "Bewertungen",
+    "thr.group.default": "alle anderen",
+    "thr.group.top_rating": "Top-Bewertung ohne Beschwerde",
+    "thr.value": "Schwelle",
+    "thr.source": "Quelle",
+    "thr.source.model": "vom Modell",
+    "thr.source.learned": "gelernt",
+    "thr.source.pinned": "festgesetzt",
+    "thr.pinned_by": "von {who}",
+    "thr.policy_pin": "durch die Richtlinie des Hauses",
+    "thr.evidence": "Belege",
+    "thr.evidence_value": "{n} beurteilt ab dieser Schwelle, {misses} übersehen, höchstens {upper}",
+    "thr.evidence_none": "bisher {n} beurteilt",
+    "thr.last_change": "Letzte Änderung",
+    "thr.pin": "Festsetzen",
+    "thr.unpin": "Freigeben",
+    "thr.pin_value": "Festzusetzende Schwelle (0 bis 1)",
+    "thr.review": "Schwelle jetzt für solche Bewertungen ({group}): {value}, {source}.",
 }
 
 CATALOGUES: Mapping[str, Mapping[str, str]] = {"en": EN, "de": DE}

@@ -110,12 +110,27 @@ def take_next(
 
 @router.get("/items/{item_id}")
 def item_page(
-    request: Request, item_id: ItemId, who: IdentityDep, session: SessionDep, msg: Message = None
+    request: Request,
+    item_id: ItemId,
+    who: IdentityDep,
+    session: SessionDep,
+    svc: ServicesDep,
+    msg: Message = None,
 ) -> Response:
     ctx = item_context(session, who.principal, item_id)
     labels = workspace.review_labels(session, ctx.view.review)
     tp = review_journey(session, ctx.view.review)
-    return render(request, "review.html", identity=who, ctx=ctx, labels=labels, tp=tp, msg=msg)
+    threshold = threshold_store.view_for_review(session, ctx.view.review, svc.model.current)
+    return render(
+        request,
+        "review.html",
+        identity=who,
+        ctx=ctx,
+        labels=labels,
+        tp=tp,
+        msg=msg,
+        threshold=threshold,
+    )
 
 
 @router.post("/items/{item_id}/resolve")

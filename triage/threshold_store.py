@@ -598,6 +598,19 @@ def views_for(
     return views(session, scope, classifier)
 
 
+def view_for_review(
+    session: Session, review: Review, classifier: SentimentClassifier | None
+) -> ThresholdView | None:
+    """The threshold now in force for reviews like this one (when only the threshold
+    stood between it and automatic handling), for the review page."""
+    if review.auto_score is None or review.language is None:
+        return None
+    for view in views(session, [review.property_id], classifier):
+        if (view.language, view.group) == (review.language, review.threshold_group):
+            return view
+    return None
+
+
 def in_force_where(
     session: Session, classifier: SentimentClassifier | None
 ) -> list[tuple[str, str, str, float]]:

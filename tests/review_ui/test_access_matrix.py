@@ -36,7 +36,7 @@ PEOPLE = {
 #: Pages for trainers and admins only (blind double labels are for every person), and for
 #: admins only.
 TRAINERS_ONLY = re.compile(r"^/ui/(train(?!/double)|models)")
-ADMINS_ONLY = re.compile(r"^/ui/audit")
+ADMINS_ONLY = re.compile(r"^/ui/(audit|thresholds)")
 #: Reached without signing in.
 PUBLIC = {("GET", "/ui/signin"), ("POST", "/ui/signin")}
 #: Addresses that only redirect to the queue page (which the matrix checks); see test_pages.
@@ -56,6 +56,9 @@ FORM = {
     "on": "1",
     "touchpoint": "room",
     "sentence": "0",
+    "language": "en",
+    "group": "default",
+    "value": "0.9",
 }
 
 

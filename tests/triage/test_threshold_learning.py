@@ -189,9 +189,7 @@ def test_threshold_loosens_with_evidence_tightens_on_a_miss_and_respects_a_pin(
     pinned = service.post("/v1/thresholds/pin", headers=admin, json={**key, "value": 0.6})
     assert pinned.status_code == 200, pinned.text
     en_default = next(
-        t
-        for t in pinned.json()["items"]
-        if (t["language"], t["group"]) == ("en", "default")
+        t for t in pinned.json()["items"] if (t["language"], t["group"]) == ("en", "default")
     )
     assert (en_default["value"], en_default["source"], en_default["pinned_by"]) == (
         0.6,

@@ -95,26 +95,18 @@ def stream(*parts: tuple[int, float, int]) -> tuple[list[float], list[bool]]:
             "loosened",
             id="the loosest that keeps the bound",
         ),
-        pytest.param(
-            ((298, 0.7, 0), (1, 0.99, 1)), 0.9, 0.9, "start", id="one miss: needs 473"
-        ),
+        pytest.param(((298, 0.7, 0), (1, 0.99, 1)), 0.9, 0.9, "start", id="one miss: needs 473"),
         pytest.param(
             ((472, 0.7, 0), (1, 0.99, 1)), 0.9, 0.7, "loosened", id="one miss in 473: loosens"
         ),
         pytest.param(((400, 0.7, 0), (5, 0.7, 3)), 0.9, 0.9, "start", id="misses tighten back"),
         pytest.param(((500, 0.4, 0),), 0.9, 0.9, "start", id="never below the floor"),
-        pytest.param(
-            ((100, 0.6, 0), (500, 0.45, 0)), 0.9, 0.9, "start", id="floor: 100 above it"
-        ),
+        pytest.param(((100, 0.6, 0), (500, 0.45, 0)), 0.9, 0.9, "start", id="floor: 100 above it"),
         pytest.param(
             ((400, 0.6, 0), (500, 0.45, 0)), 0.9, 0.6, "loosened", id="floor: stops at 0.6"
         ),
-        pytest.param(
-            ((20, 0.95, 1),), 0.9, 0.9, "start", id="a miss above the start is no proof"
-        ),
-        pytest.param(
-            ((298, 0.7, 0), (3, 0.99, 3)), 0.9, 0.9, "start", id="3 pulled back: too few"
-        ),
+        pytest.param(((20, 0.95, 1),), 0.9, 0.9, "start", id="a miss above the start is no proof"),
+        pytest.param(((298, 0.7, 0), (3, 0.99, 3)), 0.9, 0.9, "start", id="3 pulled back: too few"),
         pytest.param(
             ((50, 0.95, 10), (30, 0.99, 0)),
             0.9,
