@@ -83,3 +83,42 @@ def test_a_trained_head_is_served_with_the_model(tiny_encoder: Path, tmp_path: P
     assert prediction.sentences[0].touchpoints == expected
     with pytest.raises(Exception, match="exists already"):
         train_head_dir(classifier, source, out, rows, version="tiny-tp-2")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "absent"),
+    [
+        # complaint vocabulary the lexicon used to miss
+        ("Die Mikrofonanlage im Saal hat ständig gepfiffen.", "meetings_events", "noise"),
+        ("The PA system died during the speeches.", "meetings_events", None),
+        ("Für die Schulung fehlten Flipchart und Pinnwände.", "meetings_events", None),
+        ("Der Lieferverkehr im Hof hat uns um fünf geweckt.", "noise", None),
+        ("The bin lorries woke us at dawn.", "noise", None),
+        ("We could hear every word through the wall.", "noise", "location"),
+        ("Der Tisch war klebrig und voller Krümel.", "cleanliness", None),
+        ("The glasses in the room had lipstick on them.", "cleanliness", None),
+        ("Die Kurtaxe wurde zweimal berechnet.", "billing", "room"),
+        ("They charged the tourist levy twice.", "billing", None),
+        ("Zur Altstadt fährt nur stündlich ein Bus.", "location", None),
+        ("The receptionist seemed totally indifferent.", "staff", None),
+        ("Die Dame am Empfang war herablassend.", "staff", None),
+        ("The website put us in the wrong room type.", "booking", None),
+        # words that only look like a touchpoint
+        ("Alles war wunderbar und gut erreichbar.", "location", "bar"),
+        ("Die Bettensteuer wurde bar kassiert.", "billing", "bar"),
+        ("Bad luck with the weather.", None, "bathroom"),
+        ("Wir waren in Bad Kissingen.", None, "bathroom"),
+        ("Eventuell kommen wir wieder, der Preis ist angemessen.", "value", "meetings_events"),
+        ("When we arrived the room smelled of smoke.", "cleanliness", "check_in"),
+        ("Die Lautsprecher im Konferenzraum rauschten.", "meetings_events", "noise"),
+        ("Spinnweben in allen Ecken.", "cleanliness", "meetings_events"),
+    ],
+)
+def test_lexicon_names_everyday_complaint_vocabulary(
+    text: str, expected: str | None, absent: str | None
+) -> None:
+    codes = {hit.touchpoint for hit in lexicon_hits(text)}
+    if expected is not None:
+        assert expected in codes, (text, codes)
+    if absent is not None:
+        assert absent not in codes, (text, codes)
