@@ -13,10 +13,12 @@ are weighed, each deterministic:
   `MAX_WORDS`) multiplying that language's odds; umlauts and ß count against English.
 
 German and English start `PRIOR` times likelier than any other language. A
-review is refused as another language only when that language stays clearly
-ahead after all this; a text without letters, or too short and unknown,
-goes to a person as "too short to tell". A hint (`de`/`en`) from the hotel
-system is trusted unless the detectors are sure of another language.
+review is refused in another language's name only when that language is at least
+`CLEAR_OTHER` likely after all this; otherwise German or English is read when it
+is ahead of every other language, and a person reads the rest ("unclear"), as
+they read texts without letters or too short to tell ("!!!", "ok", "👍"). A hint
+(`de`/`en`) from the hotel system is trusted unless the detectors are sure of
+another language. Nothing here logs a text.
 """
 
 from __future__ import annotations
