@@ -182,12 +182,15 @@ def decide(prediction: Prediction | None, facts: ReviewFacts, policy: RoutingPol
         assert auto_score is not None
         why = f"Positive, {_pct(auto_score)} sure, with no risk found"
         top_threshold = policy.top_rating_auto_threshold
-        if group == "top_rating" and top_threshold is not None:
-            if top_threshold < policy.auto_threshold:
-                why += (
-                    f"; rated {facts.rating_words()} with no negative passage, so "
-                    f"{_pct(top_threshold)} suffices (otherwise {_pct(policy.auto_threshold)})"
-                )
+        if (
+            group == "top_rating"
+            and top_threshold is not None
+            and top_threshold < policy.auto_threshold
+        ):
+            why += (
+                f"; rated {facts.rating_words()} with no negative passage, so "
+                f"{_pct(top_threshold)} suffices (otherwise {_pct(policy.auto_threshold)})"
+            )
         return Decision(
             route="auto",
             reasons=(Reason("confident_positive", f"{why}: no person needed."),),
