@@ -1,13 +1,14 @@
-"""Which passages of a review are complaints a person must see (torch-free).
+"""Which passages of a review are complaints, and how much of it complains (torch-free).
 
-The rule lives here, beside the model whose passage scores it reads, so that the
+The rules live here, beside the model whose passage scores they read, so that the
 router (`triage.routing`) and the calibration that derives its settings
-(`models.recipe`) apply the same rule.
+(`models.routing_points`) apply the same rules.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from models.prediction import Prediction, SentencePrediction
 
@@ -43,3 +44,35 @@ def complaint_passages(
     words = word_count(text) or 1
     carried = sum(word_count(text[s.start : s.end]) for s in negative) / words
     return negative if carried >= share else []
+
+
+@dataclass(frozen=True, slots=True)
+class AutoScore:
+    """The number the auto-handling threshold is compared with, and what it is made of.
+
+    `value = positive * (1 - complaint)`: the text's calibrated P(positive), discounted by
+    how much of it complains: `complaint` is the word-weighted mean P(negative) of its
+    passages, each read on its own (the text's own P(negative) when it has no passages).
+    A review that reads positive as a whole but whose passages grumble scores lower than
+    one whose every passage is content; a single sure complaint in a long review lowers
+    it a little, as it lowers a reader's impression a little.
+    """
+
+    value: float
+    positive: float
+    complaint: float
+
+
+def auto_score(prediction: Prediction, text: str) -> AutoScore:
+    positive = float(prediction.probabilities["positive"])
+    weighted = [
+        (word_count(text[s.start : s.end]), float(s.probabilities["negative"]))
+        for s in prediction.sentences
+    ]
+    words = sum(w for w, _ in weighted)
+    complaint = (
+        sum(w * p for w, p in weighted) / words
+        if words
+        else float(prediction.probabilities["negative"])
+    )
+    return AutoScore(value=positive * (1.0 - complaint), positive=positive, complaint=complaint)

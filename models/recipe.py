@@ -165,21 +165,23 @@ def derive_points(
     from models.transformer import load_classifier
 
     rows = [row for rows in dev_sets.values() for row in rows]
-    reviews = [row for row in rows if is_hotel_review(row)]
-    sentences = [row for row in rows if is_hotel_sentence(row) and row.label in LABELS]
-    if not reviews:
+    if not any(is_hotel_review(row) for row in rows):
         return None
+    sentences = [row for row in rows if is_hotel_sentence(row) and row.label in LABELS]
     classifier = load_classifier(model_dir, cache_dir=cache_dir)
+    files = {}
     with torch.inference_mode():
-        predictions, _ = predict_all(classifier, [row.text for row in reviews])
+        for name, file_rows in dev_sets.items():
+            reviews = [row for row in file_rows if not is_hotel_sentence(row)]
+            if reviews:
+                files[name] = (reviews, predict_all(classifier, [r.text for r in reviews])[0])
         sentence_probs = (
             classifier.text_probabilities([row.text for row in sentences])
             if sentences
             else np.zeros((0, len(LABELS)))
         )
     return derive_routing_points(
-        reviews,
-        predictions,
+        files,
         sentences,
         sentence_probs,
         max_miss_rate=MAX_MISS_RATE,

@@ -14,7 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from models import Prediction
-from models.passages import PASSAGE_SHARE, PASSAGE_THRESHOLD, complaint_passages
+from models.passages import (
+    PASSAGE_SHARE,
+    PASSAGE_THRESHOLD,
+    AutoScore,
+    complaint_passages,
+)
+from models.passages import auto_score as passage_auto_score
 from triage.safety import CATEGORY_NAMES, find_safety_terms
 
 Route = Literal["auto", "human"]
@@ -50,7 +56,8 @@ class Decision:
     """Where a review goes and why.
 
     `auto_score` is the number the auto-handling threshold was compared with (the
-    calibrated P(positive) of the text) for a review nothing but that threshold could
+    text's P(positive) discounted by how much its passages complain,
+    `models.passages.auto_score`) for a review nothing but that threshold could
     keep from a person; it is None when another reason (a complaint, a negative
     passage, a safety term, a low rating, the language, a failed model) sends it to a
     person whatever the threshold. So at any threshold t, the reviews that would have
@@ -159,7 +166,8 @@ def decide(prediction: Prediction | None, facts: ReviewFacts, policy: RoutingPol
     # Only the threshold stands between this review and automatic handling.
     auto_score: float | None = None
     if not reasons and prediction is not None and prediction.label == "positive":
-        auto_score = float(prediction.probabilities["positive"])
+        score = passage_auto_score(prediction, facts.text)
+        auto_score = score.value
         threshold = policy.auto_threshold
         top = facts.rating is not None and facts.rating >= policy.high_rating
         if top and policy.top_rating_auto_threshold is not None:
@@ -173,14 +181,16 @@ def decide(prediction: Prediction | None, facts: ReviewFacts, policy: RoutingPol
                     NORMAL,
                     Reason(
                         "low_confidence",
-                        f"Positive, but only {_pct(auto_score)} sure ({needs}).",
+                        f"Positive, {_pct(score.positive)} sure, but {_score_words(score)} "
+                        f"({needs}).",
                     ),
                 )
             )
 
     if not reasons:
-        assert auto_score is not None
-        why = f"Positive, {_pct(auto_score)} sure, with no risk found"
+        assert auto_score is not None and prediction is not None
+        score = passage_auto_score(prediction, facts.text)
+        why = f"Positive, {_pct(score.positive)} sure, {_score_words(score)}, with no risk found"
         top_threshold = policy.top_rating_auto_threshold
         if (
             group == "top_rating"
@@ -208,6 +218,13 @@ def decide(prediction: Prediction | None, facts: ReviewFacts, policy: RoutingPol
         due_at=facts.received_at + timedelta(hours=hours),
         auto_score=auto_score,
         threshold_group=group,
+    )
+
+
+def _score_words(score: AutoScore) -> str:
+    return (
+        f"its passages {_pct(score.complaint)} negative on the whole: "
+        f"automation score {_pct(score.value)}"
     )
 
 

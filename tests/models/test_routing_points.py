@@ -18,7 +18,9 @@ def review(
 
 
 def prediction(p_pos: float, passage_neg: float | None = None) -> Prediction:
-    probs = {"negative": (1 - p_pos) * 0.8, "neutral": (1 - p_pos) * 0.2, "positive": p_pos}
+    """Nothing negative in the text as a whole: its automation score is `p_pos` unless
+    a passage complains."""
+    probs = {"negative": 0.0, "neutral": 1 - p_pos, "positive": p_pos}
     sentences: tuple[SentencePrediction, ...] = ()
     if passage_neg is not None:
         rest = 1 - passage_neg
@@ -37,29 +39,41 @@ def prediction(p_pos: float, passage_neg: float | None = None) -> Prediction:
     return Prediction(label, probs, "m", sentences)
 
 
-def test_each_language_gets_the_loosest_threshold_that_misses_nothing() -> None:
-    rows, preds = [], []
-    # German: complaints reach P(pos) 0.8 at most; praise spreads from 0.7 to 0.99.
+def test_each_language_gets_the_strictest_of_its_files() -> None:
+    de_rows, de_preds, en_rows, en_preds = [], [], [], []
+    # German: complaints reach 0.8 at most; praise spreads from 0.7 to 0.99.
     for i, p in enumerate([0.99, 0.95, 0.9, 0.85, 0.7]):
-        rows.append(review(i, "positive", "de"))
-        preds.append(prediction(p))
+        de_rows.append(review(i, "positive", "de"))
+        de_preds.append(prediction(p))
     for i, p in enumerate([0.8, 0.6, 0.1]):
-        rows.append(review(10 + i, "negative", "de"))
-        preds.append(prediction(p))
+        de_rows.append(review(10 + i, "negative", "de"))
+        de_preds.append(prediction(p))
+    # German tweets: one complaint reads 0.92, so German needs more than 0.92.
+    tweets = [
+        LabelledText("t0", "Toll!", "positive", "de", "sb10k"),
+        LabelledText("t1", "Na toll.", "negative", "de", "sb10k"),
+    ]
+    tweet_preds = [prediction(0.97), prediction(0.92)]
     # English: one mixed review reads 0.97 overall, but its complaint passage is sure.
     for i, p in enumerate([0.99, 0.96]):
-        rows.append(review(20 + i, "positive", "en"))
-        preds.append(prediction(p))
-    rows.append(review(30, "mixed", "en"))
-    preds.append(prediction(0.97, passage_neg=0.95))
-    rows.append(review(31, "negative", "en"))
-    preds.append(prediction(0.2))
-    points = derive_routing_points(rows, preds, [], np.zeros((0, 3)))
-    assert points.auto_thresholds["de"] == pytest.approx(np.nextafter(0.8, 1.0))
-    # The mixed review is caught by its passage, so English praise is all automated.
-    assert points.auto_thresholds["en"] == 0.0
+        en_rows.append(review(20 + i, "positive", "en"))
+        en_preds.append(prediction(p))
+    en_rows.append(review(30, "mixed", "en"))
+    en_preds.append(prediction(0.97, passage_neg=0.95))
+    en_rows.append(review(31, "negative", "en"))
+    en_preds.append(prediction(0.2))
+    files = {
+        "de_dev": (de_rows, de_preds),
+        "de_tweets": (tweets, tweet_preds),
+        "en_dev": (en_rows, en_preds),
+    }
+    points = derive_routing_points(files, [], np.zeros((0, 3)))
+    assert points.metrics["routed_threshold_de_dev"] == pytest.approx(np.nextafter(0.8, 1.0))
+    assert points.auto_thresholds["de"] == pytest.approx(np.nextafter(0.92, 1.0))
+    # The mixed review is caught by its passage: English keeps the floor.
+    assert points.auto_thresholds["en"] == 0.5
     assert points.auto_threshold == points.auto_thresholds["de"]
-    assert points.metrics["dev_positive_automation_hotel_de"] == pytest.approx(0.8)
+    assert points.metrics["dev_positive_automation_hotel_de"] == pytest.approx(0.4)
     assert points.metrics["dev_positive_automation_hotel_en"] == 1.0
 
 
@@ -73,11 +87,13 @@ def test_the_passage_threshold_keeps_the_recall_of_complaint_sentences() -> None
     ]
     # Nine of ten complaint sentences read at 0.95, one at 0.55; praise reads positive.
     probs = np.array([[0.95, 0.0, 0.05]] * 9 + [[0.55, 0.0, 0.45]] + [[0.1, 0.0, 0.9]] * 10)
-    points = derive_routing_points(rows, preds, sentences, probs, min_sentence_recall=0.9)
-    # 0.5 and 0.6/0.7 flag the mixed review (automation 1.0), 0.8+ miss it (then the
-    # threshold must rise above 0.99 and praise is not automated); recall 0.9 holds to 0.95.
+    points = derive_routing_points(
+        {"en_dev": (rows, preds)}, sentences, probs, min_sentence_recall=0.9
+    )
+    # 0.5 to 0.7 flag the mixed review (praise automated at the floor), 0.8 and up miss
+    # it (its score, 0.99 x (1 - 0.75 / 2), is then what praise must beat).
     assert points.passage_threshold == 0.5
-    assert points.auto_thresholds["en"] == 0.0
+    assert points.auto_thresholds["en"] == 0.5
     assert points.metrics["sentence_negative_recall"] == 1.0
     assert points.metrics["sentence_false_flag_rate"] == 0.0
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from models import Prediction, SentencePrediction
+from models.sentences import split_passages
 from triage.routing import ReviewFacts, RoutingPolicy, decide
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -49,11 +50,33 @@ LONG_PRAISE = (
     + "The staff were warm, helpful and quick, the spa was a delight and the bar lively. " * 3
 )
 
+
+def read_as(text: str, complaint: str) -> tuple[SentencePrediction, ...]:
+    """Every passage of `text` read positive, apart from the one that is `complaint`."""
+    return tuple(
+        SentencePrediction(a, b, "negative", {"negative": 0.95, "neutral": 0.03, "positive": 0.02})
+        if text[a:b] == complaint
+        else SentencePrediction(
+            a, b, "positive", {"negative": 0.01, "neutral": 0.02, "positive": 0.97}
+        )
+        for a, b in split_passages(text)
+    )
+
+
 CASES = [
     # (name, prediction, facts, route, reason codes, priority)
     ("confident praise", pred(0.01, 0.02, 0.97), facts(), "auto", ["confident_positive"], None),
-    ("praise at threshold", pred(0.05, 0.10, 0.85), facts(), "auto", ["confident_positive"], None),
-    ("praise below threshold", pred(0.05, 0.11, 0.84), facts(), "human", ["low_confidence"], 3),
+    # The automation score: P(positive) x (1 - P(negative)) for a text of one passage.
+    ("praise at threshold", pred(0.0, 0.15, 0.85), facts(), "auto", ["confident_positive"], None),
+    ("praise below threshold", pred(0.0, 0.16, 0.84), facts(), "human", ["low_confidence"], 3),
+    (
+        "sure praise, but unsure of what is not praise",
+        pred(0.1, 0.0, 0.9),
+        facts(),
+        "human",
+        ["low_confidence"],
+        3,
+    ),
     ("sure complaint", pred(0.91, 0.05, 0.04), facts(), "human", ["negative_sentiment"], 2),
     ("unsure complaint", pred(0.55, 0.25, 0.20), facts(), "human", ["negative_sentiment"], 3),
     (
@@ -99,7 +122,7 @@ CASES = [
     ),
     (
         "a passing gripe in a long hymn of praise",
-        pred(0.02, 0.03, 0.95, (POS_SENTENCE, NEG_SENTENCE)),
+        pred(0.01, 0.01, 0.98, read_as(LONG_PRAISE, "The breakfast was cold.")),
         facts(LONG_PRAISE),
         "auto",
         ["confident_positive"],
