@@ -10,6 +10,7 @@ import pytest
 from models.default import default_model_dir
 from models.encoder_build import DEFAULT_ENCODER_NAME, sha256_file
 from models.model_dir import load_model_dir
+from models.passages import auto_score
 from models.transformer import load_classifier
 from tests.models.conftest import SHARED_DATA, requires_shared_data
 from triage_cli.modelling import DATASETS, DEFAULT_DEV, DEFAULT_TRAIN, HOTEL_DEV, HOTEL_TRAIN
@@ -80,6 +81,50 @@ def test_shipped_model_predicts_hotel_reviews(real_encoder_cache: Path) -> None:
     )
     assert happy.label == "positive" and unhappy.label == "negative"
     assert happy.model_version == classifier.info.version
-    assert [s.label for s in unhappy.sentences] == ["negative", "negative"]
+    assert [s.label for s in unhappy.sentences] == ["negative", "negative", "negative"]
     assert late.sentences[-1].label == "negative"
     assert late.probabilities["positive"] < classifier.info.auto_threshold
+
+
+@pytest.mark.slow
+def test_shipped_model_finds_the_complaint_inside_praise(real_encoder_cache: Path) -> None:
+    """The issue's examples: each complaint passage is negative and carries its
+    touchpoint, the praise beside it positive, and no review scores for automation."""
+    classifier = load_classifier(default_model_dir(), cache_dir=real_encoder_cache, threads=2)
+    cases = [
+        (
+            "Das Frühstück war kalt und die Auswahl dürftig. Das Zimmer war aber sehr sauber.",
+            "Das Frühstück war kalt",
+            "breakfast",
+            "Das Zimmer war aber sehr sauber.",
+        ),
+        (
+            "Die Tagungstechnik im Konferenzraum fiel zweimal aus, das Catering für unsere "
+            "Gruppe war hervorragend.",
+            "Die Tagungstechnik im Konferenzraum fiel zweimal aus",
+            "meetings_events",
+            "das Catering für unsere Gruppe war hervorragend.",
+        ),
+        (
+            "Super Hotel, alles top! Nur das WLAN war etwas langsam.",
+            "Nur das WLAN",
+            "wifi",
+            "Super Hotel, alles top!",
+        ),
+        (
+            "Check-in took forty minutes and nobody apologised.",
+            "Check-in took forty minutes",
+            "check_in",
+            None,
+        ),
+    ]
+    predictions = classifier.predict([text for text, *_ in cases])
+    for (text, complaint, touchpoint, praise), prediction in zip(cases, predictions, strict=True):
+        by_text = {text[s.start : s.end]: s for s in prediction.sentences}
+        (passage,) = [s for t, s in by_text.items() if t.startswith(complaint)]
+        assert passage.label == "negative", text
+        assert touchpoint in passage.touchpoints, text
+        if praise is not None:
+            assert by_text[praise].label == "positive", text
+        score = auto_score(prediction, text)
+        assert score.value < classifier.info.threshold_for("de" if "Das" in text else "en")
