@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
 from models.double import KeywordClassifier
+from models.passages import auto_score
 from tests.conftest import World, make_settings
 from tests.review_ui.helpers import sign_in
 from triage import threshold_store
@@ -27,10 +28,11 @@ from triage.thresholds import ThresholdRule
 # short: 5% at 90% needs 45 labelled reviews without a miss.
 TARGET, CONFIDENCE = 0.05, 0.9
 RULE = ThresholdRule(target=TARGET, confidence=CONFIDENCE, floor=0.5, min_checks=20)
-#: The keyword double reads one positive word as P(positive) 0.6285: below its default
+#: The keyword double reads one positive word as P(positive) 0.63, an automation score of
+#: 0.54 (`models.passages.auto_score`): below its default
 #: threshold of 0.8, so people see these until the labels say they need not.
 FAIR = "The room was nice and the view over the old town at night was something to remember."
-FAIR_SCORE = 0.6285317192117624
+FAIR_SCORE = auto_score(KeywordClassifier().predict([FAIR])[0], FAIR).value
 
 
 @pytest.fixture
@@ -125,8 +127,8 @@ def test_threshold_loosens_with_evidence_tightens_on_a_miss_and_respects_a_pin(
     )
     assert learned.upper == pytest.approx(1 - 0.1 ** (1 / 45))
     sentence = (
-        "Loosened from 80% to 62.9% for English reviews of hotel-a: 45 labelled reviews at or "
-        "above 62.9%, 0 missed complaints, at most 4.99% missed with 90% confidence."
+        "Loosened from 80% to 54% for English reviews of hotel-a: 45 labelled reviews at or "
+        "above 54%, 0 missed complaints, at most 4.99% missed with 90% confidence."
     )
     assert change.explanation == learned.explanation == sentence
     (audited,) = events(sessions, "threshold.learned")
@@ -168,7 +170,7 @@ def test_threshold_loosens_with_evidence_tightens_on_a_miss_and_respects_a_pin(
     )
     assert tightened.explanation is not None
     assert tightened.explanation.startswith(
-        "Tightened from 62.9% to 80% for English reviews of hotel-a: the model's threshold; "
+        "Tightened from 54% to 80% for English reviews of hotel-a: the model's threshold; "
         "no looser one keeps the miss rate under 5% with 90% confidence yet (46 labelled"
     )
     assert [e.details["new"] for e in events(sessions, "threshold.learned") if e.details] == [
@@ -183,16 +185,16 @@ def test_threshold_loosens_with_evidence_tightens_on_a_miss_and_respects_a_pin(
     admin = world.auth(world.admin_ab)
     key = {"property_id": "hotel-a", "language": "en", "group": "default"}
     refused = service.post(
-        "/v1/thresholds/pin", headers=world.auth(world.agent_a), json={**key, "value": 0.6}
+        "/v1/thresholds/pin", headers=world.auth(world.agent_a), json={**key, "value": 0.5}
     )
     assert refused.status_code == 403
-    pinned = service.post("/v1/thresholds/pin", headers=admin, json={**key, "value": 0.6})
+    pinned = service.post("/v1/thresholds/pin", headers=admin, json={**key, "value": 0.5})
     assert pinned.status_code == 200, pinned.text
     en_default = next(
         t for t in pinned.json()["items"] if (t["language"], t["group"]) == ("en", "default")
     )
     assert (en_default["value"], en_default["source"], en_default["pinned_by"]) == (
-        0.6,
+        0.5,
         "pinned",
         "admin@example.com",
     )
@@ -202,7 +204,7 @@ def test_threshold_loosens_with_evidence_tightens_on_a_miss_and_respects_a_pin(
     (pinned_auto,) = post(service, world, range(47, 48))
     assert pinned_auto["route"] == "auto"
     recompute(sessions)  # learning goes on beside the pin; the pin stays
-    assert row(sessions).pinned_value == 0.6
+    assert row(sessions).pinned_value == 0.5
 
     # 6. Unpinned: the learned (here the model's) threshold applies again.
     unpinned = service.post("/v1/thresholds/unpin", headers=admin, json=key)
