@@ -164,15 +164,14 @@ def decide(prediction: Prediction | None, facts: ReviewFacts, policy: RoutingPol
         reasons.extend(_sentiment_reasons(prediction, facts, policy, low_rating=low_rating))
 
     # Only the threshold stands between this review and automatic handling.
-    auto_score: float | None = None
+    score: AutoScore | None = None
     if not reasons and prediction is not None and prediction.label == "positive":
         score = passage_auto_score(prediction, facts.text)
-        auto_score = score.value
         threshold = policy.auto_threshold
         top = facts.rating is not None and facts.rating >= policy.high_rating
         if top and policy.top_rating_auto_threshold is not None:
             group, threshold = "top_rating", policy.top_rating_auto_threshold
-        if auto_score < threshold:
+        if score.value < threshold:
             needs = f"automatic handling needs {_pct(threshold)}"
             if group == "top_rating":
                 needs += f" with a rating of {facts.rating_words()}"
@@ -187,9 +186,9 @@ def decide(prediction: Prediction | None, facts: ReviewFacts, policy: RoutingPol
                 )
             )
 
+    auto_score = score.value if score is not None else None
     if not reasons:
-        assert auto_score is not None and prediction is not None
-        score = passage_auto_score(prediction, facts.text)
+        assert score is not None
         why = f"Positive, {_pct(score.positive)} sure, {_score_words(score)}, with no risk found"
         top_threshold = policy.top_rating_auto_threshold
         if (
