@@ -9,11 +9,10 @@ from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from api.deps import ServicesDep, SessionDep
-from review_ui.queue_pages import Message, Word
+from review_ui.queue_pages import Message, Word, render_review
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
-from triage import threshold_store, workspace
+from triage import threshold_store
 from triage.review_context import review_context
-from triage.review_journey import review_journey
 from triage.reviews import MAX_ID
 from triage.spot_checks import AutoFilter, pull_back, search_auto_handled
 
@@ -69,19 +68,7 @@ def review_page(
     msg: Message = None,
 ) -> Response:
     ctx = review_context(session, who.principal, review_id)
-    labels = workspace.review_labels(session, ctx.view.review)
-    tp = review_journey(session, ctx.view.review)
-    threshold = threshold_store.view_for_review(session, ctx.view.review, svc.model.current)
-    return render(
-        request,
-        "review.html",
-        identity=who,
-        ctx=ctx,
-        labels=labels,
-        tp=tp,
-        msg=msg,
-        threshold=threshold,
-    )
+    return render_review(request, session, who, svc, ctx, msg)
 
 
 @router.post("/reviews/{review_id}/pull-back")

@@ -7,16 +7,18 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
-from api.deps import ServicesDep, SessionDep
+from api.deps import Services, ServicesDep, SessionDep
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
 from triage import audit, escalation, queue, threshold_store, workspace
 from triage.errors import QueueEmpty
 from triage.journey import DEPARTMENTS
 from triage.queue_board import FACETS, REASON_CODES, queue_board
-from triage.review_context import item_context
+from triage.review_context import ReviewContext, item_context
 from triage.review_journey import review_journey
 from triage.reviews import MAX_ID
+from triage.web_sessions import WebIdentity
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -108,6 +110,28 @@ def take_next(
     return RedirectResponse(f"{PREFIX}/items/{view.item.id}", status_code=303)
 
 
+def render_review(
+    request: Request,
+    session: Session,
+    who: WebIdentity,
+    svc: Services,
+    ctx: ReviewContext,
+    msg: str | None,
+) -> Response:
+    """The review page (`review.html`) of a queue item or an auto-handled review: the text,
+    reasons, labels, journey and the threshold now in force for reviews like it."""
+    return render(
+        request,
+        "review.html",
+        identity=who,
+        ctx=ctx,
+        labels=workspace.review_labels(session, ctx.view.review),
+        tp=review_journey(session, ctx.view.review),
+        msg=msg,
+        threshold=threshold_store.view_for_review(session, ctx.view.review, svc.model.current),
+    )
+
+
 @router.get("/items/{item_id}")
 def item_page(
     request: Request,
@@ -117,19 +141,8 @@ def item_page(
     svc: ServicesDep,
     msg: Message = None,
 ) -> Response:
-    ctx = item_context(session, who.principal, item_id)
-    labels = workspace.review_labels(session, ctx.view.review)
-    tp = review_journey(session, ctx.view.review)
-    threshold = threshold_store.view_for_review(session, ctx.view.review, svc.model.current)
-    return render(
-        request,
-        "review.html",
-        identity=who,
-        ctx=ctx,
-        labels=labels,
-        tp=tp,
-        msg=msg,
-        threshold=threshold,
+    return render_review(
+        request, session, who, svc, item_context(session, who.principal, item_id), msg
     )
 
 
