@@ -86,7 +86,8 @@ class RoutingPolicy:
     passage_share: share of the text's words that complaint passages must carry to send a
       review that reads positive overall to a person (`models.passages`).
     low_rating / high_rating: normalised rating (value / scale) at or below / at or above
-      which a rating contradicts positive / negative text.
+      which a rating contradicts positive / negative text. A rating at or below the middle
+      of its scale is low: 2 of 5, 4 of 9 (the lower half of a 1-9 scale), 5 of 10.
     """
 
     auto_threshold: float
@@ -94,7 +95,7 @@ class RoutingPolicy:
     high_priority_confidence: float = 0.8
     passage_threshold: float = PASSAGE_THRESHOLD
     passage_share: float = PASSAGE_SHARE
-    low_rating: float = 0.4
+    low_rating: float = 0.5
     high_rating: float = 0.8
     sla_hours: Mapping[int, float] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
     safety_terms: tuple[str, ...] = ()

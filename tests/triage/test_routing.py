@@ -233,3 +233,16 @@ def test_property_sla_and_extra_safety_terms() -> None:
 def test_nothing_is_auto_handled_without_a_prediction() -> None:
     for text in ("Great!", "Perfect stay, thank you", "x"):
         assert decide(None, facts(text), POLICY).route == "human"
+
+
+@pytest.mark.parametrize(
+    ("rating", "low"),
+    [((2, 5), True), ((4, 9), True), ((5, 10), True), ((3, 5), False), ((5, 9), False)],
+)
+def test_a_rating_at_or_below_the_middle_of_its_scale_reaches_a_person(
+    rating: tuple[float, int], low: bool
+) -> None:
+    decision = decide(pred(0.01, 0.02, 0.97), facts(rating=rating), POLICY)
+    assert (decision.route == "human") is low
+    kinds = [r.evidence.get("kind") for r in decision.reasons if r.evidence]
+    assert ("rating_contradicts_text" in kinds) is low
