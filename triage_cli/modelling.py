@@ -38,6 +38,8 @@ HOTEL_TRAIN = (
     "hotel_reviews/en_train_b.jsonl",
     "hotel_sentences/de_sentences_train.jsonl",
     "hotel_sentences/en_sentences_train.jsonl",
+    "hotel_sentences/de_sentences_train_b.jsonl",
+    "hotel_sentences/en_sentences_train_b.jsonl",
 )
 HOTEL_DEV = (
     "hotel_reviews/de_dev.jsonl",
