@@ -64,7 +64,7 @@ class FineTuneConfig:
     first_trained_layer: int = 4
     rank: int = 16
     alpha: float = 32.0
-    epochs: int = 2
+    epochs: int = 3
     batch_size: int = 32
     lr: float = 1e-3
     head_lr: float = 3e-3
