@@ -22,14 +22,14 @@ from models import SentimentClassifier
 from models.batching import BatchingClassifier, build_off_main_thread
 from models.default import default_model_dir
 from models.double import KeywordClassifier
-from triage import migrate
-from triage.db import make_engine, make_session_factory, unit_of_work
-from triage.ingest import Ingestor
-from triage.language import warm_up
-from triage.metrics import Metrics
-from triage.model_slot import ModelSlot
-from triage.queue import queue_depth
-from triage.settings import Settings
+from triage.casework.queue import queue_depth
+from triage.core.metrics import Metrics
+from triage.core.settings import Settings
+from triage.intake.ingest import Ingestor
+from triage.intake.language import warm_up
+from triage.intake.model_slot import ModelSlot
+from triage.storage import migrate
+from triage.storage.db import make_engine, make_session_factory, unit_of_work
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@
 - quality: estimate the negative-miss rate from spot-checks per property, and raise the
   alert (a log line and a metric) when it is above the target;
 - thresholds: recompute the learned auto-handling thresholds from people's labels
-  (`triage.threshold_store`; a found miss also tightens at once, in the verdict's request).
+  (`triage.decisions.threshold_store`; a found miss also tightens at once, in the verdict's
+  request).
 """
 
 from __future__ import annotations
@@ -28,11 +29,15 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import Services
 from models import SentimentClassifier
 from models.batching import BatchingClassifier
-from triage import registry, retention, shadow, threshold_store, throttle
-from triage.db import unit_of_work
-from triage.model_slot import ModelSlot
-from triage.tables import Property
-from triage.trainer_queues import negative_miss_estimate
+from triage.access import throttle
+from triage.decisions import threshold_store
+from triage.intake import shadow
+from triage.intake.model_slot import ModelSlot
+from triage.learning import registry
+from triage.learning.trainer_queues import negative_miss_estimate
+from triage.privacy import retention
+from triage.storage.db import unit_of_work
+from triage.storage.tables import Property
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
-from triage import throttle
-from triage.accounts import Principal, authenticate_bearer
-from triage.db import unit_of_work
-from triage.errors import Unauthenticated
-from triage.ingest import Ingestor
-from triage.metrics import Metrics
-from triage.model_slot import ModelSlot
-from triage.settings import Settings
+from triage.access import throttle
+from triage.access.accounts import Principal, authenticate_bearer
+from triage.core.errors import Unauthenticated
+from triage.core.metrics import Metrics
+from triage.core.settings import Settings
+from triage.intake.ingest import Ingestor
+from triage.intake.model_slot import ModelSlot
+from triage.storage.db import unit_of_work
 
 
 @dataclass

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from triage.errors import (
+from triage.core.errors import (
     Conflict,
     Forbidden,
     InvalidInput,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from api.schemas import GuestContext, Rating, ReviewRead
-from triage.journey import summarise
-from triage.reviews import ReviewView
+from triage.intake.reviews import ReviewView
+from triage.journeys.journey import summarise
 
 
 def review_read(view: ReviewView) -> ReviewRead:

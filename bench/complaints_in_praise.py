@@ -31,11 +31,11 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from models.default import default_model_dir
 from models.transformer import load_classifier
-from triage import accounts
-from triage.db import make_engine, make_session_factory, unit_of_work
-from triage.journey import DEFAULT_DEPARTMENTS
-from triage.migrate import upgrade
-from triage.settings import Settings
+from triage.access import accounts
+from triage.core.settings import Settings
+from triage.journeys.journey import DEFAULT_DEPARTMENTS
+from triage.storage.db import make_engine, make_session_factory, unit_of_work
+from triage.storage.migrate import upgrade
 
 DATA = (
     Path(__file__).resolve().parents[1]

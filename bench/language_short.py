@@ -31,7 +31,7 @@ import numpy as np
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 
-from triage.language import SUPPORTED, LanguageDecision, decide_language, warm_up
+from triage.intake.language import SUPPORTED, LanguageDecision, decide_language, warm_up
 
 DATASETS = Path(__file__).resolve().parents[1] / "models" / "datasets"
 SHORT = DATASETS / "language" / "short_reviews.jsonl"

@@ -5,7 +5,7 @@ CTE) after the real migrations: 20 properties; one review in ten auto-handled,
 the rest queued; of the queue items a fifth still open, the rest resolved (a
 queue that has been worked for a while), then VACUUM ANALYZE on PostgreSQL (what
 autovacuum does after such a load). The claims and listings go through
-the domain functions (`triage.queue.claim_next` / `list_queue`) as an agent of
+the domain functions (`triage.casework.queue.claim_next` / `list_queue`) as an agent of
 three properties, each in its own unit of work. The plans are the database's
 EXPLAIN of the very statements those calls sent.
 """
@@ -22,11 +22,11 @@ from typing import Any
 from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from triage import migrate
-from triage.accounts import Principal
-from triage.db import make_engine, make_session_factory, unit_of_work
-from triage.queue import QueueFilter, claim_next, list_queue
-from triage.tables import Property, User
+from triage.access.accounts import Principal
+from triage.casework.queue import QueueFilter, claim_next, list_queue
+from triage.storage import migrate
+from triage.storage.db import make_engine, make_session_factory, unit_of_work
+from triage.storage.tables import Property, User
 
 PROPERTIES = 20
 AGENT_PROPERTIES = frozenset({"bench-00", "bench-01", "bench-02"})

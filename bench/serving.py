@@ -28,9 +28,10 @@ import httpx
 from sqlalchemy import func, select
 
 from bench.processes import child_env
-from triage import accounts, migrate
-from triage.db import make_engine, make_session_factory, unit_of_work
-from triage.tables import Property, Review
+from triage.access import accounts
+from triage.storage import migrate
+from triage.storage.db import make_engine, make_session_factory, unit_of_work
+from triage.storage.tables import Property, Review
 
 PROPERTY = "bench-hotel"
 
@@ -248,7 +249,7 @@ def main() -> None:
 
     from api.app import create_app
     from models.double import KeywordClassifier
-    from triage.settings import Settings
+    from triage.core.settings import Settings
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--double", action="store_true", required=True)

@@ -25,7 +25,7 @@ from typing import Any
 from bench import machine
 from bench.databases import postgres_database, postgres_problem, sqlite_url
 from bench.texts import ReviewTexts, review_texts, write_import_file, write_rows
-from triage.settings import Settings
+from triage.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

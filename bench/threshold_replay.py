@@ -6,7 +6,7 @@ Runs the real app in-process on a throwaway SQLite database (the real model, or 
 are simulated from the file labels: the agent claims and resolves every queue item through
 the real queue with its true label (mixed -> negative: it holds a complaint), and a trainer
 spot-checks the auto-handled reviews the existing sampling rule picks
-(`triage.sampling.in_sample`, TRIAGE_SPOT_CHECK_SHARE) through the UI's label form, which
+(`triage.storage.sampling.in_sample`, TRIAGE_SPOT_CHECK_SHARE) through the UI's label form, which
 tightens a threshold at once when it finds a miss. After each batch the background loop's
 threshold step runs. Every `--every` reviews it records the automation rate, the
 spot-check estimate of the negative-miss rate (the dashboard's, 95% Wilson), the true miss
@@ -38,12 +38,13 @@ from api import background
 from api.app import create_app, load_classifier
 from models import SentimentClassifier
 from models.double import KeywordClassifier
-from triage import accounts, threshold_store
-from triage.db import make_engine, make_session_factory, unit_of_work
-from triage.migrate import upgrade
-from triage.sampling import in_sample
-from triage.settings import Settings
-from triage.trainer_queues import negative_miss_estimate
+from triage.access import accounts
+from triage.core.settings import Settings
+from triage.decisions import threshold_store
+from triage.learning.trainer_queues import negative_miss_estimate
+from triage.storage.db import make_engine, make_session_factory, unit_of_work
+from triage.storage.migrate import upgrade
+from triage.storage.sampling import in_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 HOTEL = ROOT / "models" / "datasets" / "hotel_reviews"
@@ -259,7 +260,7 @@ def _checkpoint(
 def _changes(svc: Any) -> list[dict[str, Any]]:
     from sqlalchemy import select
 
-    from triage.tables import AuditEvent
+    from triage.storage.tables import AuditEvent
 
     with unit_of_work(svc.sessions) as s:
         return [

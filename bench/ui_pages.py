@@ -21,10 +21,11 @@ from sqlalchemy import insert, text
 
 from api.app import create_app
 from models.double import KeywordClassifier
-from triage import accounts, migrate
-from triage.db import make_engine, make_session_factory, unit_of_work, utcnow
-from triage.settings import Settings
-from triage.tables import Label, QueueItem, Review
+from triage.access import accounts
+from triage.core.settings import Settings
+from triage.storage import migrate
+from triage.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
+from triage.storage.tables import Label, QueueItem, Review
 
 PASSWORD = "bench password 1"
 WORDS = [

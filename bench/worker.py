@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import model_speed
-from triage.settings import Settings
+from triage.core.settings import Settings
 
 THREADS = 2
 

@@ -1,7 +1,7 @@
 """Which passages of a review are complaints, and how much of it complains (torch-free).
 
 The rules live here, beside the model whose passage scores they read, so that the
-router (`triage.routing`) and the calibration that derives its settings
+router (`triage.decisions.routing`) and the calibration that derives its settings
 (`models.routing_points`) apply the same rules.
 """
 

@@ -53,7 +53,7 @@ MAX_MISS_RATE = 0.01
 #: would allow zero to three misses, and their point estimate flatters real text
 #: (hand-written hotel reviews reach ROC AUC 0.99 where real German guests' reach 0.90).
 #: A property's thresholds loosen from there on its own verdicts, under the guarantee
-#: of `triage.thresholds`.
+#: of `triage.decisions.thresholds`.
 ROUTED_MISS_RATE = 0.0
 
 

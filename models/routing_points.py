@@ -106,9 +106,7 @@ def _thresholds(
             positive = np.array([row.label == "positive" for row in rows], dtype=bool)
             hotel.setdefault(language, []).append((scores, positive))
     automation = {
-        language: float(
-            np.mean(np.concatenate([s[p] for s, p in parts]) >= thresholds[language])
-        )
+        language: float(np.mean(np.concatenate([s[p] for s, p in parts]) >= thresholds[language]))
         for language, parts in hotel.items()
         if language in thresholds
     }

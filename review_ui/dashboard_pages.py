@@ -13,11 +13,11 @@ from api.deps import ServicesDep, SessionDep
 from review_ui.i18n import translator
 from review_ui.queue_pages import Word
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
-from triage import threshold_store
-from triage.journey_stats import kudos_counts, positive_mentions
-from triage.queue_board import property_names
-from triage.stats import PERIODS, dashboard
-from triage.workspace import miss_estimates
+from triage.casework.queue_board import property_names
+from triage.casework.stats import PERIODS, dashboard
+from triage.decisions import threshold_store
+from triage.journeys.journey_stats import kudos_counts, positive_mentions
+from triage.learning.workspace import miss_estimates
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
 

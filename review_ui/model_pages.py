@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import ServicesDep, SessionDep
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
-from triage import registry, workspace
+from triage.learning import registry, workspace
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
 Version = Annotated[str, Path(min_length=1, max_length=128)]

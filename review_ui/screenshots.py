@@ -23,10 +23,13 @@ from sqlalchemy import select, update
 
 from api.app import create_app
 from models.double import KeywordClassifier
-from triage import accounts, labels, migrate, queue
-from triage.db import make_engine, make_session_factory, unit_of_work
-from triage.settings import Settings
-from triage.tables import Review, ReviewTouchpoint
+from triage.access import accounts
+from triage.casework import queue
+from triage.core.settings import Settings
+from triage.learning import labels
+from triage.storage import migrate
+from triage.storage.db import make_engine, make_session_factory, unit_of_work
+from triage.storage.tables import Review, ReviewTouchpoint
 
 log = logging.getLogger(__name__)
 PASSWORD = "demo password 1"

@@ -23,7 +23,7 @@ class Segment:
     #: part of a safety term the routing found
     flagged: bool
     #: the 1-based number of the sentence this segment is part of (as in
-    #: `triage.review_journey`), so a touchpoint chip can point at it
+    #: `triage.journeys.review_journey`), so a touchpoint chip can point at it
     sentence: int | None = None
 
 

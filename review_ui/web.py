@@ -23,8 +23,8 @@ from api.deps import ServicesDep, SessionDep
 from models.touchpoints import TOUCHPOINTS
 from review_ui import charts, text_view
 from review_ui.i18n import Translator, translator
-from triage.db import utcnow
-from triage.errors import (
+from triage.access.web_sessions import WebIdentity, identify
+from triage.core.errors import (
     Conflict,
     Forbidden,
     InvalidInput,
@@ -32,7 +32,7 @@ from triage.errors import (
     TriageError,
     Unauthenticated,
 )
-from triage.web_sessions import WebIdentity, identify
+from triage.storage.db import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
 from models.double import KeywordClassifier
-from triage import accounts, migrate
-from triage.db import Base, make_engine, make_session_factory, unit_of_work
-from triage.settings import Settings
-from triage.tables import Property, User
+from triage.access import accounts
+from triage.core.settings import Settings
+from triage.storage import migrate
+from triage.storage.db import Base, make_engine, make_session_factory, unit_of_work
+from triage.storage.tables import Property, User
 
 POSTGRES_URL = os.environ.get(
     "TRIAGE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from triage import accounts
-from triage.tables import Property, Review, User
+from triage.access import accounts
+from triage.storage.tables import Property, Review, User
 
 DEMO_PROPERTY = "demo-hotel"
 DEMO_EMAIL = "demo@demo-hotel.example"

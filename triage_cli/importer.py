@@ -16,8 +16,8 @@ from tqdm import tqdm
 from api.errors import validation_errors
 from api.routes.reviews import to_new_review
 from api.schemas import ReviewCreate
-from triage.accounts import Principal
-from triage.ingest import Accepted, Ingestor, NewReview
+from triage.access.accounts import Principal
+from triage.intake.ingest import Accepted, Ingestor, NewReview
 
 _GUEST = ("stay_from", "stay_to", "room", "segment", "booking_reference")
 

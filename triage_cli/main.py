@@ -15,11 +15,14 @@ from typing import Any
 from sqlalchemy import select
 
 from models.finetune import FineTuneConfig
-from triage import accounts, audit, migrate, retention
-from triage.db import make_engine, make_session_factory, unit_of_work
-from triage.errors import InvalidInput, NotFound, TriageError
-from triage.settings import Settings
-from triage.tables import Property
+from triage.access import accounts
+from triage.core import audit
+from triage.core.errors import InvalidInput, NotFound, TriageError
+from triage.core.settings import Settings
+from triage.privacy import retention
+from triage.storage import migrate
+from triage.storage.db import make_engine, make_session_factory, unit_of_work
+from triage.storage.tables import Property
 from triage_cli import model_registry
 
 log = logging.getLogger("triage")
@@ -95,7 +98,7 @@ def cmd_properties_list(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_properties_policy(args: argparse.Namespace, settings: Settings) -> int:
-    from triage.policy import validate_overrides
+    from triage.decisions.policy import validate_overrides
 
     with unit_of_work(_sessions(settings)) as s:
         prop = s.get(Property, args.id)
@@ -203,9 +206,9 @@ def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from api.app import load_classifier
-    from triage.accounts import Principal
-    from triage.ingest import Ingestor
-    from triage.metrics import Metrics
+    from triage.access.accounts import Principal
+    from triage.core.metrics import Metrics
+    from triage.intake.ingest import Ingestor
 
     sessions = _sessions(settings)
     classifier = None
@@ -244,7 +247,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from triage.export import export_records, training_records
+    from triage.learning.export import export_records, training_records
 
     if not args.training and (args.redact or args.dev_share):
         raise InvalidInput("--redact and --dev-share go with --training")
@@ -312,7 +315,7 @@ def cmd_eval_touchpoints(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_train_touchpoints(args: argparse.Namespace, settings: Settings) -> int:
     from models.default import default_model_dir
-    from triage.journey import touchpoint_training_rows
+    from triage.journeys.journey import touchpoint_training_rows
     from triage_cli.modelling import load_for_cli
     from triage_cli.touchpoint_eval import read_rows, train_head_dir
 

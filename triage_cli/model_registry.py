@@ -18,11 +18,11 @@ from models.data import LabelledText, read_jsonl
 from models.default import default_model_dir
 from models.model_dir import load_model_dir
 from models.prediction import SentimentClassifier
-from triage import registry
-from triage.db import unit_of_work
-from triage.errors import InvalidInput
-from triage.settings import Settings
-from triage.tables import ModelVersion
+from triage.core.errors import InvalidInput
+from triage.core.settings import Settings
+from triage.learning import registry
+from triage.storage.db import unit_of_work
+from triage.storage.tables import ModelVersion
 from triage_cli.modelling import HOTEL_DATA, evaluate_rows, load_for_cli
 
 #: Public evaluation files, relative to the shared data folder; used when present.

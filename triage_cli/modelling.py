@@ -15,13 +15,13 @@ from models.calibration import automation_at_miss_rate
 from models.data import LabelledText, read_jsonl
 from models.evaluation import predict_all, probabilities, reliability, report
 from models.prediction import LABELS, Prediction, SentimentClassifier
-from triage.db import make_engine, make_session_factory, unit_of_work
-from triage.errors import InvalidInput
-from triage.language import decide_language
-from triage.policy import policy_for
-from triage.routing import ReviewFacts, decide
-from triage.settings import Settings
-from triage.tables import Label, Review
+from triage.core.errors import InvalidInput
+from triage.core.settings import Settings
+from triage.decisions.policy import policy_for
+from triage.decisions.routing import ReviewFacts, decide
+from triage.intake.language import decide_language
+from triage.storage.db import make_engine, make_session_factory, unit_of_work
+from triage.storage.tables import Label, Review
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from models.touchpoints import TOUCHPOINTS, DetectorConfig, lexicon_hits, micro_f1
-from triage.errors import InvalidInput
+from triage.core.errors import InvalidInput
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query
 from api.deps import PrincipalDep, SessionDep
 from api.routes.reviews import _ERRORS
 from api.schemas import AuditEventRead, AuditPage, ErasureCreate, ErasureRead
-from triage import audit, retention
-from triage.reviews import MAX_ID
+from triage.core import audit
+from triage.intake.reviews import MAX_ID
+from triage.privacy import retention
 
 router = APIRouter(prefix="/v1", tags=["administration"])
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from api.deps import ServicesDep
 from api.schemas import Health, Readiness
-from triage.db import unit_of_work
+from triage.storage.db import unit_of_work
 
 router = APIRouter(tags=["operations"])
 

@@ -21,12 +21,12 @@ from api.schemas import (
     ReviewRead,
     UtcDatetime,
 )
-from triage.accounts import Principal
-from triage.db import unit_of_work
-from triage.errors import FieldProblem, Forbidden, InvalidInput
-from triage.ingest import Accepted, NewReview
-from triage.reviews import MAX_ID, ReviewFilter, get_review, list_reviews, views
-from triage.tables import Review
+from triage.access.accounts import Principal
+from triage.core.errors import FieldProblem, Forbidden, InvalidInput
+from triage.intake.ingest import Accepted, NewReview
+from triage.intake.reviews import MAX_ID, ReviewFilter, get_review, list_reviews, views
+from triage.storage.db import unit_of_work
+from triage.storage.tables import Review
 
 router = APIRouter(prefix="/v1/reviews", tags=["reviews"])
 #: Query filters are compared in the database, which refuses odd text (NUL) with an error.

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.routes.reviews import _ERRORS
 from api.schemas import ThresholdKey, ThresholdList, ThresholdPinCreate, ThresholdRead
-from triage import threshold_store
+from triage.decisions import threshold_store
 
 router = APIRouter(prefix="/v1/thresholds", tags=["administration"])
 

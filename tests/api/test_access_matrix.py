@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import World, _password_hash
-from triage import accounts
-from triage.db import unit_of_work
-from triage.tables import Property, User
+from triage.access import accounts
+from triage.storage.db import unit_of_work
+from triage.storage.tables import Property, User
 
 ROLES = ("system", "agent", "trainer", "admin")
 PEOPLE = {"agent", "trainer", "admin"}

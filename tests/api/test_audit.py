@@ -10,9 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import World, _password_hash
-from triage import accounts, audit
-from triage.db import unit_of_work
-from triage.tables import Property, User
+from triage.access import accounts
+from triage.core import audit
+from triage.storage.db import unit_of_work
+from triage.storage.tables import Property, User
 
 COMPLAINT = "The room was dirty and the staff were rude."
 

@@ -17,9 +17,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import PASSWORD, World
-from triage import accounts
-from triage.db import Base, unit_of_work
-from triage.tables import Label, QueueItem, Review
+from triage.access import accounts
+from triage.storage.db import Base, unit_of_work
+from triage.storage.tables import Label, QueueItem, Review
 
 PROBLEM = "application/problem+json"
 VERDICT = {"label": "negative", "action": "replied", "note": "Apologised by phone."}

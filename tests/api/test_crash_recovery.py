@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.api.servers import Server
 from tests.conftest import World
-from triage.tables import QueueItem, Review
+from triage.storage.tables import QueueItem, Review
 
 pytestmark = pytest.mark.slow
 

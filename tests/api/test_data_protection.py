@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.app import create_app
 from models.double import KeywordClassifier
 from tests.conftest import World, make_settings
-from triage import queue, retention
-from triage.accounts import authenticate_bearer
-from triage.db import unit_of_work, utcnow
-from triage.stats import dashboard
-from triage.tables import AuditEvent, Label, QueueItem, Review
+from triage.access.accounts import authenticate_bearer
+from triage.casework import queue
+from triage.casework.stats import dashboard
+from triage.privacy import retention
+from triage.storage.db import unit_of_work, utcnow
+from triage.storage.tables import AuditEvent, Label, QueueItem, Review
 
 EMAIL = "Anna.Guest@Example.com"
 BOOKING = "BK-77812"

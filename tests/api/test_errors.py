@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.app import create_app
 from models.double import KeywordClassifier
 from tests.conftest import World, make_settings
-from triage.tables import Label, QueueItem, Review
+from triage.storage.tables import Label, QueueItem, Review
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "errors"}
 VALID: dict[str, Any] = {

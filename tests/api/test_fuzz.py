@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 from api.app import create_app
 from models.double import KeywordClassifier
 from tests.conftest import World, make_settings
-from triage.settings import Settings
+from triage.core.settings import Settings
 
 # Building the app touches nothing (no database, no model): only its schema is read here.
 schema = schemathesis.openapi.from_dict(create_app(Settings(load_model=False)).openapi())

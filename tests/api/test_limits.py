@@ -18,8 +18,8 @@ from api.app import create_app
 from models.double import KeywordClassifier
 from tests.api.servers import Server
 from tests.conftest import World, make_settings
-from triage.accounts import authenticate_bearer
-from triage.tables import RateWindow, Review
+from triage.access.accounts import authenticate_bearer
+from triage.storage.tables import RateWindow, Review
 
 
 def _fresh_window() -> None:

@@ -17,10 +17,10 @@ from api.app import create_app
 from models import ClassifierInfo, Prediction
 from models.double import KeywordClassifier
 from tests.conftest import World, make_settings
-from triage.db import unit_of_work
-from triage.ingest import Ingestor
-from triage.metrics import Metrics
-from triage.tables import QueueItem, Review
+from triage.core.metrics import Metrics
+from triage.intake.ingest import Ingestor
+from triage.storage.db import unit_of_work
+from triage.storage.tables import QueueItem, Review
 
 PRAISE = "Wonderful hotel, friendly staff and a clean, comfortable room. We will recommend it."
 COMPLAINT = "The room was dirty, the staff were rude and the breakfast was cold. Terrible."

@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.api.servers import Server
 from tests.conftest import World, _truncate, build_world
-from triage import registry
-from triage.db import make_engine, make_session_factory, unit_of_work
-from triage.tables import Label, QueueItem, Review
+from triage.learning import registry
+from triage.storage.db import make_engine, make_session_factory, unit_of_work
+from triage.storage.tables import Label, QueueItem, Review
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

@@ -12,8 +12,8 @@ from bench import report
 from bench.classify import ModelShape
 from bench.queue_scale import queue_at_scale, uses_index
 from bench.suite import Options, run
-from triage.db import make_engine, make_session_factory, unit_of_work
-from triage.tables import QueueItem, Review
+from triage.storage.db import make_engine, make_session_factory, unit_of_work
+from triage.storage.tables import QueueItem, Review
 from triage_cli.main import build_parser, cmd_bench
 
 

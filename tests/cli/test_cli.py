@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from models.double import KeywordClassifier
-from triage import accounts, queue
-from triage.db import make_engine, make_session_factory, unit_of_work, utcnow
-from triage.policy import policy_for
-from triage.tables import ApiKey, Label, Property, QueueItem, Review, User, UserToken
+from triage.access import accounts
+from triage.casework import queue
+from triage.decisions.policy import policy_for
+from triage.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
+from triage.storage.tables import ApiKey, Label, Property, QueueItem, Review, User, UserToken
 from triage_cli.main import main
 
 PASSWORD = "correct horse battery"
@@ -731,7 +732,7 @@ def test_account_and_policy_changes_are_in_the_audit_log_without_secrets(
 ) -> None:
     import getpass
 
-    from triage.tables import AuditEvent
+    from triage.storage.tables import AuditEvent
 
     me = f"cli:{getpass.getuser()}"
     _, out, _ = run(capsys, "keys", "create", "--property", "hotel-a")
@@ -773,7 +774,7 @@ def test_account_and_policy_changes_are_in_the_audit_log_without_secrets(
 def test_erase_and_retention_commands(
     two_hotels: None, capsys: pytest.CaptureFixture[str], sessions: sessionmaker[Session]
 ) -> None:
-    from triage.tables import AuditEvent
+    from triage.storage.tables import AuditEvent
 
     with unit_of_work(sessions) as s:
         for n, (booking, email, age) in enumerate(

@@ -17,9 +17,9 @@ from api.app import create_app  # noqa: E402
 from models.compiled import compile_in_background  # noqa: E402
 from models.transformer import load_classifier  # noqa: E402
 from tests.conftest import build_world  # noqa: E402
-from triage import migrate  # noqa: E402
-from triage.db import make_engine, make_session_factory  # noqa: E402
-from triage.settings import Settings  # noqa: E402
+from triage.core.settings import Settings  # noqa: E402
+from triage.storage import migrate  # noqa: E402
+from triage.storage.db import make_engine, make_session_factory  # noqa: E402
 
 TEXTS = [
     "Sauber.",

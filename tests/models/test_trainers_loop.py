@@ -25,9 +25,9 @@ from tests.conftest import World, build_world
 from tests.models.conftest import write_jsonl
 from tests.models.test_finetune import train_tiny
 from tests.triage.loop_data import principal
-from triage.db import make_engine, make_session_factory, unit_of_work
-from triage.labels import add_label
-from triage.settings import Settings
+from triage.core.settings import Settings
+from triage.learning.labels import add_label
+from triage.storage.db import make_engine, make_session_factory, unit_of_work
 from triage_cli.main import main
 
 pytestmark = pytest.mark.slow
@@ -87,7 +87,7 @@ def test_verdicts_to_a_promoted_model_and_back(
         monkeypatch.setenv(key, value)
     settings = Settings()
     engine = make_engine(database_url)
-    from triage import migrate
+    from triage.storage import migrate
 
     migrate.upgrade(engine)
     sessions = make_session_factory(engine)
@@ -153,7 +153,7 @@ def test_verdicts_to_a_promoted_model_and_back(
         )
         from sqlalchemy import select
 
-        from triage.tables import Review
+        from triage.storage.tables import Review
 
         with unit_of_work(sessions) as s:
             for review in s.scalars(select(Review).where(Review.external_id.like("g%"))):

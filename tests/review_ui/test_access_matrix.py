@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.api.test_access_matrix import app_routes
 from tests.conftest import World, _password_hash
 from tests.review_ui.helpers import sign_in
-from triage.db import unit_of_work
-from triage.tables import Property, QueueItem, Review, User
+from triage.storage.db import unit_of_work
+from triage.storage.tables import Property, QueueItem, Review, User
 
 MARKER = {"hotel-a": "MARKER-OF-HOTEL-A", "hotel-b": "MARKER-OF-HOTEL-B"}
 PEOPLE = {

@@ -17,7 +17,7 @@ from api.app import create_app
 from models.double import KeywordClassifier
 from tests.conftest import PASSWORD, World, build_world, make_settings
 from tests.review_ui.helpers import COMPLAINT
-from triage.db import make_engine, make_session_factory
+from triage.storage.db import make_engine, make_session_factory
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -152,9 +152,9 @@ def test_an_agent_cannot_open_another_propertys_item(server: Server, browser: ob
 def test_a_trainer_adjudicates_and_the_review_leaves_the_list(
     server: Server, browser: object, sqlite_url: str
 ) -> None:
-    from triage.accounts import authenticate_bearer
-    from triage.db import unit_of_work
-    from triage.labels import add_label
+    from triage.access.accounts import authenticate_bearer
+    from triage.learning.labels import add_label
+    from triage.storage.db import unit_of_work
 
     review_id = server.ingest("a1", COMPLAINT)
     engine = make_engine(sqlite_url)

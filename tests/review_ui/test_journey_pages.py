@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from review_ui import charts
 from tests.conftest import World
 from tests.review_ui.helpers import ingest, post, sign_in
-from triage.db import unit_of_work
-from triage.tables import AuditEvent, QueueItem, TouchpointLabel, User
+from triage.storage.db import unit_of_work
+from triage.storage.tables import AuditEvent, QueueItem, TouchpointLabel, User
 
 MIXED = "Das Frühstück war super. Leider war das Bad dreckig."
 CHECK_IN = "Check-in was slow and the reception staff were rude."

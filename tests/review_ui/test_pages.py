@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import World
 from tests.review_ui.helpers import PRAISE, csrf_of, ingest, post, sign_in
-from triage.db import unit_of_work, utcnow
-from triage.tables import Label, QueueItem, Review, User, WebSession
+from triage.storage.db import unit_of_work, utcnow
+from triage.storage.tables import Label, QueueItem, Review, User, WebSession
 
 
 def items(sessions: sessionmaker[Session]) -> list[QueueItem]:

@@ -15,7 +15,7 @@ from api.app import create_app
 from models.double import KeywordClassifier
 from tests.conftest import PASSWORD, World, make_settings
 from tests.review_ui.helpers import csrf_of
-from triage.tables import AuditEvent
+from triage.storage.tables import AuditEvent
 
 
 @pytest.fixture

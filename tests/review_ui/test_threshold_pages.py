@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import World
 from tests.review_ui.helpers import sign_in
-from triage.db import unit_of_work
-from triage.tables import AuditEvent, LearnedThreshold
+from triage.storage.db import unit_of_work
+from triage.storage.tables import AuditEvent, LearnedThreshold
 
 PIN = {"property": "hotel-a", "language": "en", "group": "top_rating"}
 

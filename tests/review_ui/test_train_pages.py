@@ -17,9 +17,9 @@ from api.app import create_app
 from models.double import KeywordClassifier
 from tests.conftest import World, make_settings
 from tests.review_ui.helpers import COMPLAINT, PRAISE, ingest, post, sign_in
-from triage import registry
-from triage.db import unit_of_work
-from triage.tables import AuditEvent, Label, ModelVersion
+from triage.learning import registry
+from triage.storage.db import unit_of_work
+from triage.storage.tables import AuditEvent, Label, ModelVersion
 
 TRAINER_PAGES = (
     "/ui/train",

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from triage.accounts import Principal, authenticate_bearer
-from triage.db import unit_of_work, utcnow
-from triage.tables import Review
+from triage.access.accounts import Principal, authenticate_bearer
+from triage.storage.db import unit_of_work, utcnow
+from triage.storage.tables import Review
 
 
 def principal(sessions: sessionmaker[Session], token: str) -> Principal:

@@ -7,10 +7,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import World
 from tests.triage.loop_data import add_review, principal
-from triage.db import unit_of_work
-from triage.export import split_of, training_records
-from triage.labels import add_label
-from triage.redaction import redact
+from triage.learning.export import split_of, training_records
+from triage.learning.labels import add_label
+from triage.privacy.redaction import redact
+from triage.storage.db import unit_of_work
 
 
 @pytest.mark.parametrize(

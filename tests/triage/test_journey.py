@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.touchpoints import DetectorConfig, detect
 from tests.conftest import World
-from triage.db import unit_of_work
-from triage.errors import InvalidInput, NotFound
-from triage.journey import (
+from triage.core.errors import InvalidInput, NotFound
+from triage.decisions.policy import validate_overrides
+from triage.journeys.journey import (
     DEFAULT_DEPARTMENTS,
     department_map,
     departments_for,
@@ -21,8 +21,8 @@ from triage.journey import (
     summarise,
     with_property_terms,
 )
-from triage.policy import validate_overrides
-from triage.tables import ReviewTouchpoint
+from triage.storage.db import unit_of_work
+from triage.storage.tables import ReviewTouchpoint
 
 
 def s(start: int, end: int, label: str, *codes: str) -> dict[str, Any]:
@@ -161,7 +161,7 @@ def test_journey_data_and_kudos(
     client: TestClient, world: World, sessions: sessionmaker[Session]
 ) -> None:
     from tests.triage.loop_data import principal
-    from triage.journey_stats import journey, kudos_for
+    from triage.journeys.journey_stats import journey, kudos_for
 
     texts = [
         "Das Frühstück war super. Leider war das Bad dreckig.",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.language import LanguageDecision, decide_language
+from triage.intake.language import LanguageDecision, decide_language
 
 SHORT_REVIEWS = (
     Path(__file__).resolve().parents[2] / "models" / "datasets" / "language" / "short_reviews.jsonl"

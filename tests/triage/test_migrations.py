@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from triage import migrate
-from triage.db import Base, make_engine
+from triage.storage import migrate
+from triage.storage.db import Base, make_engine
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

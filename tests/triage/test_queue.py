@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import World
-from triage import queue
-from triage.accounts import Principal, authenticate_bearer
-from triage.db import make_engine, make_session_factory, unit_of_work, utcnow
-from triage.errors import Conflict, Forbidden, NotFound, QueueEmpty
-from triage.tables import Label, QueueItem, Review
+from triage.access.accounts import Principal, authenticate_bearer
+from triage.casework import queue
+from triage.core.errors import Conflict, Forbidden, NotFound, QueueEmpty
+from triage.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
+from triage.storage.tables import Label, QueueItem, Review
 
 LEASE = timedelta(minutes=15)
 

@@ -1,7 +1,7 @@
 """The queue's head, read property by property, is the plain definition's, on both engines.
 
 `list_queue` (without a filter on the review) and `claim_next` read only the head of the
-queue, one ordered index range per property (`triage.queue._in_head`). These tests compare
+queue, one ordered index range per property (`triage.casework.queue._in_head`). These tests compare
 them with the straightforward definition (every open item matching the filter, in scope,
 ordered by priority, due time and id) on a mixed queue: several properties, ties in
 priority and due time, resolved items, live and expired leases, escalations, and every
@@ -19,11 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import _truncate
-from triage import queue
-from triage.accounts import Principal
-from triage.db import make_engine, make_session_factory, unit_of_work, utcnow
-from triage.errors import QueueEmpty
-from triage.tables import Property, QueueItem, Review, User
+from triage.access.accounts import Principal
+from triage.casework import queue
+from triage.core.errors import QueueEmpty
+from triage.storage.db import make_engine, make_session_factory, unit_of_work, utcnow
+from triage.storage.tables import Property, QueueItem, Review, User
 
 PROPERTIES = ("hotel-1", "hotel-2", "hotel-3", "hotel-4")
 AGENT_SCOPE = frozenset({"hotel-1", "hotel-2", "hotel-3"})  # hotel-4 is someone else's

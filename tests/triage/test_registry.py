@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import World
 from tests.triage.loop_data import principal
-from triage import registry
-from triage.db import unit_of_work
-from triage.errors import Conflict, Forbidden, InvalidInput
-from triage.tables import AuditEvent
+from triage.core.errors import Conflict, Forbidden, InvalidInput
+from triage.learning import registry
+from triage.storage.db import unit_of_work
+from triage.storage.tables import AuditEvent
 
 
 def result(f1: float, miss: float = 0.0, fp: str = "g1", n: int = 50) -> dict[str, Any]:

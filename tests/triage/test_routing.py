@@ -8,7 +8,7 @@ import pytest
 
 from models import Prediction, SentencePrediction
 from models.sentences import split_passages
-from triage.routing import ReviewFacts, RoutingPolicy, decide
+from triage.decisions.routing import ReviewFacts, RoutingPolicy, decide
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 POLICY = RoutingPolicy(auto_threshold=0.85)

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import World
-from triage.accounts import authenticate_bearer
-from triage.db import unit_of_work, utcnow
-from triage.errors import InvalidInput, NotFound
-from triage.stats import dashboard, percentile
-from triage.tables import Label, QueueItem, Review
+from triage.access.accounts import authenticate_bearer
+from triage.casework.stats import dashboard, percentile
+from triage.core.errors import InvalidInput, NotFound
+from triage.storage.db import unit_of_work, utcnow
+from triage.storage.tables import Label, QueueItem, Review
 
 
 def seed(sessions: sessionmaker[Session]) -> None:

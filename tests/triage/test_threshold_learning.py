@@ -19,10 +19,10 @@ from models.double import KeywordClassifier
 from models.passages import auto_score
 from tests.conftest import World, make_settings
 from tests.review_ui.helpers import sign_in
-from triage import threshold_store
-from triage.db import unit_of_work
-from triage.tables import AuditEvent, LearnedThreshold, Review
-from triage.thresholds import ThresholdRule
+from triage.decisions import threshold_store
+from triage.decisions.thresholds import ThresholdRule
+from triage.storage.db import unit_of_work
+from triage.storage.tables import AuditEvent, LearnedThreshold, Review
 
 # A looser guarantee than production's (1% at 95% needs 299 clean labels) keeps the stream
 # short: 5% at 90% needs 45 labelled reviews without a miss.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from triage.thresholds import (
+from triage.decisions.thresholds import (
     Stored,
     ThresholdRule,
     binomial_cdf,

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from triage import throttle
-from triage.db import unit_of_work, utcnow
-from triage.errors import RateLimited
-from triage.tables import RateWindow, SignInFailure
+from triage.access import throttle
+from triage.core.errors import RateLimited
+from triage.storage.db import unit_of_work, utcnow
+from triage.storage.tables import RateWindow, SignInFailure
 
 LIMITS = throttle.SignInLimits(per_account=3, per_address=5, window=timedelta(minutes=15))
 

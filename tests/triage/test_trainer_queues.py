@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import World
 from tests.triage.loop_data import add_review, principal
-from triage import trainer_queues as tq
-from triage.db import unit_of_work
-from triage.errors import Forbidden
-from triage.labels import add_label
-from triage.sampling import in_sample, sample_condition, wilson
-from triage.tables import Review
+from triage.core.errors import Forbidden
+from triage.learning import trainer_queues as tq
+from triage.learning.labels import add_label
+from triage.storage.db import unit_of_work
+from triage.storage.sampling import in_sample, sample_condition, wilson
+from triage.storage.tables import Review
 
 
 def test_the_sql_sample_is_the_python_sample(sessions: sessionmaker[Session], world: World) -> None:

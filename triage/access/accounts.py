@@ -1,0 +1,223 @@
+"""Properties, API keys, users and personal tokens; who a caller is and what they may see.
+
+API keys and personal tokens are random 256-bit secrets: only their SHA-256 is
+stored (a fast hash is safe for such secrets and lets a lookup use an index).
+Passwords are hashed with Argon2id, a memory-hard hash.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from triage.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, Unauthenticated
+from triage.storage.db import utcnow
+from triage.storage.tables import ApiKey, Property, User, UserToken
+
+Role = Literal["agent", "trainer", "admin"]
+ROLES: tuple[Role, ...] = ("agent", "trainer", "admin")
+PROPERTY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+KEY_PREFIX = "gtk_"
+TOKEN_PREFIX = "gtu_"
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: a hotel system's key (`system`) or a person with a role."""
+
+    kind: Literal["api_key", "user"]
+    id: int
+    role: Literal["system", "agent", "trainer", "admin"]
+    property_ids: frozenset[str]
+    email: str | None = None
+
+    def can_see(self, property_id: str) -> bool:
+        return property_id in self.property_ids
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def add_property(session: Session, property_id: str, name: str) -> Property:
+    if not PROPERTY_ID.match(property_id):
+        raise InvalidInput(
+            "invalid property id",
+            [FieldProblem("id", "pattern", "lower-case letters, digits, '-' or '_', 1-64 long")],
+        )
+    if session.get(Property, property_id) is not None:
+        raise Conflict(f"property {property_id!r} exists already")
+    prop = Property(id=property_id, name=name, policy={})
+    session.add(prop)
+    session.flush()
+    return prop
+
+
+def _properties(session: Session, property_ids: list[str]) -> list[Property]:
+    if not property_ids:
+        raise InvalidInput(
+            "at least one property", [FieldProblem("property", "required", "name a property")]
+        )
+    found = list(session.scalars(select(Property).where(Property.id.in_(property_ids))))
+    missing = sorted(set(property_ids) - {p.id for p in found})
+    if missing:
+        raise NotFound(f"unknown properties: {', '.join(missing)}")
+    return found
+
+
+def create_api_key(session: Session, property_ids: list[str], name: str = "") -> tuple[ApiKey, str]:
+    """A new key for a hotel system. The secret is returned once and never stored."""
+    secret = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        name=name or "api key",
+        prefix=secret[:10],
+        secret_hash=_secret_hash(secret),
+        properties=_properties(session, property_ids),
+    )
+    session.add(key)
+    session.flush()
+    return key, secret
+
+
+def add_user(
+    session: Session, email: str, password: str, role: str, property_ids: list[str]
+) -> User:
+    email = email.strip().lower()
+    problems = []
+    if not EMAIL.match(email):
+        problems.append(FieldProblem("email", "format", "an e-mail address"))
+    if role not in ROLES:
+        problems.append(FieldProblem("role", "enum", f"one of {', '.join(ROLES)}"))
+    if len(password) < 10:
+        problems.append(FieldProblem("password", "min_length", "at least 10 characters"))
+    if problems:
+        raise InvalidInput("invalid user", problems)
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict(f"user {email} exists already")
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        properties=_properties(session, property_ids),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, email: str, password: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"no user {email}")
+    user.password_hash = hash_password(password)
+    session.flush()
+    return user
+
+
+def create_user_token(session: Session, email: str) -> tuple[UserToken, str]:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or user.disabled_at is not None:
+        raise NotFound(f"no active user {email}")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = UserToken(user_id=user.id, prefix=secret[:10], secret_hash=_secret_hash(secret))
+    session.add(token)
+    session.flush()
+    return token, secret
+
+
+def principal_for(user: User) -> Principal:
+    """The principal of a signed-in person (their properties must be loaded)."""
+    return _user_principal(user)
+
+
+def _user_principal(user: User) -> Principal:
+    return Principal(
+        kind="user",
+        id=user.id,
+        role=user.role,  # type: ignore[arg-type]
+        property_ids=frozenset(p.id for p in user.properties),
+        email=user.email,
+    )
+
+
+def authenticate_bearer(session: Session, secret: str) -> Principal:
+    """The principal behind an API key or personal token, or Unauthenticated."""
+    digest = _secret_hash(secret)
+    if secret.startswith(KEY_PREFIX):
+        key = session.scalar(
+            select(ApiKey)
+            .where(ApiKey.secret_hash == digest, ApiKey.revoked_at.is_(None))
+            .options(selectinload(ApiKey.properties))
+        )
+        if key is not None:
+            return Principal(
+                kind="api_key",
+                id=key.id,
+                role="system",
+                property_ids=frozenset(p.id for p in key.properties),
+            )
+    elif secret.startswith(TOKEN_PREFIX):
+        row = session.execute(
+            select(UserToken, User)
+            .join(User, User.id == UserToken.user_id)
+            .where(
+                UserToken.secret_hash == digest,
+                UserToken.revoked_at.is_(None),
+                User.disabled_at.is_(None),
+            )
+            .options(selectinload(User.properties))
+        ).first()
+        if row is not None:
+            return _user_principal(row[1])
+    raise Unauthenticated("unknown or revoked credentials")
+
+
+def authenticate_password(session: Session, email: str, password: str) -> Principal:
+    user = session.scalar(
+        select(User)
+        .where(User.email == email.strip().lower(), User.disabled_at.is_(None))
+        .options(selectinload(User.properties))
+    )
+    if user is None:
+        # Spend the same time as a real check, so timing does not reveal accounts.
+        verify_password(_dummy_hash(), password)
+        raise Unauthenticated("wrong e-mail or password")
+    if not verify_password(user.password_hash, password):
+        raise Unauthenticated("wrong e-mail or password")
+    return _user_principal(user)
+
+
+def revoke_api_key(session: Session, key_id: int) -> None:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no api key {key_id}")
+    key.revoked_at = utcnow()
+    session.flush()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash("not a real password")

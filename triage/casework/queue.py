@@ -1,0 +1,406 @@
+"""The human review queue: list, claim with a lease, release, resolve with a verdict.
+
+A claim is one UPDATE of the next free item, chosen by a subquery. On
+PostgreSQL the subquery takes the row with `FOR UPDATE SKIP LOCKED`, so
+concurrent claimers pass each other by; on SQLite every transaction begins
+IMMEDIATE (see `triage.storage.db`), so claims are serialised. Either way two people
+never hold the same item. An item whose lease ran out is free again. Claims
+and pages read only the head of the queue, property by property (`_in_head`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Select,
+    String,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    cast,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from models import LABELS
+from triage.access.accounts import Principal
+from triage.core.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, QueueEmpty
+from triage.intake.reviews import ReviewView
+from triage.storage.db import utcnow
+from triage.storage.tables import Label, QueueItem, Review
+
+ACTIONS = ("replied", "compensated", "forwarded", "no_action")
+PEOPLE = ("agent", "trainer", "admin")
+MAX_PAGE = 200
+#: How many of the most urgent free items a claim chooses from (see `claim_next`).
+CLAIM_CANDIDATES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    property_id: str | None = None
+    language: str | None = None
+    reason: str | None = None
+    sentiment: str | None = None
+    claimed: bool | None = None
+    overdue: bool | None = None
+    source: str | None = None
+    department: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    label: str
+    action: str
+    note: str | None = None
+
+
+def _require_person(principal: Principal) -> None:
+    if principal.role not in PEOPLE:
+        raise Forbidden("the review queue is for people: use a personal token")
+
+
+def scope(principal: Principal, property_id: str | None) -> list[str]:
+    """The properties a listing covers: the one asked for (404 if not the caller's), or all."""
+    if property_id is not None:
+        if not principal.can_see(property_id):
+            raise NotFound(f"property {property_id!r} not found")
+        return [property_id]
+    return sorted(principal.property_ids)
+
+
+def _free(now: datetime) -> ColumnElement[bool]:
+    return or_(QueueItem.claimed_by.is_(None), QueueItem.lease_expires_at <= now)
+
+
+def list_queue(
+    session: Session, principal: Principal, f: QueueFilter, *, limit: int, offset: int = 0
+) -> tuple[list[ReviewView], int]:
+    """Open items by priority, then due time; and how many match in all.
+
+    Without a filter on the review, the page is the head of the queue (`_in_head`). A
+    filter on the review is applied in one join of all matching items instead: read in
+    queue order property by property, a selective one would walk most of the queue. The
+    total is counted only when the page does not tell it (a page not full ends the queue).
+    """
+    _require_person(principal)
+    now = utcnow()
+    properties = scope(principal, f.property_id)
+    limit, offset = max(1, min(limit, MAX_PAGE)), max(0, offset)
+    conditions, needs_review = filter_conditions(f, now)
+    page = select(QueueItem, Review).join(Review, Review.id == QueueItem.review_id)
+    if needs_review:
+        page = page.where(_open_in(properties), *conditions).offset(offset).limit(limit)
+    else:
+        page = page.where(_in_head(session, properties, conditions, limit=limit, offset=offset))
+    rows = session.execute(page.order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)).all()
+    if 0 < len(rows) < limit or (not rows and offset == 0):
+        total = offset + len(rows)
+    else:
+        count = select(func.count()).select_from(QueueItem)
+        if needs_review:
+            count = count.join(Review, Review.id == QueueItem.review_id)
+        total = int(session.scalar(count.where(_open_in(properties), *conditions)) or 0)
+    return [ReviewView(review, item) for item, review in rows], total
+
+
+def _open_in(properties: Sequence[str]) -> ColumnElement[bool]:
+    return and_(QueueItem.state == "open", QueueItem.property_id.in_(properties))
+
+
+def _in_head(
+    session: Session,
+    properties: Sequence[str],
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    limit: int,
+    offset: int = 0,
+) -> ColumnElement[bool]:
+    """The queue item is one of the open items of `properties` that meet `conditions` (on
+    the queue item alone), taken in queue order with `offset` and `limit`.
+
+    Each property's items are read in the order of `ix_queue_items_open` (property_id,
+    priority, due_at, id), at most `offset + limit` of them, and the reads are merged: the
+    same items as ordering every matching one, at a cost that follows the page and the
+    number of properties, not the length of the queue. (With `property_id IN (...)` the
+    index cannot be read in queue order: every open item of those properties is sorted.)
+    PostgreSQL reads the properties in a LATERAL join over an array parameter and looks
+    the items up by primary key in the array of their ids (`IN (subquery)` can be planned
+    as a hash join over the whole table); SQLite, which has no LATERAL, reads them in a
+    UNION ALL of one subquery per property.
+    """
+    if not properties:
+        return false()
+
+    def read() -> Select[int, int, datetime]:
+        return (
+            select(QueueItem.id, QueueItem.priority, QueueItem.due_at)
+            .where(QueueItem.state == "open", *conditions)
+            .order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)
+        )
+
+    n = offset + limit
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        scope_ids = (
+            func.unnest(bindparam("scope", list(properties), type_=ARRAY(String), unique=True))
+            .table_valued("property_id")
+            .render_derived(name="scope")
+        )
+        one = read().where(QueueItem.property_id == scope_ids.c.property_id).limit(n).lateral()
+        merged = (
+            select(one.c.id, one.c.priority, one.c.due_at)
+            .select_from(scope_ids.join(one, true()))
+            .subquery("head")
+        )
+    else:
+        # Each read is its own subquery: SQLite refuses ORDER BY/LIMIT inside a UNION.
+        branches = [
+            select(one.c.id, one.c.priority, one.c.due_at)
+            for one in (
+                read().where(QueueItem.property_id == property_id).limit(n).subquery()
+                for property_id in properties
+            )
+        ]
+        merged = union_all(*branches).subquery("head")
+    head = (
+        select(merged.c.id)
+        .order_by(merged.c.priority, merged.c.due_at, merged.c.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    if postgres:
+        return QueueItem.id == any_(func.array(head.scalar_subquery()))
+    return QueueItem.id.in_(head)
+
+
+def open_items_where(
+    principal: Principal, f: QueueFilter, now: datetime
+) -> tuple[ColumnElement[bool], bool]:
+    """The condition for open items matching `f`, and whether it needs the review joined."""
+    conditions, needs_review = filter_conditions(f, now)
+    return and_(_open_in(scope(principal, f.property_id)), *conditions), needs_review
+
+
+def filter_conditions(f: QueueFilter, now: datetime) -> tuple[list[ColumnElement[bool]], bool]:
+    """`f` apart from its property (the scope), and whether it needs the review joined."""
+    conditions: list[ColumnElement[bool]] = []
+    if f.claimed is True:
+        conditions.append(and_(QueueItem.claimed_by.is_not(None), QueueItem.lease_expires_at > now))
+    elif f.claimed is False:
+        conditions.append(_free(now))
+    if f.overdue is True:
+        conditions.append(QueueItem.due_at < now)
+    elif f.overdue is False:
+        conditions.append(QueueItem.due_at >= now)
+    needs_review = any((f.language, f.reason, f.sentiment, f.source, f.department))
+    if f.language:
+        conditions.append(Review.language == f.language)
+    if f.sentiment:
+        conditions.append(Review.sentiment_label == f.sentiment)
+    if f.source:
+        conditions.append(Review.source == f.source)
+    if f.reason:
+        conditions.append(reason_matches(f.reason))
+    if f.department:
+        conditions.append(department_matches(f.department))
+    return conditions, needs_review
+
+
+def department_matches(department: str) -> ColumnElement[bool]:
+    """Items for a department: its negative touchpoints concern it, or it was escalated to it.
+
+    `departments` is a small JSON list of fixed codes (`triage.journeys.journey.DEPARTMENTS`), so a
+    text match on the quoted code is exact."""
+    return or_(
+        cast(Review.departments, Text).contains(f'"{department}"'),
+        QueueItem.escalated_to == f"department:{department}",
+    )
+
+
+def reason_matches(code: str) -> ColumnElement[bool]:
+    """Reviews whose reasons include `code`.
+
+    Reasons are a small JSON list; a text match on the code is portable and exact
+    enough because codes are quoted identifiers.
+    """
+    return cast(Review.reasons, Text).contains(f'"{code}"')
+
+
+def claim_next(
+    session: Session,
+    principal: Principal,
+    *,
+    lease: timedelta,
+    property_id: str | None = None,
+) -> ReviewView:
+    """Lease the most urgent free item to the caller.
+
+    The claim looks at the `CLAIM_CANDIDATES` most urgent free items (`_in_head`) and
+    leases the first of them that nobody is claiming at this moment. Only if concurrent
+    claimers hold all of them (or there is none) does it look at the whole queue, so the
+    queue is never reported empty while it has a free item.
+    """
+    _require_person(principal)
+    now = utcnow()
+    properties = scope(principal, property_id)
+    head = _in_head(session, properties, [_free(now)], limit=CLAIM_CANDIDATES)
+    claimed_id = _lease_first(session, principal, now, lease, properties, head)
+    if claimed_id is None:
+        claimed_id = _lease_first(session, principal, now, lease, properties, true())
+    if claimed_id is None:
+        raise QueueEmpty("no open item to claim")
+    return _view(session, principal, claimed_id)
+
+
+def _lease_first(
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    lease: timedelta,
+    properties: Sequence[str],
+    among: ColumnElement[bool],
+) -> int | None:
+    """Lease the most urgent free open item of `properties` `among` those named: one
+    UPDATE, returning its id, or None.
+
+    On PostgreSQL the item is taken with FOR UPDATE SKIP LOCKED: items other claimers are
+    locking are passed by, and the lock re-checks that the item is still open, free and
+    in scope, so two claimers never both get it.
+    """
+    next_free = (
+        select(QueueItem.id)
+        .where(among, _open_in(properties), _free(now))
+        .order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed_id = session.execute(
+        update(QueueItem)
+        .where(QueueItem.id == next_free)
+        .values(claimed_by=principal.id, claimed_at=now, lease_expires_at=now + lease)
+        .returning(QueueItem.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    return None if claimed_id is None else int(claimed_id)
+
+
+def _view(session: Session, principal: Principal, item_id: int) -> ReviewView:
+    row = session.execute(
+        select(QueueItem, Review)
+        .join(Review, Review.id == QueueItem.review_id)
+        .where(QueueItem.id == item_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None or not principal.can_see(row[0].property_id):
+        raise NotFound(f"queue item {item_id} not found")
+    return ReviewView(row[1], row[0])
+
+
+def get_item(session: Session, principal: Principal, item_id: int) -> ReviewView:
+    _require_person(principal)
+    return _view(session, principal, item_id)
+
+
+def _refuse(session: Session, principal: Principal, item_id: int) -> Conflict:
+    view = _view(session, principal, item_id)
+    item = view.item
+    assert item is not None
+    if item.state == "resolved":
+        return Conflict(f"queue item {item_id} is resolved already")
+    if item.claimed_by is None:
+        return Conflict(f"queue item {item_id} is not claimed")
+    return Conflict(f"queue item {item_id} is held by someone else")
+
+
+def release(session: Session, principal: Principal, item_id: int) -> ReviewView:
+    """Give an item back to the queue. Only its holder (or an admin) can."""
+    _require_person(principal)
+    _view(session, principal, item_id)  # 404 before 409
+    held = (
+        QueueItem.claimed_by.is_not(None)
+        if principal.role == "admin"
+        else QueueItem.claimed_by == principal.id
+    )
+    done = session.execute(
+        update(QueueItem)
+        .where(QueueItem.id == item_id, QueueItem.state == "open", held)
+        .values(claimed_by=None, claimed_at=None, lease_expires_at=None)
+        .returning(QueueItem.id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    if done is None:
+        raise _refuse(session, principal, item_id)
+    return _view(session, principal, item_id)
+
+
+def resolve(session: Session, principal: Principal, item_id: int, verdict: Verdict) -> ReviewView:
+    """Close an item with a verdict; the verdict is stored as a label with its provenance."""
+    _require_person(principal)
+    problems = []
+    if verdict.label not in LABELS:
+        problems.append(FieldProblem("label", "enum", f"one of {', '.join(LABELS)}"))
+    if verdict.action not in ACTIONS:
+        problems.append(FieldProblem("action", "enum", f"one of {', '.join(ACTIONS)}"))
+    if problems:
+        raise InvalidInput("invalid verdict", problems)
+    _view(session, principal, item_id)  # 404 before 409
+    now = utcnow()
+    done = session.execute(
+        update(QueueItem)
+        .where(
+            QueueItem.id == item_id,
+            QueueItem.state == "open",
+            or_(QueueItem.claimed_by == principal.id, _free(now)),
+        )
+        .values(
+            state="resolved",
+            resolved_by=principal.id,
+            resolved_at=now,
+            action=verdict.action,
+            note=verdict.note,
+            lease_expires_at=None,
+        )
+        .returning(QueueItem.review_id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    if done is None:
+        raise _refuse(session, principal, item_id)
+    review = session.get(Review, int(done), populate_existing=True)
+    assert review is not None
+    review.status = "resolved"
+    session.add(
+        Label(
+            review_id=review.id,
+            label=verdict.label,
+            kind="queue_verdict",
+            user_id=principal.id,
+            role=principal.role,
+            created_at=now,
+            model_version=review.model_version,
+            predicted_label=review.sentiment_label,
+            predicted_probabilities=review.sentiment_probabilities,
+        )
+    )
+    session.flush()
+    return _view(session, principal, item_id)
+
+
+def queue_depth(session: Session) -> int:
+    return int(
+        session.scalar(select(func.count()).select_from(QueueItem).where(QueueItem.state == "open"))
+        or 0
+    )

@@ -1,0 +1,171 @@
+"""The one settings object. Nothing else reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration from `TRIAGE_*` environment variables (documented in the README)."""
+
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Where the default SQLite file and the rebuilt encoder cache live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/triage.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    model_dir: Path | None = Field(
+        default=None, description="Model directory to serve; default: the bundled default model."
+    )
+    encoder: str | None = Field(
+        default=None,
+        description="Override the model's encoder: a transformers checkpoint name or path.",
+    )
+    model_threads: int = Field(default=2, ge=1, le=64, description="torch intra-op threads.")
+    model_precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
+        default="auto",
+        description="The encoder's arithmetic: auto measures fp32, int8 (per-token W8A8) and "
+        "bf16 on one layer at start-up and serves the fastest; int8's accuracy cost measured "
+        "under 0.3 points (README).",
+    )
+    model_compile: bool = Field(
+        default=True,
+        description="Compile the encoder with torch.compile (needs a C++ compiler, e.g. g++) in "
+        "the background after start-up and swap it in when warm; until then, or if compiling "
+        "fails, the uncompiled encoder serves. Faster per review (README, Speed).",
+    )
+    model_batch: int = Field(
+        default=64, ge=1, le=1024, description="Most texts in one shared model batch."
+    )
+    model_batch_wait_ms: float = Field(
+        default=4.0, ge=0, le=1000, description="How long a batch waits for more texts."
+    )
+    load_model: bool = Field(
+        default=True,
+        description="Load the sentiment model at start-up. False: every review goes to a human.",
+    )
+    lease_seconds: int = Field(
+        default=900, ge=10, le=86_400, description="How long a claim holds a queue item."
+    )
+    max_body_bytes: int = Field(
+        default=2_000_000, ge=10_000, description="Largest request body accepted."
+    )
+    max_batch: int = Field(default=500, ge=1, le=5_000, description="Largest ingest batch.")
+    cookie_secure: bool = Field(
+        default=False,
+        description="Mark the review UI's session cookie Secure (set it when served over HTTPS).",
+    )
+    session_idle_minutes: int = Field(
+        default=720,
+        ge=1,
+        le=43_200,
+        description="A review UI session ends after this long without a request.",
+    )
+    spot_check_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Share of auto-handled reviews sampled for a trainer's spot-check.",
+    )
+    double_label_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of resolved queue items sampled for a second, blind verdict.",
+    )
+    miss_rate_target: float = Field(
+        default=0.01,
+        ge=0,
+        le=1,
+        description="Highest acceptable negative-miss rate: the promotion gate and the "
+        "spot-check alert use it.",
+    )
+    miss_rate_min_checks: int = Field(
+        default=20,
+        ge=1,
+        description="Spot-checks needed before the negative-miss alert may fire.",
+    )
+    threshold_confidence: float = Field(
+        default=0.95,
+        ge=0.5,
+        lt=1,
+        description="Confidence of the guarantee a learned auto-handling threshold keeps: its "
+        "one-sided Clopper-Pearson upper bound on the negative-miss rate stays at or under "
+        "miss_rate_target (triage.decisions.thresholds).",
+    )
+    threshold_floor: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="A learned auto-handling threshold never goes below this P(positive).",
+    )
+    threshold_interval_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often each process recomputes the learned thresholds (a found miss "
+        "tightens at once, on the verdict's own request).",
+    )
+    model_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        description="How often each process looks for a promoted or rolled-back model version.",
+    )
+    recovery_interval_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often stored-but-unrouted reviews (after a crash) are routed.",
+    )
+
+    model_kind: Literal["transformer", "keyword"] = Field(
+        default="transformer",
+        description="transformer: the real model. keyword: the deterministic keyword double "
+        "(models.double), for tests and demos only; a registered version's directory then "
+        "only names the version (its model.json).",
+    )
+    rate_limit_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="Requests per API key or personal token per minute (a fixed window "
+        "counted in the database, so it holds across processes); 0 turns it off.",
+    )
+    signin_failures_per_account: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins for one e-mail within signin_window_minutes before "
+        "further attempts are refused with 429.",
+    )
+    signin_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins from one client address within signin_window_minutes "
+        "before further attempts are refused with 429.",
+    )
+    signin_window_minutes: int = Field(
+        default=15, ge=1, le=1440, description="The window the sign-in limits count in."
+    )
+    retention_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Anonymise reviews received more than this many days ago (text, guest "
+        "e-mail, booking reference, room, metadata); statistics and labels stay. "
+        "Default: off.",
+    )
+    retention_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often the retention loop runs (when it is on)."
+    )
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'triage.db').resolve()}"

@@ -1,0 +1,1 @@
+"""When a review is handled alone: the routing rule, a property's policy, learned thresholds."""

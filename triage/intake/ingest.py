@@ -1,0 +1,398 @@
+"""Reviews in: store first, then read with the model, then route.
+
+A review is committed before the model sees it, so a model that fails or a
+process that dies never loses an accepted review: it is either routed in the
+same request, or picked up by `route_pending()` (run at start-up and on a
+timer), or routed by a client's retry of the same `external_id`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Prediction, SentimentClassifier
+from triage.access.accounts import Principal
+from triage.core.errors import InvalidInput, NotFound, TriageError
+from triage.core.metrics import Metrics
+from triage.decisions.policy import policy_for
+from triage.decisions.routing import Decision, ReviewFacts, decide
+from triage.decisions.threshold_store import stored_for
+from triage.intake.language import decide_language
+from triage.journeys import journey
+from triage.storage.db import unit_of_work, utcnow
+from triage.storage.tables import Property, QueueItem, Review, ReviewTouchpoint, TouchpointDay
+
+log = logging.getLogger(__name__)
+
+KNOWN_SOURCES = frozenset(
+    {
+        "tripadvisor",
+        "google",
+        "booking",
+        "expedia",
+        "holidaycheck",
+        "trustyou",
+        "survey",
+        "email",
+        "website",
+        "event_organiser",
+        "other",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewReview:
+    """A review as a hotel system sends it (types already checked by the caller)."""
+
+    property_id: str
+    source: str
+    external_id: str
+    text: str
+    rating_value: float | None = None
+    rating_scale: int | None = None
+    language_hint: str | None = None
+    submitted_at: datetime | None = None
+    stay_from: date | None = None
+    stay_to: date | None = None
+    room: str | None = None
+    segment: str | None = None
+    booking_reference: str | None = None
+    guest_email: str | None = None
+    metadata: dict[str, Any] | None = field(default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    review_id: int
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    error: TriageError
+
+
+ClassifierSource = Callable[[], SentimentClassifier | None]
+
+
+class Ingestor:
+    """Stores, classifies and routes reviews. Stateless apart from its collaborators."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        classifier: ClassifierSource,
+        metrics: Metrics,
+    ) -> None:
+        self._sessions = sessions
+        self._classifier = classifier
+        self._metrics = metrics
+
+    def ingest(self, principal: Principal, items: Sequence[NewReview]) -> list[Accepted | Rejected]:
+        """Store and route each item; one result per item, in order."""
+        results: list[Accepted | Rejected] = []
+        with unit_of_work(self._sessions) as session:
+            known = set(
+                session.scalars(
+                    select(Property.id).where(Property.id.in_({i.property_id for i in items}))
+                )
+            )
+            for item in items:
+                problem = _check(principal, item, known)
+                if problem is not None:
+                    results.append(Rejected(problem))
+                    continue
+                results.append(_store(session, item))
+        created = [r.review_id for r in results if isinstance(r, Accepted) and r.created]
+        for item, result in zip(items, results, strict=True):
+            if isinstance(result, Accepted) and result.created:
+                source = item.source if item.source in KNOWN_SOURCES else "other"
+                self._metrics.reviews_ingested.labels(source=source).inc()
+        self.route(created)
+        # A known review still `received` was stored by a request that is routing it now,
+        # or that died before it could: route it here too (the decision is stored once).
+        self.route([r.review_id for r in results if isinstance(r, Accepted) and not r.created])
+        return results
+
+    def route(self, review_ids: Sequence[int]) -> None:
+        """Classify and route reviews still in status `received`. Safe to repeat."""
+        if not review_ids:
+            return
+        with unit_of_work(self._sessions) as session:
+            reviews = list(
+                session.scalars(
+                    select(Review)
+                    .where(Review.id.in_(review_ids), Review.status == "received")
+                    .order_by(Review.id)
+                )
+            )
+            properties = {
+                p.id: p
+                for p in session.scalars(
+                    select(Property).where(Property.id.in_({r.property_id for r in reviews}))
+                )
+            }
+            learned = stored_for(session, properties)
+        if not reviews:
+            return
+        now = utcnow()
+        languages = [decide_language(r.text or "", r.language_hint) for r in reviews]
+        readable = [i for i, lang in enumerate(languages) if lang.problem is None]
+        predictions = self._predict([reviews[i].text or "" for i in readable])
+        by_index: dict[int, Prediction | None] = dict(zip(readable, predictions, strict=True))
+        classifier = self._classifier()
+        decisions: list[tuple[Review, Decision, Prediction | None, str | None]] = []
+        for i, review in enumerate(reviews):
+            facts = ReviewFacts(
+                text=review.text or "",
+                received_at=review.received_at,
+                language=languages[i].language,
+                language_problem=languages[i].problem,
+                rating_value=review.rating_value,
+                rating_scale=review.rating_scale,
+            )
+            prediction = by_index.get(i)
+            language = languages[i].language
+            policy = policy_for(
+                properties[review.property_id].policy,
+                classifier,
+                language,
+                learned.get((review.property_id, language or ""), {}),
+            )
+            decisions.append(
+                (review, decide(prediction, facts, policy), prediction, languages[i].language)
+            )
+        with unit_of_work(self._sessions) as session:
+            for review, decision, prediction, language in decisions:
+                overrides = properties[review.property_id].policy
+                if _store_decision(session, review, decision, prediction, language, now, overrides):
+                    for reason in decision.reasons:
+                        self._metrics.reviews_routed.labels(
+                            route=decision.route, reason=reason.code
+                        ).inc()
+
+    def _predict(self, texts: list[str]) -> list[Prediction | None]:
+        """Predictions for texts; None where the model is missing or failed."""
+        if not texts:
+            return []
+        classifier = self._classifier()
+        if classifier is None:
+            return [None] * len(texts)
+        started = time.perf_counter()
+        try:
+            predictions: list[Prediction | None] = list(classifier.predict(texts))
+        except Exception:
+            if len(texts) == 1:
+                self._metrics.inference_failures.inc()
+                log.exception("classifier failed on one review (length %d)", len(texts[0]))
+                return [None]
+            log.exception("classifier failed on a batch of %d; retrying one by one", len(texts))
+            predictions = [self._predict_one(classifier, text) for text in texts]
+        finally:
+            self._metrics.inference_seconds.observe(time.perf_counter() - started)
+        if len(predictions) != len(texts):
+            log.error(
+                "classifier returned %d predictions for %d texts", len(predictions), len(texts)
+            )
+            return [None] * len(texts)
+        return predictions
+
+    def _predict_one(self, classifier: SentimentClassifier, text: str) -> Prediction | None:
+        try:
+            return classifier.predict([text])[0]
+        except Exception:
+            self._metrics.inference_failures.inc()
+            log.exception("classifier failed on one review (length %d)", len(text))
+            return None
+
+    def route_pending(self, older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
+        """Route reviews stored but never routed (a crash between store and route)."""
+        cutoff = utcnow() - older_than
+        with unit_of_work(self._sessions) as session:
+            ids = list(
+                session.scalars(
+                    select(Review.id)
+                    .where(Review.status == "received", Review.received_at <= cutoff)
+                    .order_by(Review.id)
+                    .limit(limit)
+                )
+            )
+        if ids:
+            log.warning("routing %d reviews that were stored but not routed", len(ids))
+            self.route(ids)
+        return len(ids)
+
+
+def _check(principal: Principal, item: NewReview, known: set[str]) -> TriageError | None:
+    if item.property_id not in known or not principal.can_see(item.property_id):
+        return NotFound(f"property {item.property_id!r} not found")
+    if not item.text.strip():
+        return InvalidInput("text is empty")
+    return None
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _store(session: Session, item: NewReview) -> Accepted:
+    values = {
+        "property_id": item.property_id,
+        "source": item.source,
+        "external_id": item.external_id,
+        "text": item.text,
+        "rating_value": item.rating_value,
+        "rating_scale": item.rating_scale,
+        "language_hint": item.language_hint,
+        "submitted_at": item.submitted_at,
+        "received_at": utcnow(),
+        "stay_from": item.stay_from,
+        "stay_to": item.stay_to,
+        "room": item.room,
+        "segment": item.segment,
+        "booking_reference": item.booking_reference,
+        "guest_email": item.guest_email,
+        "metadata": item.metadata,
+        "status": "received",
+    }
+    insert = _insert(session)
+    statement = (
+        insert(Review.__table__)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["property_id", "source", "external_id"])
+        .returning(Review.__table__.c.id)
+    )
+    new_id = session.execute(statement).scalar()
+    if new_id is not None:
+        return Accepted(int(new_id), created=True)
+    existing = session.scalar(
+        select(Review.id).where(
+            Review.property_id == item.property_id,
+            Review.source == item.source,
+            Review.external_id == item.external_id,
+        )
+    )
+    if existing is None:  # pragma: no cover - the conflicting row must exist
+        raise RuntimeError("conflicting review vanished")
+    return Accepted(int(existing), created=False)
+
+
+def _count_day(
+    session: Session, review: Review, summary: journey.TouchpointSummary, route: str
+) -> None:
+    """One more mention in the journey's daily counts (an upsert: safe across processes)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    key = {
+        "property_id": review.property_id,
+        "day": review.received_at.astimezone(UTC).date(),
+        "touchpoint": summary.touchpoint,
+        "sentiment": summary.sentiment,
+        "route": route,
+    }
+    statement = dialect.insert(TouchpointDay).values(**key, count=1)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(key), set_={"count": TouchpointDay.count + 1}
+        )
+    )
+
+
+def _store_decision(
+    session: Session,
+    review: Review,
+    decision: Decision,
+    prediction: Prediction | None,
+    language: str | None,
+    now: datetime,
+    overrides: Mapping[str, Any] | None = None,
+) -> bool:
+    """Write the decision once: only a review still `received` is updated.
+
+    With the decision go the sentences' scores and touchpoints (the model's, plus the
+    property's own terms), the departments of the negative touchpoints, and one
+    `review_touchpoints` row per touchpoint for the journey statistics."""
+    due_at = decision.due_at
+    values: dict[str, Any] = {
+        "status": "auto_handled" if decision.route == "auto" else "queued",
+        "language": language,
+        "route": decision.route,
+        "reasons": [r.as_dict() for r in decision.reasons],
+        "priority": decision.priority,
+        "due_at": due_at,
+        "routed_at": now,
+        "auto_score": decision.auto_score,
+        "threshold_group": decision.threshold_group,
+    }
+    summaries: list[journey.TouchpointSummary] = []
+    if prediction is not None:
+        sentences = [
+            {
+                "start": s.start,
+                "end": s.end,
+                "label": s.label,
+                "probabilities": {k: round(float(v), 6) for k, v in s.probabilities.items()},
+                "touchpoints": list(s.touchpoints),
+            }
+            for s in prediction.sentences
+        ]
+        for sentence, codes in zip(
+            sentences,
+            journey.with_property_terms(
+                review.text or "", sentences, journey.extra_terms(overrides)
+            ),
+            strict=True,
+        ):
+            sentence["touchpoints"] = codes
+        summaries = journey.summarise(sentences)
+        values.update(
+            sentiment_label=prediction.label,
+            sentiment_probabilities={
+                k: round(float(v), 6) for k, v in prediction.probabilities.items()
+            },
+            sentences=sentences,
+            model_version=prediction.model_version,
+            departments=journey.departments_for(summaries, journey.department_map(overrides)),
+        )
+    result = session.execute(
+        update(Review)
+        .where(Review.id == review.id, Review.status == "received")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    for summary in summaries:
+        session.add(
+            ReviewTouchpoint(
+                review_id=review.id,
+                property_id=review.property_id,
+                touchpoint=summary.touchpoint,
+                sentiment=summary.sentiment,
+                received_at=review.received_at,
+                route=decision.route,
+            )
+        )
+        _count_day(session, review, summary, decision.route)
+    if decision.route == "human" and decision.priority is not None and due_at is not None:
+        session.add(
+            QueueItem(
+                review_id=review.id,
+                property_id=review.property_id,
+                state="open",
+                priority=decision.priority,
+                due_at=due_at,
+                created_at=now,
+            )
+        )
+    session.flush()
+    return True

@@ -1,0 +1,1 @@
+"""The guest journey in reviews: touchpoints, departments, their figures over time."""

@@ -1,0 +1,1 @@
+"""The trainers' loop: labels with provenance, their queues, export, the model registry."""

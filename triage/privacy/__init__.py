@@ -1,0 +1,1 @@
+"""Personal data: redaction of what guests wrote, retention and erasure."""

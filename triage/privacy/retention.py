@@ -1,0 +1,157 @@
+"""Data protection: retention and erasure of a guest's personal data.
+
+Anonymising a review removes what could identify or quote the guest: the text, the
+guest's e-mail, booking reference and room, the free metadata, and the free-text
+notes people wrote about it (on its queue item and labels). What stays is what the
+statistics and the model's history need: property, source, external id (so a retry
+of the same review is still recognised and not stored again), dates, rating, the
+routing decision with its reasons, the sentiment scores and sentence offsets, and
+the labels (label, who, when, the model's prediction).
+
+- `apply_retention`: every review received more than `days` ago (run by the app's
+  background loop and by `triage retention run`).
+- `erase_guest`: on a guest's request, every review of one property with their
+  booking reference or e-mail, whatever its age. The audit log records who asked
+  for it and which review ids were anonymised, never the reference or address.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from triage.access.accounts import Principal
+from triage.core import audit
+from triage.core.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from triage.storage.db import utcnow
+from triage.storage.tables import Label, Property, QueueItem, Review
+
+log = logging.getLogger(__name__)
+
+#: Anonymised in one transaction at most; the loop comes back for the rest.
+BATCH = 1_000
+
+
+def anonymise(session: Session, review_ids: Sequence[int], now: datetime | None = None) -> int:
+    """Remove the personal data of these reviews (those not anonymised yet)."""
+    if not review_ids:
+        return 0
+    now = now or utcnow()
+    ids = list(review_ids)
+    done = session.execute(
+        update(Review)
+        .where(Review.id.in_(ids), Review.anonymised_at.is_(None))
+        .values(
+            text=None,
+            guest_email=None,
+            booking_reference=None,
+            room=None,
+            extra=None,
+            anonymised_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(QueueItem)
+        .where(QueueItem.review_id.in_(ids), QueueItem.note.is_not(None))
+        .values(note=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Label)
+        .where(Label.review_id.in_(ids), Label.note.is_not(None))
+        .values(note=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def apply_retention(session: Session, days: int, *, limit: int = BATCH) -> int:
+    """Anonymise up to `limit` reviews received more than `days` days ago."""
+    if days < 1:
+        raise InvalidInput("retention needs at least one day")
+    now = utcnow()
+    cutoff = now - timedelta(days=days)
+    total = 0
+    for property_id in list(session.scalars(select(Property.id).order_by(Property.id))):
+        if total >= limit:
+            break
+        ids = list(
+            session.scalars(
+                select(Review.id)
+                .where(
+                    Review.property_id == property_id,
+                    Review.received_at < cutoff,
+                    Review.anonymised_at.is_(None),
+                )
+                .order_by(Review.id)
+                .limit(limit - total)
+            )
+        )
+        count = anonymise(session, ids, now)
+        if count:
+            audit.record(
+                session,
+                "retention",
+                "retention.anonymise",
+                property_id=property_id,
+                details={"reviews": count, "days": days, "received_before": cutoff.isoformat()},
+            )
+            log.info("retention anonymised %d reviews of %s", count, property_id)
+        total += count
+    return total
+
+
+def erase_guest(
+    session: Session,
+    actor: Principal | str,
+    property_id: str,
+    *,
+    booking_reference: str | None = None,
+    email: str | None = None,
+) -> list[int]:
+    """Anonymise every review of `property_id` with this booking reference or e-mail.
+
+    `actor` is an admin (API) or a command-line operator (`cli:<user>`). Returns the
+    ids anonymised now (an empty list when nothing matched or all were done before).
+    """
+    if isinstance(actor, Principal):
+        if actor.role != "admin":
+            raise Forbidden("erasure requests are for admins")
+        if not actor.can_see(property_id):
+            raise NotFound(f"property {property_id!r} not found")
+    if session.get(Property, property_id) is None:
+        raise NotFound(f"property {property_id!r} not found")
+    given = [(n, v) for n, v in (("booking_reference", booking_reference), ("email", email)) if v]
+    if len(given) != 1 or not given[0][1].strip():
+        raise InvalidInput(
+            "name the guest by exactly one of booking reference or e-mail",
+            [FieldProblem("booking_reference|email", "one_of", "exactly one of the two")],
+        )
+    by, value = given[0]
+    where = (
+        Review.booking_reference == value.strip()
+        if by == "booking_reference"
+        else func.lower(Review.guest_email) == value.strip().lower()
+    )
+    ids = list(
+        session.scalars(
+            select(Review.id)
+            .where(Review.property_id == property_id, Review.anonymised_at.is_(None), where)
+            .order_by(Review.id)
+        )
+    )
+    anonymise(session, ids)
+    audit.record(
+        session,
+        actor,
+        "guest.erase",
+        property_id=property_id,
+        subject=f"{len(ids)} reviews",
+        details={"by": by, "review_ids": ids},
+    )
+    return ids

@@ -1,0 +1,1 @@
+"""The database: engine and sessions, the ORM tables, migrations, deterministic samples."""
