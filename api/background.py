@@ -31,9 +31,8 @@ from models import SentimentClassifier
 from models.batching import BatchingClassifier
 from triage.access import throttle
 from triage.decisions import threshold_store
-from triage.intake import shadow
 from triage.intake.model_slot import ModelSlot
-from triage.learning import registry
+from triage.learning import registry, shadow
 from triage.learning.trainer_queues import negative_miss_estimate
 from triage.privacy import retention
 from triage.storage.db import unit_of_work

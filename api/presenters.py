@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.schemas import GuestContext, Rating, ReviewRead
-from triage.intake.reviews import ReviewView
+from triage.casework.reviews import ReviewView
 from triage.journeys.journey import summarise
 
 

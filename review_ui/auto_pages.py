@@ -12,9 +12,9 @@ from api.deps import ServicesDep, SessionDep
 from review_ui.queue_pages import Message, Word, render_review
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
 from triage.casework.review_context import review_context
+from triage.casework.reviews import MAX_ID
 from triage.casework.spot_checks import AutoFilter, pull_back, search_auto_handled
 from triage.decisions import threshold_store
-from triage.intake.reviews import MAX_ID
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
 ReviewId = Annotated[int, Path(ge=1, le=MAX_ID)]

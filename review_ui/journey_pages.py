@@ -15,14 +15,14 @@ from models.touchpoints import TOUCHPOINTS
 from review_ui.i18n import translator
 from review_ui.queue_pages import Department, Word
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from triage.access import audit
 from triage.casework.queue_board import property_names
+from triage.casework.reviews import MAX_ID
 from triage.casework.stats import PERIODS
-from triage.core import audit
 from triage.core.errors import FieldProblem, InvalidInput
-from triage.intake.reviews import MAX_ID
 from triage.journeys.journey import DEPARTMENTS, label_touchpoints
 from triage.journeys.journey_stats import SENTIMENTS, JourneyData, journey, kudos_for
-from triage.learning.labels import visible_review
+from triage.verdicts.labels import visible_review
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
 ReviewId = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 
 from api.deps import Services, ServicesDep, SessionDep
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from triage.access import audit
 from triage.access.web_sessions import WebIdentity
 from triage.casework import escalation, queue
 from triage.casework.queue_board import FACETS, REASON_CODES, queue_board
 from triage.casework.review_context import ReviewContext, item_context
-from triage.core import audit
+from triage.casework.reviews import MAX_ID
 from triage.core.errors import QueueEmpty
 from triage.decisions import threshold_store
-from triage.intake.reviews import MAX_ID
 from triage.journeys.journey import DEPARTMENTS
 from triage.journeys.review_journey import review_journey
 from triage.learning import workspace

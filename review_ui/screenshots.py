@@ -26,10 +26,10 @@ from models.double import KeywordClassifier
 from triage.access import accounts
 from triage.casework import queue
 from triage.core.settings import Settings
-from triage.learning import labels
 from triage.storage import migrate
 from triage.storage.db import make_engine, make_session_factory, unit_of_work
 from triage.storage.tables import Review, ReviewTouchpoint
+from triage.verdicts import labels
 
 log = logging.getLogger(__name__)
 PASSWORD = "demo password 1"

@@ -20,10 +20,9 @@ from review_ui.web import (
     identity,
     render,
 )
-from triage.access import throttle
+from triage.access import audit, throttle
 from triage.access.accounts import authenticate_password
 from triage.access.web_sessions import end_session, start_session
-from triage.core import audit
 from triage.core.errors import Forbidden, RateLimited, Unauthenticated
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)

@@ -1,6 +1,6 @@
 """The trainers' workspace: overview, spot-checks, blind double labels, uncertain reviews,
 disagreements with the model, adjudication, agreement between people; one form handler
-that records every label through `triage.learning.labels.add_label`."""
+that records every label through `triage.verdicts.labels.add_label`."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import ServicesDep, SessionDep
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from triage.access import audit
 from triage.casework.queue_board import property_names
-from triage.core import audit
+from triage.casework.reviews import MAX_ID
 from triage.decisions import threshold_store
-from triage.intake.reviews import MAX_ID
 from triage.learning import trainer_queues, workspace
-from triage.learning.labels import add_label, visible_review
+from triage.verdicts.labels import add_label, visible_review
 
 router = APIRouter(prefix=f"{PREFIX}/train", route_class=UIRoute, include_in_schema=False)
 TrainMessage = Annotated[Literal["labelled", "adjudicated"] | None, Query()]

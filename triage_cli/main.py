@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from models.finetune import FineTuneConfig
-from triage.access import accounts
-from triage.core import audit
+from triage.access import accounts, audit
 from triage.core.errors import InvalidInput, NotFound, TriageError
 from triage.core.settings import Settings
 from triage.privacy import retention

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from api.deps import PrincipalDep, SessionDep
 from api.routes.reviews import _ERRORS
 from api.schemas import AuditEventRead, AuditPage, ErasureCreate, ErasureRead
-from triage.core import audit
-from triage.intake.reviews import MAX_ID
+from triage.access import audit
+from triage.casework.reviews import MAX_ID
 from triage.privacy import retention
 
 router = APIRouter(prefix="/v1", tags=["administration"])

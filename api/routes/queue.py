@@ -11,11 +11,11 @@ from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.presenters import review_read
 from api.routes.reviews import _ERRORS, LANGUAGE, SOURCE
 from api.schemas import ClaimRequest, QueuePage, ReviewRead, VerdictCreate
+from triage.access import audit
 from triage.casework import queue
-from triage.core import audit
+from triage.casework.reviews import MAX_ID
 from triage.core.errors import QueueEmpty
 from triage.decisions import threshold_store
-from triage.intake.reviews import MAX_ID
 
 router = APIRouter(prefix="/v1/queue", tags=["queue"])
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]

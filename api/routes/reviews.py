@@ -22,9 +22,9 @@ from api.schemas import (
     UtcDatetime,
 )
 from triage.access.accounts import Principal
+from triage.casework.reviews import MAX_ID, ReviewFilter, get_review, list_reviews, views
 from triage.core.errors import FieldProblem, Forbidden, InvalidInput
 from triage.intake.ingest import Accepted, NewReview
-from triage.intake.reviews import MAX_ID, ReviewFilter, get_review, list_reviews, views
 from triage.storage.db import unit_of_work
 from triage.storage.tables import Review
 

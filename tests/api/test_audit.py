@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import World, _password_hash
-from triage.access import accounts
-from triage.core import audit
+from triage.access import accounts, audit
 from triage.storage.db import unit_of_work
 from triage.storage.tables import Property, User
 

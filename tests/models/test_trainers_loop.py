@@ -26,8 +26,8 @@ from tests.models.conftest import write_jsonl
 from tests.models.test_finetune import train_tiny
 from tests.triage.loop_data import principal
 from triage.core.settings import Settings
-from triage.learning.labels import add_label
 from triage.storage.db import make_engine, make_session_factory, unit_of_work
+from triage.verdicts.labels import add_label
 from triage_cli.main import main
 
 pytestmark = pytest.mark.slow

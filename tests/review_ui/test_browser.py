@@ -153,8 +153,8 @@ def test_a_trainer_adjudicates_and_the_review_leaves_the_list(
     server: Server, browser: object, sqlite_url: str
 ) -> None:
     from triage.access.accounts import authenticate_bearer
-    from triage.learning.labels import add_label
     from triage.storage.db import unit_of_work
+    from triage.verdicts.labels import add_label
 
     review_id = server.ingest("a1", COMPLAINT)
     engine = make_engine(sqlite_url)

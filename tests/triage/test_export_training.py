@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import World
 from tests.triage.loop_data import add_review, principal
 from triage.learning.export import split_of, training_records
-from triage.learning.labels import add_label
 from triage.privacy.redaction import redact
 from triage.storage.db import unit_of_work
+from triage.verdicts.labels import add_label
 
 
 @pytest.mark.parametrize(

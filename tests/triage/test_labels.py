@@ -11,15 +11,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.conftest import World
 from tests.triage.loop_data import add_review, principal
 from triage.core.errors import Forbidden, InvalidInput, NotFound
-from triage.learning.labels import (
+from triage.storage.db import unit_of_work
+from triage.storage.tables import Label
+from triage.verdicts.labels import (
     add_label,
     cohens_kappa,
     current_label,
     disagreeing,
     pair_agreements,
 )
-from triage.storage.db import unit_of_work
-from triage.storage.tables import Label
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 

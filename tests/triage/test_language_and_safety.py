@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from triage.decisions.safety import find_safety_terms
 from triage.intake.language import decide_language
-from triage.intake.safety import find_safety_terms
 
 LANGUAGE_CASES = [
     ("Das Zimmer war sehr sauber und das Frühstück war ausgezeichnet.", None, "de", False),

@@ -11,10 +11,10 @@ from tests.conftest import World
 from tests.triage.loop_data import add_review, principal
 from triage.core.errors import Forbidden
 from triage.learning import trainer_queues as tq
-from triage.learning.labels import add_label
 from triage.storage.db import unit_of_work
 from triage.storage.sampling import in_sample, sample_condition, wilson
 from triage.storage.tables import Review
+from triage.verdicts.labels import add_label
 
 
 def test_the_sql_sample_is_the_python_sample(sessions: sessionmaker[Session], world: World) -> None:

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from triage.access.accounts import Principal
 from triage.casework.queue import _free, _refuse, _require_person, _view
+from triage.casework.reviews import ReviewView
 from triage.core.errors import FieldProblem, InvalidInput
 from triage.decisions.routing import URGENT
-from triage.intake.reviews import ReviewView
 from triage.storage.db import utcnow
 from triage.storage.tables import QueueItem
 

@@ -36,8 +36,8 @@ from sqlalchemy.orm import Session
 
 from models import LABELS
 from triage.access.accounts import Principal
+from triage.casework.reviews import ReviewView
 from triage.core.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, QueueEmpty
-from triage.intake.reviews import ReviewView
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, QueueItem, Review
 

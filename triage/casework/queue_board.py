@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from triage.access.accounts import Principal
 from triage.casework.queue import QueueFilter, list_queue, open_items_where
-from triage.intake.reviews import ReviewView
+from triage.casework.reviews import ReviewView
 from triage.journeys.journey import DEPARTMENTS
 from triage.storage.db import utcnow
 from triage.storage.tables import Property, QueueItem, Review, User

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from triage.access.accounts import Principal
 from triage.casework import escalation, queue
 from triage.casework.queue_board import holder_emails, property_names
-from triage.intake.reviews import ReviewView, get_review
+from triage.casework.reviews import ReviewView, get_review
 from triage.storage.tables import Review
 
 MAX_EARLIER = 20

@@ -21,7 +21,7 @@ from models.passages import (
     complaint_passages,
 )
 from models.passages import auto_score as passage_auto_score
-from triage.intake.safety import CATEGORY_NAMES, find_safety_terms
+from triage.decisions.safety import CATEGORY_NAMES, find_safety_terms
 
 Route = Literal["auto", "human"]
 

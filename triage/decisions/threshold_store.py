@@ -19,8 +19,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import SentimentClassifier
+from triage.access import audit
 from triage.access.accounts import Principal
-from triage.core import audit
 from triage.core.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from triage.core.settings import Settings
 from triage.decisions.routing import ThresholdGroup
@@ -37,9 +37,9 @@ from triage.decisions.thresholds import (
     pct,
     what,
 )
-from triage.learning.labels import current_label, labels_by_review
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, LearnedThreshold, Property, Review
+from triage.verdicts.labels import current_label, labels_by_review
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from models.touchpoints import TOUCHPOINTS, lexicon_hits
 from triage.core.errors import FieldProblem, Forbidden, InvalidInput, NotFound
-from triage.learning.labels import TRAINERS
 from triage.storage.db import utcnow
 from triage.storage.tables import Review, TouchpointLabel
+from triage.verdicts.labels import TRAINERS
 
 DEPARTMENTS: tuple[str, ...] = (
     "housekeeping",

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from triage.learning.labels import current_label, labels_by_review
 from triage.learning.registry import gold_review_ids
 from triage.privacy.redaction import redact
 from triage.storage.tables import Label, QueueItem, Review
+from triage.verdicts.labels import current_label, labels_by_review
 
 
 def _iso(value: Any) -> Any:

@@ -20,11 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triage.access.accounts import Principal
-from triage.core.audit import record
+from triage.access.audit import record
 from triage.core.errors import Conflict, Forbidden, InvalidInput, NotFound
-from triage.learning.labels import TRAINERS
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, ModelVersion, Review
+from triage.verdicts.labels import TRAINERS
 
 STATES = ("candidate", "active", "retired")
 

@@ -21,9 +21,9 @@ from models import LABELS
 from triage.access.accounts import Principal
 from triage.casework.queue import scope
 from triage.core.errors import Forbidden, NotFound
-from triage.learning.labels import TRAINERS, current_label, disagreeing, labels_by_review
 from triage.storage.sampling import RateEstimate, sample_condition, wilson
 from triage.storage.tables import Label, Review
+from triage.verdicts.labels import TRAINERS, current_label, disagreeing, labels_by_review
 
 WINDOW = 2000
 

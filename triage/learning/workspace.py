@@ -1,7 +1,7 @@
 """What the trainers' workspace shows beside the queues: how much work waits, the
 negative-miss estimate per property, who gave each label, and who agrees with whom.
 
-Read-only helpers over `triage.learning.trainer_queues` and `triage.learning.labels`; scoped to the
+Read-only helpers over `triage.learning.trainer_queues` and `triage.verdicts.labels`; scoped to the
 caller's properties like everything a person sees.
 """
 
@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from triage.access import audit
 from triage.access.accounts import Principal
-from triage.core import audit
 from triage.core.errors import Forbidden
-from triage.intake.shadow import ShadowComparison, compare
 from triage.learning import registry
-from triage.learning.labels import PairAgreement, current_label, labels_by_review, pair_agreements
+from triage.learning.shadow import ShadowComparison, compare
 from triage.learning.trainer_queues import (
     _require_trainer,
     adjudication_queue,
@@ -29,6 +28,7 @@ from triage.learning.trainer_queues import (
 )
 from triage.storage.sampling import RateEstimate
 from triage.storage.tables import AuditEvent, Label, ModelVersion, Review, User
+from triage.verdicts.labels import PairAgreement, current_label, labels_by_review, pair_agreements
 
 #: Counts stop here: the overview says "50+" rather than scanning everything.
 COUNT_LIMIT = 50

@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from triage.access import audit
 from triage.access.accounts import Principal
-from triage.core import audit
 from triage.core.errors import FieldProblem, Forbidden, InvalidInput, NotFound
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, Property, QueueItem, Review

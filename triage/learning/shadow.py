@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from models import LABELS, Prediction
 from models.calibration import macro_f1
-from triage.learning.labels import current_label, labels_by_review
 from triage.storage.db import utcnow
 from triage.storage.tables import ModelVersion, Review, ShadowPrediction
+from triage.verdicts.labels import current_label, labels_by_review
 
 
 def pending(session: Session, version: ModelVersion, *, limit: int = 64) -> list[Review]:

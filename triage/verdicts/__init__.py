@@ -1,0 +1,1 @@
+"""People's verdicts as training labels: every verdict a row, with its provenance."""
