@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint setup clean
+.PHONY: run test check lint setup clean browser database
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,9 +20,31 @@ run: $(STAMP)
 setup: $(STAMP)
 	$(BIN)/triage setup
 
-## Set everything up and run the whole test suite, then lint and type checks.
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+## The browser tests drive Debian's chromium through Playwright (Playwright's own browser
+## download does not work offline): install it when it is missing, or say what is needed.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; } || { \
+	  echo "the browser tests need Debian's chromium at $(CHROMIUM): apt-get install chromium"; \
+	  exit 1; }
+
+## The PostgreSQL tests use 127.0.0.1:5432 (database `test`, trust auth), or
+## TRIAGE_TEST_POSTGRES_URL: start the local cluster when it is installed and stopped.
+database:
+	@[ -n "$$TRIAGE_TEST_POSTGRES_URL" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { \
+	  echo "starting PostgreSQL"; \
+	  pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql)" main start && \
+	  for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; } || { \
+	  echo "the tests need PostgreSQL at 127.0.0.1:5432 (database test, trust auth) or TRIAGE_TEST_POSTGRES_URL"; \
+	  exit 1; }
+
+## Set everything up (the browser included) and run the whole test suite, then lint and type
+## checks. The browser tests run here, never skip (TRIAGE_BROWSER_TESTS=required).
+test: $(STAMP) browser database
+	TRIAGE_BROWSER_TESTS=required $(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)
