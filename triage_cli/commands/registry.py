@@ -9,10 +9,9 @@ was made on another version of a set, so the gate compares like with like.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models.data import LabelledText, read_jsonl
 from models.default import default_model_dir
@@ -23,7 +22,13 @@ from triage.core.settings import Settings
 from triage.learning import registry
 from triage.storage.db import unit_of_work
 from triage.storage.tables import ModelVersion
+from triage_cli.commands.context import actor, with_sessions
 from triage_cli.modelling import HOTEL_DATA, evaluate_rows, load_for_cli
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from triage_cli.commands.context import Subcommands
 
 #: Public evaluation files, relative to the shared data folder; used when present.
 PUBLIC_EVAL = (
@@ -32,10 +37,6 @@ PUBLIC_EVAL = (
     "eval/en_hotel_opspam_truthful.jsonl",
 )
 HOTEL_TEST = ("de_test.jsonl", "en_test.jsonl")
-
-
-def actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 def evaluation_sets(session: Any, data_dir: Path | None) -> dict[str, list[LabelledText]]:
@@ -90,7 +91,7 @@ def _row(version: ModelVersion) -> dict[str, Any]:
     }
 
 
-def cmd_list(args: argparse.Namespace, settings: Settings, sessions: Any) -> int:
+def cmd_list(args: argparse.Namespace, settings: Settings, sessions: sessionmaker[Session]) -> int:
     with unit_of_work(sessions) as s:
         rows = [_row(v) for v in registry.list_versions(s)]
     if args.json:
@@ -110,7 +111,9 @@ def cmd_list(args: argparse.Namespace, settings: Settings, sessions: Any) -> int
     return 0
 
 
-def cmd_register(args: argparse.Namespace, settings: Settings, sessions: Any) -> int:
+def cmd_register(
+    args: argparse.Namespace, settings: Settings, sessions: sessionmaker[Session]
+) -> int:
     directory = load_model_dir(args.directory)
     card = directory.card
     with unit_of_work(sessions) as s:
@@ -134,7 +137,9 @@ def cmd_register(args: argparse.Namespace, settings: Settings, sessions: Any) ->
     return 0
 
 
-def cmd_evaluate(args: argparse.Namespace, settings: Settings, sessions: Any) -> int:
+def cmd_evaluate(
+    args: argparse.Namespace, settings: Settings, sessions: sessionmaker[Session]
+) -> int:
     with unit_of_work(sessions) as s:
         target = registry.get(s, args.version)
         current = registry.active(s)
@@ -176,7 +181,9 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings, sessions: Any) ->
     return 0
 
 
-def cmd_promote(args: argparse.Namespace, settings: Settings, sessions: Any) -> int:
+def cmd_promote(
+    args: argparse.Namespace, settings: Settings, sessions: sessionmaker[Session]
+) -> int:
     if args.force is not None and not args.force.strip():
         raise InvalidInput("--force needs a reason")
     with unit_of_work(sessions) as s:
@@ -189,32 +196,36 @@ def cmd_promote(args: argparse.Namespace, settings: Settings, sessions: Any) -> 
     return 0
 
 
-def cmd_rollback(args: argparse.Namespace, settings: Settings, sessions: Any) -> int:
+def cmd_rollback(
+    args: argparse.Namespace, settings: Settings, sessions: sessionmaker[Session]
+) -> int:
     with unit_of_work(sessions) as s:
         row = registry.rollback(s, actor(), reason=args.reason)
         print(f"{row.version} is active again")
     return 0
 
 
-def cmd_shadow(args: argparse.Namespace, settings: Settings, sessions: Any) -> int:
+def cmd_shadow(
+    args: argparse.Namespace, settings: Settings, sessions: sessionmaker[Session]
+) -> int:
     with unit_of_work(sessions) as s:
         row = registry.set_shadow(s, actor(), args.version, args.state == "on")
         print(f"{row.version}: shadow {'on' if row.shadow else 'off'}")
     return 0
 
 
-def add_parser(commands: Any, wrap: Any) -> None:
-    """The `models` command group; `wrap` turns (args, settings, sessions) into a command."""
+def register(commands: Subcommands) -> None:
+    """The `models` command group."""
     group = commands.add_parser(
         "models", help="model registry: list, register, evaluate, promote, rollback, shadow"
     ).add_subparsers(dest="models", required=True)
     listing = group.add_parser("list", help="registered versions with their results")
     listing.add_argument("--json", action="store_true")
-    listing.set_defaults(func=wrap(cmd_list))
+    listing.set_defaults(func=with_sessions(cmd_list))
     reg = group.add_parser("register", help="register a model directory as a candidate")
     reg.add_argument("directory", type=Path)
     reg.add_argument("--activate", action="store_true", help="make it active (empty registry only)")
-    reg.set_defaults(func=wrap(cmd_register))
+    reg.set_defaults(func=with_sessions(cmd_register))
     ev = group.add_parser(
         "evaluate", help="evaluate on the gold set and public files (and the active version)"
     )
@@ -227,15 +238,15 @@ def add_parser(commands: Any, wrap: Any) -> None:
         help="evaluate only on this set (repeatable): gold, hotel_de_test, hotel_en_test, "
         "or a public file's name such as de_sb10k_test",
     )
-    ev.set_defaults(func=wrap(cmd_evaluate))
+    ev.set_defaults(func=with_sessions(cmd_evaluate))
     pr = group.add_parser("promote", help="make a candidate active if it passes the gate")
     pr.add_argument("version")
     pr.add_argument("--force", metavar="REASON", help="promote past the gate, recording why")
-    pr.set_defaults(func=wrap(cmd_promote))
+    pr.set_defaults(func=with_sessions(cmd_promote))
     rb = group.add_parser("rollback", help="re-activate the version the active one replaced")
     rb.add_argument("--reason", required=True)
-    rb.set_defaults(func=wrap(cmd_rollback))
+    rb.set_defaults(func=with_sessions(cmd_rollback))
     sh = group.add_parser("shadow", help="score incoming reviews with a candidate, beside routing")
     sh.add_argument("version")
     sh.add_argument("state", choices=["on", "off"])
-    sh.set_defaults(func=wrap(cmd_shadow))
+    sh.set_defaults(func=with_sessions(cmd_shadow))

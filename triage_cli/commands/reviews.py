@@ -1,0 +1,123 @@
+"""`triage import | retention run | erase`: reviews into the database, and anonymised again."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from triage.core.errors import InvalidInput
+from triage.core.settings import Settings
+from triage.privacy import retention
+from triage.storage.db import unit_of_work
+from triage.storage.tables import Property
+from triage_cli.commands.context import actor, open_sessions
+
+if TYPE_CHECKING:
+    from triage_cli.commands.context import Subcommands
+
+log = logging.getLogger("triage")
+
+
+def cmd_retention_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Anonymise reviews older than --days (default TRIAGE_RETENTION_DAYS), in batches."""
+    days = args.days or settings.retention_days
+    if not days:
+        raise InvalidInput("no retention period: set TRIAGE_RETENTION_DAYS or pass --days")
+    sessions = open_sessions(settings)
+    total = 0
+    while True:
+        with unit_of_work(sessions) as s:
+            done = retention.apply_retention(s, days)
+        total += done
+        if done < retention.BATCH:
+            break
+    print(json.dumps({"anonymised": total, "days": days}))
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace, settings: Settings) -> int:
+    """Anonymise a guest's reviews (an erasure request), by booking reference or e-mail."""
+    with unit_of_work(open_sessions(settings)) as s:
+        ids = retention.erase_guest(
+            s,
+            actor(),
+            args.property,
+            booking_reference=args.booking,
+            email=args.email,
+        )
+    print(json.dumps({"property_id": args.property, "anonymised_review_ids": ids}))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from service.model_loading import load_classifier
+    from triage.access.accounts import Principal
+    from triage.core.metrics import Metrics
+    from triage.intake.ingest import Ingestor
+
+    sessions = open_sessions(settings)
+    classifier = None
+    if settings.load_model:
+        try:
+            classifier = load_classifier(settings)
+        except Exception:
+            log.exception("the model could not be loaded; imported reviews go to a person")
+    with unit_of_work(sessions) as s:
+        everything = frozenset(s.scalars(select(Property.id)))
+    principal = Principal(kind="api_key", id=0, role="system", property_ids=everything)
+    ingestor = Ingestor(sessions, lambda: classifier, Metrics())
+    from triage_cli.importer import import_file
+
+    try:
+        report = import_file(
+            Path(args.file),
+            ingestor,
+            principal,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
+        )
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"error: cannot read {args.file}: {error}", file=sys.stderr)
+        return 2
+    for problem in report.problems[:50]:
+        print(problem, file=sys.stderr)
+    if len(report.problems) > 50:
+        print(f"... and {len(report.problems) - 50} more problems", file=sys.stderr)
+    print(
+        json.dumps(
+            {"created": report.created, "existing": report.existing, "failed": report.failed}
+        )
+    )
+    return 1 if report.failed else 0
+
+
+def register(commands: Subcommands) -> None:
+    ret = commands.add_parser("retention", help="data retention").add_subparsers(
+        dest="retention", required=True
+    )
+    ret_run = ret.add_parser(
+        "run", help="anonymise reviews older than TRIAGE_RETENTION_DAYS (or --days) now"
+    )
+    ret_run.add_argument("--days", type=int, help="override TRIAGE_RETENTION_DAYS")
+    ret_run.set_defaults(func=cmd_retention_run)
+
+    erase = commands.add_parser(
+        "erase", help="anonymise one guest's reviews of a property (an erasure request)"
+    )
+    erase.add_argument("--property", required=True)
+    who = erase.add_mutually_exclusive_group(required=True)
+    who.add_argument("--booking", help="the booking reference")
+    who.add_argument("--email", help="the guest's e-mail address")
+    erase.set_defaults(func=cmd_erase)
+
+    imp = commands.add_parser("import", help="import reviews from CSV or JSONL")
+    imp.add_argument("file")
+    imp.add_argument("--batch-size", type=int, default=256)
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(func=cmd_import)
