@@ -21,9 +21,9 @@ from api.schemas import (
     ReviewRead,
     UtcDatetime,
 )
-from triage.access.accounts import Principal
+from triage.access import permissions
 from triage.casework.reviews import MAX_ID, ReviewFilter, get_review, list_reviews, views
-from triage.core.errors import FieldProblem, Forbidden, InvalidInput
+from triage.core.errors import FieldProblem, InvalidInput
 from triage.intake.ingest import Accepted, NewReview
 from triage.storage.db import unit_of_work
 from triage.storage.tables import Review
@@ -60,11 +60,6 @@ def to_new_review(body: ReviewCreate) -> NewReview:
     )
 
 
-def _may_ingest(principal: Principal) -> None:
-    if principal.role not in ("system", "admin"):
-        raise Forbidden("ingest needs a hotel system's API key (or an admin)")
-
-
 def _read(svc: ServicesDep, ids: list[int]) -> dict[int, ReviewRead]:
     with unit_of_work(svc.sessions) as s:
         rows = list(s.scalars(select(Review).where(Review.id.in_(ids)))) if ids else []
@@ -84,7 +79,7 @@ def _read(svc: ServicesDep, ids: list[int]) -> dict[int, ReviewRead]:
 def create_review(
     body: ReviewCreate, principal: PrincipalDep, svc: ServicesDep, response: Response
 ) -> ReviewRead:
-    _may_ingest(principal)
+    permissions.ingest_reviews(principal)
     (result,) = svc.ingestor.ingest(principal, [to_new_review(body)])
     if not isinstance(result, Accepted):
         raise result.error
@@ -100,7 +95,7 @@ def create_review(
     summary="Ingest up to TRIAGE_MAX_BATCH reviews, with a result per item",
 )
 def create_reviews(body: BatchCreate, principal: PrincipalDep, svc: ServicesDep) -> BatchResult:
-    _may_ingest(principal)
+    permissions.ingest_reviews(principal)
     if len(body.reviews) > svc.settings.max_batch:
         raise InvalidInput(
             "batch too large",

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from triage.access import permissions
 from triage.access.accounts import Principal
-from triage.core.errors import Forbidden
 from triage.storage.db import utcnow
 from triage.storage.tables import AuditEvent
 
@@ -68,8 +68,7 @@ def page_for(
 ) -> list[AuditEvent]:
     """The newest events an admin may see (their properties' and those of no property),
     newest first, `limit` at a time; page on with the last id as `before_id`."""
-    if principal.role != "admin":
-        raise Forbidden("the audit log is for admins")
+    permissions.read_audit_log(principal)
     query = (
         select(AuditEvent)
         .where(

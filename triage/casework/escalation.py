@@ -7,11 +7,12 @@ property's queue.
 
 from __future__ import annotations
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from triage.access import permissions
 from triage.access.accounts import Principal
-from triage.casework.queue import _free, _refuse, _require_person, _view
+from triage.casework.queue import _free, _refuse, _view
 from triage.casework.reviews import ReviewView
 from triage.core.errors import FieldProblem, InvalidInput
 from triage.decisions.routing import URGENT
@@ -36,7 +37,7 @@ def targets(principal: Principal, current_property: str) -> list[str]:
 
 def escalate(session: Session, principal: Principal, item_id: int, target: str) -> ReviewView:
     """Record the escalation, release the claim, keep the item open, raise its priority."""
-    _require_person(principal)
+    permissions.work_the_queue(principal)
     current = _view(session, principal, item_id)  # 404 before 409
     assert current.item is not None
     if target not in targets(principal, current.item.property_id):
@@ -46,11 +47,7 @@ def escalate(session: Session, principal: Principal, item_id: int, target: str) 
         )
     kind, _, name = target.partition(":")
     now = utcnow()
-    held = (
-        QueueItem.state == "open"
-        if principal.role == "admin"
-        else or_(QueueItem.claimed_by == principal.id, _free(now))
-    )
+    held = permissions.items_to_escalate(principal, _free(now))
     values: dict[str, object] = {
         "escalated_to": target,
         "escalated_by": principal.id,

@@ -35,14 +35,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from models import LABELS
+from triage.access import permissions
 from triage.access.accounts import Principal
 from triage.casework.reviews import ReviewView
-from triage.core.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound, QueueEmpty
+from triage.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, QueueEmpty
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, QueueItem, Review
 
 ACTIONS = ("replied", "compensated", "forwarded", "no_action")
-PEOPLE = ("agent", "trainer", "admin")
 MAX_PAGE = 200
 #: How many of the most urgent free items a claim chooses from (see `claim_next`).
 CLAIM_CANDIDATES = 16
@@ -65,11 +65,6 @@ class Verdict:
     label: str
     action: str
     note: str | None = None
-
-
-def _require_person(principal: Principal) -> None:
-    if principal.role not in PEOPLE:
-        raise Forbidden("the review queue is for people: use a personal token")
 
 
 def scope(principal: Principal, property_id: str | None) -> list[str]:
@@ -95,7 +90,7 @@ def list_queue(
     queue order property by property, a selective one would walk most of the queue. The
     total is counted only when the page does not tell it (a page not full ends the queue).
     """
-    _require_person(principal)
+    permissions.work_the_queue(principal)
     now = utcnow()
     properties = scope(principal, f.property_id)
     limit, offset = max(1, min(limit, MAX_PAGE)), max(0, offset)
@@ -253,7 +248,7 @@ def claim_next(
     claimers hold all of them (or there is none) does it look at the whole queue, so the
     queue is never reported empty while it has a free item.
     """
-    _require_person(principal)
+    permissions.work_the_queue(principal)
     now = utcnow()
     properties = scope(principal, property_id)
     head = _in_head(session, properties, [_free(now)], limit=CLAIM_CANDIDATES)
@@ -311,7 +306,7 @@ def _view(session: Session, principal: Principal, item_id: int) -> ReviewView:
 
 
 def get_item(session: Session, principal: Principal, item_id: int) -> ReviewView:
-    _require_person(principal)
+    permissions.work_the_queue(principal)
     return _view(session, principal, item_id)
 
 
@@ -328,16 +323,15 @@ def _refuse(session: Session, principal: Principal, item_id: int) -> Conflict:
 
 def release(session: Session, principal: Principal, item_id: int) -> ReviewView:
     """Give an item back to the queue. Only its holder (or an admin) can."""
-    _require_person(principal)
+    permissions.work_the_queue(principal)
     _view(session, principal, item_id)  # 404 before 409
-    held = (
-        QueueItem.claimed_by.is_not(None)
-        if principal.role == "admin"
-        else QueueItem.claimed_by == principal.id
-    )
     done = session.execute(
         update(QueueItem)
-        .where(QueueItem.id == item_id, QueueItem.state == "open", held)
+        .where(
+            QueueItem.id == item_id,
+            QueueItem.state == "open",
+            permissions.items_to_release(principal),
+        )
         .values(claimed_by=None, claimed_at=None, lease_expires_at=None)
         .returning(QueueItem.id)
         .execution_options(synchronize_session=False)
@@ -349,7 +343,7 @@ def release(session: Session, principal: Principal, item_id: int) -> ReviewView:
 
 def resolve(session: Session, principal: Principal, item_id: int, verdict: Verdict) -> ReviewView:
     """Close an item with a verdict; the verdict is stored as a label with its provenance."""
-    _require_person(principal)
+    permissions.work_the_queue(principal)
     problems = []
     if verdict.label not in LABELS:
         problems.append(FieldProblem("label", "enum", f"one of {', '.join(LABELS)}"))
@@ -364,7 +358,7 @@ def resolve(session: Session, principal: Principal, item_id: int, verdict: Verdi
         .where(
             QueueItem.id == item_id,
             QueueItem.state == "open",
-            or_(QueueItem.claimed_by == principal.id, _free(now)),
+            permissions.items_to_resolve(principal, _free(now)),
         )
         .values(
             state="resolved",

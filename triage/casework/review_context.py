@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from triage.access import permissions
 from triage.access.accounts import Principal
 from triage.casework import escalation, queue
 from triage.casework.queue_board import holder_emails, property_names
@@ -85,5 +86,5 @@ def item_context(session: Session, principal: Principal, item_id: int) -> Review
 
 def review_context(session: Session, principal: Principal, review_id: int) -> ReviewContext:
     """Any review the person may see (e.g. an auto-handled one), with its latest item."""
-    queue._require_person(principal)
+    permissions.work_the_queue(principal)
     return _context(session, principal, get_review(session, principal, review_id))

@@ -14,8 +14,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from models import LABELS
+from triage.access import permissions
 from triage.access.accounts import Principal
-from triage.casework.queue import _require_person
 from triage.core.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from triage.decisions.routing import DEFAULT_SLA_HOURS, HIGH
 from triage.storage.db import utcnow
@@ -67,7 +67,7 @@ def search_auto_handled(
     session: Session, principal: Principal, f: AutoFilter, *, page: int = 1
 ) -> AutoPage:
     """Reviews the system handled alone, newest first, one page of `PER_PAGE`."""
-    _require_person(principal)
+    permissions.work_the_queue(principal)
     query = _query(principal, f)
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     pages = max(1, -(-total // PER_PAGE))
@@ -82,7 +82,7 @@ def search_auto_handled(
 
 def pull_back(session: Session, principal: Principal, review_id: int, label: str) -> QueueItem:
     """Put an auto-handled review in front of a person, with the caller's label."""
-    _require_person(principal)
+    permissions.work_the_queue(principal)
     if label not in LABELS:
         raise InvalidInput(
             "invalid label", [FieldProblem("label", "enum", f"one of {', '.join(LABELS)}")]

@@ -13,8 +13,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, Date, and_, case, cast, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from triage.access import permissions
 from triage.access.accounts import Principal
-from triage.casework.queue import _require_person, reason_matches
+from triage.casework.queue import reason_matches
 from triage.casework.queue_board import REASON_CODES
 from triage.core.errors import FieldProblem, InvalidInput, NotFound
 from triage.storage.db import utcnow
@@ -88,7 +89,7 @@ def dashboard(
     *,
     now: datetime | None = None,
 ) -> Dashboard:
-    _require_person(principal)
+    permissions.work_the_queue(principal)
     if not principal.can_see(property_id):
         raise NotFound(f"property {property_id!r} not found")
     if days not in PERIODS:

@@ -19,9 +19,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import SentimentClassifier
-from triage.access import audit
+from triage.access import audit, permissions
 from triage.access.accounts import Principal
-from triage.core.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from triage.core.errors import FieldProblem, InvalidInput, NotFound
 from triage.core.settings import Settings
 from triage.decisions.routing import ThresholdGroup
 from triage.decisions.thresholds import (
@@ -390,8 +390,7 @@ def after_verdict(
 
 
 def _require_admin(principal: Principal, property_id: str) -> None:
-    if principal.kind != "user" or principal.role != "admin":
-        raise Forbidden("thresholds are pinned by admins")
+    permissions.pin_thresholds(principal)
     if not principal.can_see(property_id):
         raise NotFound(f"property {property_id!r} not found")
 
@@ -588,10 +587,7 @@ def views_for(
     admins_only: bool = False,
 ) -> list[ThresholdView]:
     """The thresholds a person may see (the API: admins only)."""
-    if principal.kind != "user":
-        raise Forbidden("thresholds are shown to people")
-    if admins_only and principal.role != "admin":
-        raise Forbidden("thresholds are for admins")
+    permissions.see_thresholds(principal, admins_only=admins_only)
     if property_id is not None and not principal.can_see(property_id):
         raise NotFound(f"property {property_id!r} not found")
     scope = [property_id] if property_id else sorted(principal.property_ids)

@@ -20,10 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.touchpoints import TOUCHPOINTS, lexicon_hits
-from triage.core.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from triage.access import permissions
+from triage.core.errors import FieldProblem, InvalidInput, NotFound
 from triage.storage.db import utcnow
 from triage.storage.tables import Review, TouchpointLabel
-from triage.verdicts.labels import TRAINERS
 
 DEPARTMENTS: tuple[str, ...] = (
     "housekeeping",
@@ -197,8 +197,7 @@ def label_touchpoints(
     """A trainer's touchpoints for the sentence `text[start:end]` of a review."""
     from triage.storage.tables import Review, TouchpointLabel
 
-    if principal.kind != "user" or principal.role not in TRAINERS:
-        raise Forbidden("touchpoints are labelled by trainers and admins")
+    permissions.label_touchpoints(principal)
     review = session.get(Review, review_id)
     if review is None or not principal.can_see(review.property_id):
         raise NotFound(f"review {review_id} not found")

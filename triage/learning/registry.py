@@ -19,19 +19,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from triage.access import permissions
 from triage.access.accounts import Principal
 from triage.access.audit import record
-from triage.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from triage.core.errors import Conflict, InvalidInput, NotFound
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, ModelVersion, Review
-from triage.verdicts.labels import TRAINERS
 
 STATES = ("candidate", "active", "retired")
-
-
-def _require_trainer(actor: Principal | str) -> None:
-    if isinstance(actor, Principal) and (actor.kind != "user" or actor.role not in TRAINERS):
-        raise Forbidden("the model registry is for trainers and admins")
 
 
 def get(session: Session, version: str) -> ModelVersion:
@@ -65,7 +60,7 @@ def register(
     activate: bool = False,
 ) -> ModelVersion:
     """Add a version as a candidate (or as the active one, when the registry is empty)."""
-    _require_trainer(actor)
+    permissions.run_model_registry(actor)
     existing = session.scalar(select(ModelVersion).where(ModelVersion.version == version))
     if existing is not None:
         if existing.path != path:
@@ -134,7 +129,7 @@ def record_evaluation(
 ) -> ModelVersion:
     """Store a version's results per evaluation set (name -> macro_f1, negative_miss_rate,
     n, fingerprint, ...), replacing earlier results for the same sets."""
-    _require_trainer(actor)
+    permissions.run_model_registry(actor)
     row = get(session, version)
     metrics = dict(row.metrics or {})
     stored = dict(metrics.get("sets") or {})
@@ -220,7 +215,7 @@ def promote(
 ) -> tuple[ModelVersion, GateResult]:
     """Make a candidate the active version if it passes the gate (or is forced, with a
     reason). Raises Conflict with the gate's problems when it is refused."""
-    _require_trainer(actor)
+    permissions.run_model_registry(actor)
     row = get(session, version)
     if row.state == "active":
         raise Conflict(f"{version} is the active version already")
@@ -258,7 +253,7 @@ def promote(
 
 def rollback(session: Session, actor: Principal | str, *, reason: str) -> ModelVersion:
     """Re-activate the version the active one replaced."""
-    _require_trainer(actor)
+    permissions.run_model_registry(actor)
     if not reason.strip():
         raise InvalidInput("a rollback needs a reason")
     current = active(session)
@@ -283,7 +278,7 @@ def rollback(session: Session, actor: Principal | str, *, reason: str) -> ModelV
 
 def set_shadow(session: Session, actor: Principal | str, version: str, on: bool) -> ModelVersion:
     """Let a candidate score incoming reviews beside the active model (one at a time)."""
-    _require_trainer(actor)
+    permissions.run_model_registry(actor)
     row = get(session, version)
     if on and row.state == "active":
         raise Conflict(f"{version} is the active version; shadow a candidate")

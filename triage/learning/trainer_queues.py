@@ -18,19 +18,15 @@ from sqlalchemy import Exists, exists, select
 from sqlalchemy.orm import Session
 
 from models import LABELS
+from triage.access import permissions
 from triage.access.accounts import Principal
 from triage.casework.queue import scope
-from triage.core.errors import Forbidden, NotFound
+from triage.core.errors import NotFound
 from triage.storage.sampling import RateEstimate, sample_condition, wilson
 from triage.storage.tables import Label, Review
-from triage.verdicts.labels import TRAINERS, current_label, disagreeing, labels_by_review
+from triage.verdicts.labels import current_label, disagreeing, labels_by_review
 
 WINDOW = 2000
-
-
-def _require_trainer(principal: Principal) -> None:
-    if principal.kind != "user" or principal.role not in TRAINERS:
-        raise Forbidden("this is the trainers' workspace (role trainer or admin)")
 
 
 def _has_label(kind: str | None = None) -> Exists:
@@ -49,7 +45,7 @@ def spot_check_queue(
     limit: int = 50,
 ) -> list[Review]:
     """Sampled auto-handled reviews nobody has spot-checked yet, newest first."""
-    _require_trainer(principal)
+    permissions.use_trainer_workspace(principal)
     query = (
         select(Review)
         .where(
@@ -99,8 +95,7 @@ def double_label_queue(
 ) -> list[Review]:
     """Sampled resolved reviews for a second, blind verdict by someone who has not labelled
     them. The caller must not be shown the first verdict (nor the model's)."""
-    if principal.kind != "user":
-        raise Forbidden("double labels are given by people")
+    permissions.see_double_label_queue(principal)
     mine = exists().where(Label.review_id == Review.id, Label.user_id == principal.id)
     query = (
         select(Review)
@@ -157,7 +152,7 @@ def uncertainty_queue(
 ) -> list[Candidate]:
     """Unlabelled reviews whose label would teach the model most, most uncertain first,
     skipping near duplicates (word overlap above `max_overlap` with one already chosen)."""
-    _require_trainer(principal)
+    permissions.use_trainer_workspace(principal)
     if strategy not in {"margin", "entropy"}:
         raise NotFound(f"strategy {strategy!r} not found")
     rows = session.scalars(
@@ -204,7 +199,7 @@ def _labelled(
     keep: Callable[[Review, list[Label]], bool],
 ) -> list[Disagreement]:
     """The newest labelled reviews (at most `window` read) that `keep` accepts, up to `limit`."""
-    _require_trainer(principal)
+    permissions.use_trainer_workspace(principal)
     reviews = list(
         session.scalars(
             select(Review)

@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from triage.access import audit
+from triage.access import audit, permissions
 from triage.access.accounts import Principal
-from triage.core.errors import Forbidden
 from triage.learning import registry
 from triage.learning.shadow import ShadowComparison, compare
 from triage.learning.trainer_queues import (
-    _require_trainer,
     adjudication_queue,
     double_label_queue,
     model_disagreements,
@@ -78,7 +76,7 @@ def overview(
     min_checks: int,
 ) -> Overview:
     """The work waiting for a trainer across their properties (each count capped)."""
-    _require_trainer(principal)
+    permissions.use_trainer_workspace(principal)
     return Overview(
         spot_checks=len(
             spot_check_queue(session, principal, share=spot_check_share, limit=COUNT_LIMIT)
@@ -130,7 +128,7 @@ class NamedAgreement:
 
 def agreements(session: Session, principal: Principal) -> list[NamedAgreement]:
     """Cohen's kappa per pair of people over the labels of the caller's properties."""
-    _require_trainer(principal)
+    permissions.use_trainer_workspace(principal)
     labels: Sequence[Label] = list(
         session.scalars(
             select(Label)
@@ -158,7 +156,7 @@ class ModelBoard:
 def model_board(session: Session, principal: Principal) -> ModelBoard:
     """The registry for trainers, with the shadow version's comparison on the caller's
     properties."""
-    _require_trainer(principal)
+    permissions.use_trainer_workspace(principal)
     candidate = registry.shadow(session)
     comparison = (
         compare(session, sorted(principal.property_ids), candidate.version)
@@ -170,6 +168,5 @@ def model_board(session: Session, principal: Principal) -> ModelBoard:
 
 def audit_events(session: Session, principal: Principal, *, limit: int = 200) -> list[AuditEvent]:
     """Recent audit events, for admins only (the log spans every property)."""
-    if principal.kind != "user" or principal.role != "admin":
-        raise Forbidden("the audit log is for admins")
+    permissions.read_audit_log(principal)
     return audit.recent(session, limit=limit)

@@ -24,9 +24,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from triage.access import audit
+from triage.access import audit, permissions
 from triage.access.accounts import Principal
-from triage.core.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from triage.core.errors import FieldProblem, InvalidInput, NotFound
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, Property, QueueItem, Review
 
@@ -119,11 +119,9 @@ def erase_guest(
     `actor` is an admin (API) or a command-line operator (`cli:<user>`). Returns the
     ids anonymised now (an empty list when nothing matched or all were done before).
     """
-    if isinstance(actor, Principal):
-        if actor.role != "admin":
-            raise Forbidden("erasure requests are for admins")
-        if not actor.can_see(property_id):
-            raise NotFound(f"property {property_id!r} not found")
+    permissions.erase_guests(actor)
+    if isinstance(actor, Principal) and not actor.can_see(property_id):
+        raise NotFound(f"property {property_id!r} not found")
     if session.get(Property, property_id) is None:
         raise NotFound(f"property {property_id!r} not found")
     given = [(n, v) for n, v in (("booking_reference", booking_reference), ("email", email)) if v]

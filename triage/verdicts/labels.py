@@ -23,21 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import LABELS
+from triage.access import permissions
 from triage.access.accounts import Principal
-from triage.core.errors import FieldProblem, Forbidden, InvalidInput, NotFound
+from triage.access.permissions import LABELS_GIVEN_BY, TRAINERS
+from triage.core.errors import FieldProblem, InvalidInput, NotFound
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, Review
 
 KINDS = ("queue_verdict", "spot_check", "relabel", "double_label", "adjudication")
-TRAINERS = ("trainer", "admin")
-PEOPLE = ("agent", "trainer", "admin")
-#: The kinds a person gives directly (a queue verdict comes with resolving an item).
-_GIVEN_BY = {
-    "spot_check": PEOPLE,
-    "relabel": TRAINERS,
-    "double_label": PEOPLE,
-    "adjudication": TRAINERS,
-}
 
 
 def _order(label: Label) -> tuple[float, int]:
@@ -87,24 +80,21 @@ def add_label(
     gold: bool = False,
 ) -> Label:
     """Record a person's label on a review they may see, with its provenance."""
-    if principal.kind != "user" or principal.role not in PEOPLE:
-        raise Forbidden("labels are given by people: sign in or use a personal token")
+    permissions.give_labels(principal)
     problems = []
     if label not in LABELS:
         problems.append(FieldProblem("label", "enum", f"one of {', '.join(LABELS)}"))
-    if kind not in _GIVEN_BY:
-        problems.append(FieldProblem("kind", "enum", f"one of {', '.join(_GIVEN_BY)}"))
+    if kind not in LABELS_GIVEN_BY:
+        problems.append(FieldProblem("kind", "enum", f"one of {', '.join(LABELS_GIVEN_BY)}"))
     if note is not None and len(note) > 2000:
         problems.append(FieldProblem("note", "max_length", "at most 2000 characters"))
     if problems:
         raise InvalidInput("invalid label", problems)
     review = visible_review(session, principal, review_id)
-    if principal.role not in _GIVEN_BY[kind]:
-        raise Forbidden(f"a {kind.replace('_', ' ')} is given by {' or '.join(_GIVEN_BY[kind])}s")
+    permissions.give_label_of_kind(principal, kind)
     if kind == "double_label":
         earlier = session.scalars(select(Label.user_id).where(Label.review_id == review_id))
-        if principal.id in set(earlier):
-            raise Forbidden("a double label comes from someone who has not labelled this review")
+        permissions.give_double_label(principal, set(earlier))
     row = Label(
         review_id=review.id,
         label=label,
