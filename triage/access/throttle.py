@@ -16,21 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from triage.core.errors import RateLimited
 from triage.storage.db import utcnow
 from triage.storage.tables import RateWindow, SignInFailure
+from triage.storage.upsert import insert_or_update
 
 WINDOW = timedelta(minutes=1)
-
-
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _window_start(now: datetime) -> datetime:
@@ -51,9 +46,10 @@ def count_request(session: Session, caller: str, *, per_minute: int) -> int:
         # A counter need not survive a crash: do not wait for the WAL flush (this takes
         # the per-request cost from ~8 ms to under 1 ms). Applies to this transaction only.
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    insert = _insert(session)
-    statement = insert(RateWindow.__table__).values(caller=caller, window_start=start, count=1)
-    statement = statement.on_conflict_do_update(
+    statement = insert_or_update(
+        session,
+        RateWindow.__table__,
+        {"caller": caller, "window_start": start, "count": 1},
         index_elements=["caller", "window_start"],
         set_={"count": RateWindow.__table__.c.count + 1},
     ).returning(RateWindow.__table__.c.count)

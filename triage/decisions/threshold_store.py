@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import SentimentClassifier
@@ -39,6 +38,7 @@ from triage.decisions.thresholds import (
 )
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, LearnedThreshold, Property, Review
+from triage.storage.upsert import insert_or_ignore
 from triage.verdicts.labels import current_label, labels_by_review
 
 log = logging.getLogger(__name__)
@@ -134,22 +134,23 @@ def evidence(
 
 
 def _ensure_row(session: Session, property_id: str, language: str, group: str) -> LearnedThreshold:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        dialect.insert(LearnedThreshold)
-        .values(
-            property_id=property_id,
-            language=language,
-            threshold_group=group,
-            source="model",
-            n=0,
-            misses=0,
-            labelled=0,
-            last_label_id=0,
-            revision=0,
-            updated_at=utcnow(),
+        insert_or_ignore(
+            session,
+            LearnedThreshold,
+            {
+                "property_id": property_id,
+                "language": language,
+                "threshold_group": group,
+                "source": "model",
+                "n": 0,
+                "misses": 0,
+                "labelled": 0,
+                "last_label_id": 0,
+                "revision": 0,
+                "updated_at": utcnow(),
+            },
         )
-        .on_conflict_do_nothing()
     )
     row = session.get(LearnedThreshold, (property_id, language, group), populate_existing=True)
     assert row is not None

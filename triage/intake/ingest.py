@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Prediction, SentimentClassifier
@@ -30,6 +29,7 @@ from triage.intake.language import decide_language
 from triage.journeys import journey
 from triage.storage.db import unit_of_work, utcnow
 from triage.storage.tables import Property, QueueItem, Review, ReviewTouchpoint, TouchpointDay
+from triage.storage.upsert import insert_or_ignore, insert_or_update
 
 log = logging.getLogger(__name__)
 
@@ -241,10 +241,6 @@ def _check(principal: Principal, item: NewReview, known: set[str]) -> TriageErro
     return None
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
 def _store(session: Session, item: NewReview) -> Accepted:
     values = {
         "property_id": item.property_id,
@@ -265,13 +261,12 @@ def _store(session: Session, item: NewReview) -> Accepted:
         "metadata": item.metadata,
         "status": "received",
     }
-    insert = _insert(session)
-    statement = (
-        insert(Review.__table__)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["property_id", "source", "external_id"])
-        .returning(Review.__table__.c.id)
-    )
+    statement = insert_or_ignore(
+        session,
+        Review.__table__,
+        values,
+        index_elements=["property_id", "source", "external_id"],
+    ).returning(Review.__table__.c.id)
     new_id = session.execute(statement).scalar()
     if new_id is not None:
         return Accepted(int(new_id), created=True)
@@ -291,7 +286,6 @@ def _count_day(
     session: Session, review: Review, summary: journey.TouchpointSummary, route: str
 ) -> None:
     """One more mention in the journey's daily counts (an upsert: safe across processes)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     key = {
         "property_id": review.property_id,
         "day": review.received_at.astimezone(UTC).date(),
@@ -299,10 +293,13 @@ def _count_day(
         "sentiment": summary.sentiment,
         "route": route,
     }
-    statement = dialect.insert(TouchpointDay).values(**key, count=1)
     session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(key), set_={"count": TouchpointDay.count + 1}
+        insert_or_update(
+            session,
+            TouchpointDay,
+            {**key, "count": 1},
+            index_elements=list(key),
+            set_={"count": TouchpointDay.count + 1},
         )
     )
 
