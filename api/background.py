@@ -33,7 +33,7 @@ from triage.access import throttle
 from triage.decisions import threshold_store
 from triage.intake.model_slot import ModelSlot
 from triage.learning import registry, shadow
-from triage.learning.trainer_queues import negative_miss_estimate
+from triage.learning.trainer_queues import miss_rate_alert, negative_miss_estimate
 from triage.privacy import retention
 from triage.storage.db import unit_of_work
 from triage.storage.tables import Property
@@ -155,9 +155,10 @@ def watch_quality(svc: Services) -> Callable[[], object]:
                 svc.metrics.negative_miss_estimate.labels(property_id=property_id).set(
                     estimate.rate
                 )
-                firing = (
-                    estimate.n >= settings.miss_rate_min_checks
-                    and estimate.rate > settings.miss_rate_target
+                firing = miss_rate_alert(
+                    estimate,
+                    target=settings.miss_rate_target,
+                    min_checks=settings.miss_rate_min_checks,
                 )
                 svc.metrics.negative_miss_alert.labels(property_id=property_id).set(int(firing))
                 if firing and property_id not in alerting:

@@ -145,3 +145,18 @@ def test_model_disagreements_compare_the_current_label(
     assert [(d.review.id, d.current.label if d.current else None) for d in found] == [
         (differ, "negative")
     ]
+
+
+@pytest.mark.parametrize(
+    ("hits", "n", "min_checks", "alert"),
+    [
+        (0, 0, 0, False),  # no spot-check: no rate, no alert
+        (1, 50, 30, False),  # 2%: at the target is not above it
+        (2, 50, 30, True),  # 4%: above the target with enough checks
+        (2, 20, 30, False),  # above the target, but too few checks to say so
+        (2, 30, 30, True),  # exactly the minimum number of checks
+    ],
+)
+def test_the_negative_miss_alert_rule(hits: int, n: int, min_checks: int, alert: bool) -> None:
+    estimate = wilson(hits, n)
+    assert tq.miss_rate_alert(estimate, target=0.02, min_checks=min_checks) is alert

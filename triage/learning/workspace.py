@@ -20,6 +20,7 @@ from triage.learning.shadow import ShadowComparison, compare
 from triage.learning.trainer_queues import (
     adjudication_queue,
     double_label_queue,
+    miss_rate_alert,
     model_disagreements,
     negative_miss_estimate,
     spot_check_queue,
@@ -61,7 +62,7 @@ def miss_estimates(
     found = []
     for property_id in sorted(property_ids):
         estimate = negative_miss_estimate(session, [property_id], share=share)
-        alert = estimate.rate is not None and estimate.rate > target and estimate.n >= min_checks
+        alert = miss_rate_alert(estimate, target=target, min_checks=min_checks)
         found.append(MissEstimate(property_id, estimate, alert))
     return found
 
