@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint setup clean browser database
+.PHONY: run test check lint setup clean translations-extract translations browser database
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check triage models api review_ui triage_cli tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+## Find the UI's message keys in code and templates, and add new ones to both .po files.
+translations-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k t -o review_ui/locale/messages.pot --no-location --omit-header --sort-output .
+	$(BIN)/pybabel update -i review_ui/locale/messages.pot -d review_ui/locale -N --ignore-pot-creation-date
+
+## Compile the UI's .po catalogues to the committed .mo files (after editing a .po file).
+translations: $(STAMP)
+	$(BIN)/pybabel compile -d review_ui/locale --statistics
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

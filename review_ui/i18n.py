@@ -1,661 +1,79 @@
 """UI text in English and German, chosen per person (`User.locale`).
 
-Keys are stable names; values are `str.format` templates. Both catalogues must
-have the same keys (a test checks it).
+The text lives in gettext catalogues, `review_ui/locale/{en,de}/LC_MESSAGES/messages.po`,
+compiled to the `.mo` files beside them, which are committed (a test checks that they match
+the `.po` files), so a fresh checkout serves both languages without a build step.
+
+Message ids are the stable keys the pages already used ("queue.total", "label.negative"),
+not English sentences, and English is a translation like German. Reasons: many keys are
+composed at run time from domain codes ("label." + a sentiment, "reason." + a routing
+reason), which an English msgid could not be; and rewording the English text does not
+orphan the German one. A key that neither catalogue has raises `KeyError`, as before.
+Placeholders are `str.format` fields (`{n}`); a test checks both languages use the same.
+
+Counts use `ngettext`: a plural entry's msgid and msgid_plural are both the key
+(`t.ngettext("queue.total", "queue.total", 3)`), and its forms follow the catalogue's
+Plural-Forms; the count is also the `{n}` placeholder, formatted per locale, unless the
+caller passes `n`. Numbers, percentages and dates are formatted per locale with Babel
+(`number`, `pct`, `pct1`, `datetime`).
+
+Templates use Jinja2's `i18n` extension (`install_translations(env)`): `_("key", name=value)` and
+`ngettext(key, key, count, name=value)` resolve to the person's `Translator`, which every
+page gets as `t`.
+
+Extract and compile (Makefile targets `translations-extract` and `translations`):
+
+    pybabel extract -F babel.cfg -k t -k N_ -o review_ui/locale/messages.pot review_ui
+    pybabel update -i review_ui/locale/messages.pot -d review_ui/locale -N
+    pybabel compile -d review_ui/locale --statistics
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jinja2
+from babel import Locale
+from babel.dates import format_datetime, get_date_format, get_datetime_format, get_time_format
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
 
 from models.touchpoints import NAMES
 
-EN: Mapping[str, str] = {
-    "app": "Guest Triage",
-    "nav.queue": "Queue",
-    "nav.auto": "Auto-handled",
-    "nav.dashboard": "Dashboard",
-    "nav.signout": "Sign out",
-    "nav.skip": "Skip to content",
-    "signin.title": "Sign in",
-    "signin.email": "E-mail",
-    "signin.password": "Password",
-    "signin.submit": "Sign in",
-    "signin.failed": "Wrong e-mail or password.",
-    "signin.throttled": "Too many failed sign-ins. Please wait a few minutes and try again.",
-    "signin.expired": "Your session has ended. Please sign in again.",
-    "signin.signed_out": "You are signed out.",
-    "queue.title": "Review queue",
-    "queue.take_next": "Take next",
-    "queue.total": "{n} open items",
-    "queue.empty": "Nothing here: no open item matches.",
-    "queue.filters": "Filters",
-    "queue.apply": "Apply filters",
-    "queue.clear": "Clear filters",
-    "queue.any": "any",
-    "queue.col.priority": "Priority",
-    "queue.col.review": "Review",
-    "queue.col.reasons": "Why a person",
-    "queue.col.due": "Due",
-    "queue.col.holder": "Held by",
-    "queue.free": "free",
-    "queue.lease_left": "{who}, {t} left",
-    "queue.more": "Next page",
-    "queue.prev": "Previous page",
-    "filter.property_id": "Property",
-    "filter.language": "Language",
-    "filter.reason": "Reason",
-    "filter.sentiment": "Sentiment",
-    "filter.source": "Source",
-    "filter.overdue": "Overdue",
-    "filter.overdue.true": "overdue",
-    "filter.overdue.false": "on time",
-    "msg.empty": "The queue is empty: nothing left to take.",
-    "msg.resolved": "Resolved. This is the next item.",
-    "msg.resolved_empty": "Resolved. The queue is empty now.",
-    "msg.released": "Released: the item is back in the queue.",
-    "msg.escalated": "Escalated: the item stays open with a higher priority.",
-    "msg.pulled_back": "Pulled back into the queue with your label.",
-    "priority.1": "urgent",
-    "priority.2": "high",
-    "priority.3": "normal",
-    "priority.4": "low",
-    "label.negative": "negative",
-    "label.neutral": "neutral",
-    "label.positive": "positive",
-    "sure": "{label}, {pct}% sure",
-    "due.in": "due in {t}",
-    "due.over": "overdue by {t}",
-    "review.title": "Review {id}",
-    "review.text": "What the guest wrote",
-    "review.no_text": "(no text)",
-    "review.legend": "Sentences are marked by the model's reading:",
-    "review.model": "The model's reading",
-    "review.model_none": "The model did not read this review.",
-    "review.model_version": "model {version}",
-    "review.reasons": "Why it came to a person",
-    "review.reasons_auto": "Why no person was needed",
-    "review.guest": "The guest's situation",
-    "review.property": "Property",
-    "review.source": "Source",
-    "review.rating": "Rating",
-    "review.rating_value": "{value} of {scale}",
-    "review.stay": "Stay",
-    "review.segment": "Segment",
-    "review.room": "Room",
-    "review.booking": "Booking reference",
-    "review.received": "Received",
-    "review.language": "Language",
-    "review.earlier": "The same guest's other reviews",
-    "review.earlier_none": "No other reviews from this guest.",
-    "review.status": "Status",
-    "review.held_by_you": "You hold this item ({t} left).",
-    "review.held_by": "{who} holds this item ({t} left).",
-    "review.free": "Nobody holds this item.",
-    "review.resolved": "Resolved {when}: {action}.",
-    "review.escalated": "Escalated to {target} by {who}.",
-    "review.pulled_back_by": "Pulled back into the queue by {who}.",
-    "review.no_item": "This review is not in the queue.",
-    "action.verdict": "Sentiment (confirm or correct)",
-    "action.action": "What was done",
-    "action.note": "Note (optional)",
-    "action.resolve": "Resolve",
-    "action.release": "Release",
-    "action.escalate": "Escalate",
-    "action.escalate_to": "Escalate to",
-    "action.pull_back": "Pull back into the queue",
-    "action.pull_back_label": "The right sentiment",
-    "action.replied": "replied to the guest",
-    "action.compensated": "compensated the guest",
-    "action.forwarded": "forwarded to a team",
-    "action.no_action": "no action needed",
-    "target.property": "property {name}",
-    "dept.housekeeping": "Housekeeping",
-    "dept.front_office": "Front office",
-    "dept.food_and_beverage": "Food and beverage",
-    "dept.events": "Events",
-    "dept.maintenance": "Maintenance",
-    "dept.management": "Management",
-    "keys.title": "Keyboard shortcuts",
-    "keys.toggle": "Press ? to show or hide the shortcuts.",
-    "keys.n": "mark negative",
-    "keys.u": "mark neutral",
-    "keys.p": "mark positive",
-    "keys.r": "resolve",
-    "keys.l": "release",
-    "keys.e": "escalate",
-    "keys.j": "take next",
-    "keys.slash": "search",
-    "keys.help": "show or hide this help",
-    "auto.title": "Auto-handled reviews",
-    "auto.search": "Text contains",
-    "auto.from": "Received from",
-    "auto.to": "Received until",
-    "auto.submit": "Search",
-    "auto.total": "{n} reviews",
-    "auto.page": "Page {page} of {pages}",
-    "auto.open": "Open review {id}",
-    "auto.empty": "No auto-handled review matches.",
-    "dash.title": "Dashboard",
-    "dash.period": "Period",
-    "dash.days": "last {n} days",
-    "dash.show": "Show",
-    "dash.volume": "Reviews",
-    "dash.auto_share": "Handled automatically",
-    "dash.to_people": "To people, by reason",
-    "dash.median": "Median time to resolve",
-    "dash.p90": "90% resolved within",
-    "dash.breaches": "SLA breaches",
-    "dash.breaches_of": "{n} of {total} queue items",
-    "dash.agreement": "Model and people agree",
-    "dash.agreement_of": "{n} of {total} verdicts",
-    "dash.daily": "Reviews per day",
-    "dash.auto": "automatic",
-    "dash.human": "to a person",
-    "dash.none": "no data yet",
-    "reason.safety_term": "safety topic",
-    "reason.negative_sentiment": "negative",
-    "reason.mixed_signals": "mixed signals",
-    "reason.low_confidence": "low confidence",
-    "reason.neutral_sentiment": "neutral",
-    "reason.unsupported_language": "language",
-    "reason.model_unavailable": "no model",
-    "reason.pulled_back": "pulled back",
-    "error.title": "Something is not right",
-    "error.404": "Not found: it does not exist, or it belongs to a property you do not work for.",
-    "error.403": "Not allowed: {detail}",
-    "error.409": "That did not work: {detail}",
-    "error.422": "The form is not valid: {detail}",
-    "error.400": "Bad request: {detail}",
-    "error.back": "Back to the queue",
-    "nav.train": "Train",
-    "nav.double": "Second verdicts",
-    "msg.labelled": "Saved. Your label is recorded.",
-    "msg.adjudicated": "Adjudicated. The review left this list.",
-    "msg.promoted": "Promoted: this version is active now.",
-    "msg.rolled_back": "Rolled back to the earlier version.",
-    "msg.shadow_on": "Shadow mode is on for this version.",
-    "msg.shadow_off": "Shadow mode is off.",
-    "train.title": "Trainers' workspace",
-    "train.overview": "Overview",
-    "train.spot": "Spot-checks",
-    "train.double": "Double labels",
-    "train.uncertain": "Uncertain reviews",
-    "train.disagreements": "Model vs people",
-    "train.adjudicate": "Adjudication",
-    "train.agreement": "Agreement",
-    "train.waiting": "waiting",
-    "train.model_vs_people": "current label differs from the model",
-    "train.miss": "Negative-miss estimate",
-    "train.miss_help": "Share of sampled auto-handled reviews that people labelled "
-    "negative, with its 95% interval. Target: at most {target}.",
-    "train.miss_value": "{rate} ({low}–{high}), {n} spot-checks",
-    "train.miss_none": "no spot-checks yet",
-    "train.miss_alert": "above target",
-    "train.interval": "95% interval",
-    "train.empty": "Nothing waiting here.",
-    "train.spot_help": "Reviews the model handled alone, drawn at random. Is the model right?",
-    "train.double_help": "Give your own verdict. Earlier verdicts are hidden on purpose.",
-    "train.disagreements_help": "Reviews whose current human label differs from the model's.",
-    "train.adjudicate_help": "People disagree on these reviews. Settle the label.",
-    "train.agreement_help": "Cohen's kappa for every pair of people over the reviews both"
-    " labelled.",
-    "train.your_label": "Your label",
-    "train.gold": "Add to the gold set",
-    "train.gold_tag": "gold",
-    "train.submit.spot_check": "Save spot-check",
-    "train.submit.double_label": "Save verdict",
-    "train.submit.relabel": "Relabel",
-    "train.submit.adjudication": "Adjudicate",
-    "train.labels": "Labels",
-    "train.no_labels": "No label yet.",
-    "train.relabel": "Relabel",
-    "train.current": "counts",
-    "train.people_say": "people: {label}",
-    "train.score": "score",
-    "train.strategy": "Rank by",
-    "train.strategy.margin": "margin",
-    "train.strategy.entropy": "entropy",
-    "train.col.label": "Label",
-    "train.col.who": "Who",
-    "train.col.kind": "How",
-    "train.col.when": "When",
-    "train.col.model": "Model then",
-    "train.col.person": "Person",
-    "train.col.n": "Reviews",
-    "train.col.observed": "Observed agreement",
-    "train.col.kappa": "Kappa",
-    "kind.queue_verdict": "queue verdict",
-    "kind.spot_check": "spot-check",
-    "kind.relabel": "relabel",
-    "kind.double_label": "double label",
-    "kind.adjudication": "adjudication",
-    "role.agent": "agent",
-    "role.trainer": "trainer",
-    "role.admin": "admin",
-    "models.title": "Models",
-    "models.active": "Active: {version}",
-    "models.none": "No model version is registered yet.",
-    "models.state.candidate": "candidate",
-    "models.state.active": "active",
-    "models.state.retired": "retired",
-    "models.shadow": "shadow",
-    "models.created": "registered {when}",
-    "models.activated": "activated {when}",
-    "models.previous": "replaced {version}",
-    "models.set": "Evaluation set",
-    "models.macro_f1": "Macro-F1",
-    "models.miss": "Negative-miss",
-    "models.accuracy": "Accuracy",
-    "models.not_evaluated": "Not evaluated yet.",
-    "models.force_reason": "Force, with reason (optional)",
-    "models.promote": "Promote",
-    "models.shadow_on": "Shadow on",
-    "models.shadow_off": "Shadow off",
-    "models.rollback_reason": "Reason",
-    "models.rollback": "Roll back to {version}",
-    "models.shadow_compare": "Shadow {version} against the active model",
-    "models.shadow_counts": "{scored} reviews scored, {labelled} of them labelled by people",
-    "models.active_model": "Active model",
-    "models.shadow_model": "Shadow model",
-    "audit.title": "Audit log",
-    "audit.at": "Time",
-    "audit.actor": "Actor",
-    "audit.action": "Action",
-    "audit.subject": "Subject",
-    "audit.details": "Details",
-    "nav.journey": "Journey",
-    "nav.kudos": "Kudos",
-    "filter.department": "Department",
-    "msg.touchpoints": "Saved. The sentence's touchpoints are recorded.",
-    "tp.title": "Touchpoints",
-    "tp.none": "The model found no touchpoint in this review.",
-    "tp.hint": "Select a touchpoint to highlight its sentences in the text.",
-    "tp.sentences": "Sentences about {name}",
-    "tp.sentence": "Sentence {n}",
-    "tp.departments": "Departments to act",
-    "tp.departments_none": "None: no touchpoint of this review is negative.",
-    "tp.correct": "Correct the touchpoints per sentence",
-    "tp.correct_legend": "Touchpoints of this sentence",
-    "tp.save": "Save touchpoints",
-    "tp.model": "Model: {names}",
-    "tp.corrected": "Corrected by {who} ({when}): {names}",
-    "tp.nothing": "none",
-    "tp.staff_named": "names a member of staff",
-    "kudos.title": "Kudos",
-    "kudos.intro": "Praise from guests, by the department it belongs to.",
-    "kudos.all": "All departments",
-    "kudos.empty": "No praise in this period yet.",
-    "kudos.tabs": "Departments",
-    "kudos.mentions": "{n} positive mentions",
-    "kudos.open": "Open review {id}",
-    "kudos.shown": "{n} passages, newest first",
-    "journey.title": "Guest journey",
-    "journey.trend": "Sentiment per touchpoint over time",
-    "journey.trend_hint": "Each chart shows one touchpoint: mentions per day, by sentiment.",
-    "journey.table": "Mentions per touchpoint",
-    "journey.col.touchpoint": "Touchpoint",
-    "journey.col.share": "Share negative",
-    "journey.drivers": "Touchpoints that send reviews to people",
-    "journey.drivers_hint": "Negative mentions in reviews routed to a person.",
-    "journey.kudos": "Kudos per department",
-    "journey.none": "No touchpoints in this period yet.",
-    "journey.mentions": "{n} mentions",
-    "dash.kudos": "Kudos",
-    "dash.kudos_of": "positive mentions of touchpoints",
-    "dash.journey": "Guest journey",
-    "thr.title": "Auto-handling thresholds",
-    "thr.help": "Learned from people's verdicts and spot-checks: the loosest threshold whose "
-    "missed complaints stay under {target} with {confidence} confidence; a found miss "
-    "tightens it at once.",
-    "thr.language": "Language",
-    "thr.group": "Reviews",
-    "thr.group.default": "all others",
-    "thr.group.top_rating": "top rating, no complaint",
-    "thr.value": "Threshold",
-    "thr.source": "Source",
-    "thr.source.model": "the model's",
-    "thr.source.learned": "learned",
-    "thr.source.pinned": "pinned",
-    "thr.pinned_by": "by {who}",
-    "thr.policy_pin": "by the property's policy",
-    "thr.evidence": "Evidence",
-    "thr.evidence_value": "{n} labelled at or above, {misses} missed, at most {upper}",
-    "thr.evidence_none": "{n} labelled so far",
-    "thr.last_change": "Last change",
-    "thr.pin": "Pin",
-    "thr.unpin": "Unpin",
-    "thr.pin_value": "Threshold to pin (0 to 1)",
-    "thr.review": "Threshold now for such reviews ({group}): {value}, {source}.",
-}
+LOCALE_DIR = Path(__file__).with_name("locale")
+LOCALES = ("en", "de")
+DEFAULT_LOCALE = "en"
 
-DE: Mapping[str, str] = {
-    "app": "Guest Triage",
-    "nav.queue": "Warteschlange",
-    "nav.auto": "Automatisch erledigt",
-    "nav.dashboard": "Übersicht",
-    "nav.signout": "Abmelden",
-    "nav.skip": "Zum Inhalt springen",
-    "signin.title": "Anmelden",
-    "signin.email": "E-Mail",
-    "signin.password": "Passwort",
-    "signin.submit": "Anmelden",
-    "signin.failed": "E-Mail oder Passwort ist falsch.",
-    "signin.throttled": "Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie einige Minuten.",
-    "signin.expired": "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an.",
-    "signin.signed_out": "Sie sind abgemeldet.",
-    "queue.title": "Warteschlange",
-    "queue.take_next": "Nächste übernehmen",
-    "queue.total": "{n} offene Einträge",
-    "queue.empty": "Nichts zu tun: kein offener Eintrag passt.",
-    "queue.filters": "Filter",
-    "queue.apply": "Filter anwenden",
-    "queue.clear": "Filter zurücksetzen",
-    "queue.any": "alle",
-    "queue.col.priority": "Priorität",
-    "queue.col.review": "Bewertung",
-    "queue.col.reasons": "Warum ein Mensch",
-    "queue.col.due": "Fällig",
-    "queue.col.holder": "Bearbeitet von",
-    "queue.free": "frei",
-    "queue.lease_left": "{who}, noch {t}",
-    "queue.more": "Nächste Seite",
-    "queue.prev": "Vorige Seite",
-    "filter.property_id": "Haus",
-    "filter.language": "Sprache",
-    "filter.reason": "Grund",
-    "filter.sentiment": "Stimmung",
-    "filter.source": "Quelle",
-    "filter.overdue": "Überfällig",
-    "filter.overdue.true": "überfällig",
-    "filter.overdue.false": "rechtzeitig",
-    "msg.empty": "Die Warteschlange ist leer: nichts mehr zu übernehmen.",
-    "msg.resolved": "Erledigt. Hier ist der nächste Eintrag.",
-    "msg.resolved_empty": "Erledigt. Die Warteschlange ist jetzt leer.",
-    "msg.released": "Freigegeben: der Eintrag ist zurück in der Warteschlange.",
-    "msg.escalated": "Eskaliert: der Eintrag bleibt offen, mit höherer Priorität.",
-    "msg.pulled_back": "Mit Ihrer Einschätzung zurück in die Warteschlange geholt.",
-    "priority.1": "dringend",
-    "priority.2": "hoch",
-    "priority.3": "normal",
-    "priority.4": "niedrig",
-    "label.negative": "negativ",
-    "label.neutral": "neutral",
-    "label.positive": "positiv",
-    "sure": "{label}, zu {pct} % sicher",
-    "due.in": "fällig in {t}",
-    "due.over": "seit {t} überfällig",
-    "review.title": "Bewertung {id}",
-    "review.text": "Was der Gast geschrieben hat",
-    "review.no_text": "(kein Text)",
-    "review.legend": "Die Sätze sind nach der Lesart des Modells markiert:",
-    "review.model": "Die Lesart des Modells",
-    "review.model_none": "Das Modell hat diese Bewertung nicht gelesen.",
-    "review.model_version": "Modell {version}",
-    "review.reasons": "Warum sie bei einem Menschen landet",
-    "review.reasons_auto": "Warum kein Mensch nötig war",
-    "review.guest": "Die Situation des Gastes",
-    "review.property": "Haus",
-    "review.source": "Quelle",
-    "review.rating": "Bewertung",
-    "review.rating_value": "{value} von {scale}",
-    "review.stay": "Aufenthalt",
-    "review.segment": "Segment",
-    "review.room": "Zimmer",
-    "review.booking": "Buchungsnummer",
-    "review.received": "Eingegangen",
-    "review.language": "Sprache",
-    "review.earlier": "Weitere Bewertungen desselben Gastes",
-    "review.earlier_none": "Keine weiteren Bewertungen dieses Gastes.",
-    "review.status": "Stand",
-    "review.held_by_you": "Sie bearbeiten diesen Eintrag (noch {t}).",
-    "review.held_by": "{who} bearbeitet diesen Eintrag (noch {t}).",
-    "review.free": "Niemand bearbeitet diesen Eintrag.",
-    "review.resolved": "Erledigt {when}: {action}.",
-    "review.escalated": "Eskaliert an {target} von {who}.",
-    "review.pulled_back_by": "Von {who} zurück in die Warteschlange geholt.",
-    "review.no_item": "Diese Bewertung ist nicht in der Warteschlange.",
-    "action.verdict": "Stimmung (bestätigen oder korrigieren)",
-    "action.action": "Was getan wurde",
-    "action.note": "Notiz (optional)",
-    "action.resolve": "Erledigen",
-    "action.release": "Freigeben",
-    "action.escalate": "Eskalieren",
-    "action.escalate_to": "Eskalieren an",
-    "action.pull_back": "Zurück in die Warteschlange holen",
-    "action.pull_back_label": "Die richtige Stimmung",
-    "action.replied": "dem Gast geantwortet",
-    "action.compensated": "den Gast entschädigt",
-    "action.forwarded": "an ein Team weitergeleitet",
-    "action.no_action": "nichts zu tun",
-    "target.property": "Haus {name}",
-    "dept.housekeeping": "Housekeeping",
-    "dept.front_office": "Rezeption",
-    "dept.food_and_beverage": "Gastronomie",
-    "dept.events": "Veranstaltungen",
-    "dept.maintenance": "Haustechnik",
-    "dept.management": "Direktion",
-    "keys.title": "Tastenkürzel",
-    "keys.toggle": "Mit ? die Tastenkürzel ein- oder ausblenden.",
-    "keys.n": "als negativ markieren",
-    "keys.u": "als neutral markieren",
-    "keys.p": "als positiv markieren",
-    "keys.r": "erledigen",
-    "keys.l": "freigeben",
-    "keys.e": "eskalieren",
-    "keys.j": "nächste übernehmen",
-    "keys.slash": "suchen",
-    "keys.help": "diese Hilfe ein- oder ausblenden",
-    "auto.title": "Automatisch erledigte Bewertungen",
-    "auto.search": "Text enthält",
-    "auto.from": "Eingegangen ab",
-    "auto.to": "Eingegangen bis",
-    "auto.submit": "Suchen",
-    "auto.total": "{n} Bewertungen",
-    "auto.page": "Seite {page} von {pages}",
-    "auto.open": "Bewertung {id} öffnen",
-    "auto.empty": "Keine automatisch erledigte Bewertung passt.",
-    "dash.title": "Übersicht",
-    "dash.period": "Zeitraum",
-    "dash.days": "letzte {n} Tage",
-    "dash.show": "Anzeigen",
-    "dash.volume": "Bewertungen",
-    "dash.auto_share": "Automatisch erledigt",
-    "dash.to_people": "An Menschen, nach Grund",
-    "dash.median": "Mittlere Zeit bis erledigt (Median)",
-    "dash.p90": "90 % erledigt innerhalb",
-    "dash.breaches": "SLA-Verletzungen",
-    "dash.breaches_of": "{n} von {total} Einträgen",
-    "dash.agreement": "Modell und Menschen einig",
-    "dash.agreement_of": "{n} von {total} Urteilen",
-    "dash.daily": "Bewertungen pro Tag",
-    "dash.auto": "automatisch",
-    "dash.human": "an einen Menschen",
-    "dash.none": "noch keine Daten",
-    "reason.safety_term": "Sicherheitsthema",
-    "reason.negative_sentiment": "negativ",
-    "reason.mixed_signals": "widersprüchlich",
-    "reason.low_confidence": "unsicher",
-    "reason.neutral_sentiment": "neutral",
-    "reason.unsupported_language": "Sprache",
-    "reason.model_unavailable": "kein Modell",
-    "reason.pulled_back": "zurückgeholt",
-    "error.title": "Etwas stimmt nicht",
-    "error.404": "Nicht gefunden: es existiert nicht oder gehört zu einem Haus, "
-    "für das Sie nicht arbeiten.",
-    "error.403": "Nicht erlaubt: {detail}",
-    "error.409": "Das hat nicht geklappt: {detail}",
-    "error.422": "Das Formular ist nicht gültig: {detail}",
-    "error.400": "Ungültige Anfrage: {detail}",
-    "error.back": "Zurück zur Warteschlange",
-    "nav.train": "Training",
-    "nav.double": "Zweiturteile",
-    "msg.labelled": "Gespeichert. Ihr Label ist erfasst.",
-    "msg.adjudicated": "Entschieden. Die Bewertung ist aus der Liste verschwunden.",
-    "msg.promoted": "Freigegeben: diese Version ist jetzt aktiv.",
-    "msg.rolled_back": "Auf die frühere Version zurückgesetzt.",
-    "msg.shadow_on": "Schattenbetrieb für diese Version ist an.",
-    "msg.shadow_off": "Schattenbetrieb ist aus.",
-    "train.title": "Arbeitsbereich Training",
-    "train.overview": "Überblick",
-    "train.spot": "Stichproben",
-    "train.double": "Doppelte Labels",
-    "train.uncertain": "Unsichere Bewertungen",
-    "train.disagreements": "Modell gegen Menschen",
-    "train.adjudicate": "Entscheiden",
-    "train.agreement": "Übereinstimmung",
-    "train.waiting": "warten",
-    "train.model_vs_people": "aktuelles Label weicht vom Modell ab",
-    "train.miss": "Geschätzte übersehene Negative",
-    "train.miss_help": "Anteil der zufällig gezogenen, automatisch erledigten "
-    "Bewertungen, die Menschen negativ nannten, mit "
-    "95-%-Intervall. Ziel: höchstens {target}.",
-    "train.miss_value": "{rate} ({low}–{high}), {n} Stichproben",
-    "train.miss_none": "noch keine Stichproben",
-    "train.miss_alert": "über dem Ziel",
-    "train.interval": "95-%-Intervall",
-    "train.empty": "Hier wartet nichts.",
-    "train.spot_help": "Zufällig gezogene Bewertungen, die das Modell allein "
-    "erledigt hat. Hat es recht?",
-    "train.double_help": "Geben Sie Ihr eigenes Urteil. Frühere Urteile sind "
-    "absichtlich verborgen.",
-    "train.disagreements_help": "Bewertungen, deren aktuelles Label vom Modell abweicht.",
-    "train.adjudicate_help": "Hier sind sich Menschen uneinig. Legen Sie das Label fest.",
-    "train.agreement_help": "Cohens Kappa für jedes Paar von Personen über die "
-    "Bewertungen, die beide gelabelt haben.",
-    "train.your_label": "Ihr Label",
-    "train.gold": "In den Goldstandard aufnehmen",
-    "train.gold_tag": "Gold",
-    "train.submit.spot_check": "Stichprobe speichern",
-    "train.submit.double_label": "Urteil speichern",
-    "train.submit.relabel": "Neu labeln",
-    "train.submit.adjudication": "Entscheiden",
-    "train.labels": "Labels",
-    "train.no_labels": "Noch kein Label.",
-    "train.relabel": "Neu labeln",
-    "train.current": "gilt",
-    "train.people_say": "Menschen: {label}",
-    "train.score": "Wert",
-    "train.strategy": "Sortiert nach",
-    "train.strategy.margin": "Abstand",
-    "train.strategy.entropy": "Entropie",
-    "train.col.label": "Label",
-    "train.col.who": "Wer",
-    "train.col.kind": "Wie",
-    "train.col.when": "Wann",
-    "train.col.model": "Modell damals",
-    "train.col.person": "Person",
-    "train.col.n": "Bewertungen",
-    "train.col.observed": "Beobachtete Übereinstimmung",
-    "train.col.kappa": "Kappa",
-    "kind.queue_verdict": "Urteil in der Warteschlange",
-    "kind.spot_check": "Stichprobe",
-    "kind.relabel": "neu gelabelt",
-    "kind.double_label": "doppeltes Label",
-    "kind.adjudication": "Entscheidung",
-    "role.agent": "Agent",
-    "role.trainer": "Trainer",
-    "role.admin": "Admin",
-    "models.title": "Modelle",
-    "models.active": "Aktiv: {version}",
-    "models.none": "Noch keine Modellversion registriert.",
-    "models.state.candidate": "Kandidat",
-    "models.state.active": "aktiv",
-    "models.state.retired": "abgelöst",
-    "models.shadow": "Schatten",
-    "models.created": "registriert {when}",
-    "models.activated": "aktiviert {when}",
-    "models.previous": "ersetzte {version}",
-    "models.set": "Auswertungsmenge",
-    "models.macro_f1": "Makro-F1",
-    "models.miss": "Übersehene Negative",
-    "models.accuracy": "Genauigkeit",
-    "models.not_evaluated": "Noch nicht ausgewertet.",
-    "models.force_reason": "Erzwingen, mit Begründung (optional)",
-    "models.promote": "Freigeben",
-    "models.shadow_on": "Schatten an",
-    "models.shadow_off": "Schatten aus",
-    "models.rollback_reason": "Begründung",
-    "models.rollback": "Zurück zu {version}",
-    "models.shadow_compare": "Schatten {version} gegen das aktive Modell",
-    "models.shadow_counts": "{scored} Bewertungen bewertet, davon {labelled} von Menschen gelabelt",
-    "models.active_model": "Aktives Modell",
-    "models.shadow_model": "Schattenmodell",
-    "audit.title": "Prüfprotokoll",
-    "audit.at": "Zeit",
-    "audit.actor": "Wer",
-    "audit.action": "Aktion",
-    "audit.subject": "Gegenstand",
-    "audit.details": "Details",
-    "nav.journey": "Gästereise",
-    "nav.kudos": "Lob",
-    "filter.department": "Abteilung",
-    "msg.touchpoints": "Gespeichert. Die Kontaktpunkte des Satzes sind erfasst.",
-    "tp.title": "Kontaktpunkte",
-    "tp.none": "Das Modell hat in dieser Bewertung keinen Kontaktpunkt gefunden.",
-    "tp.hint": "Wählen Sie einen Kontaktpunkt, um seine Sätze im Text hervorzuheben.",
-    "tp.sentences": "Sätze zu {name}",
-    "tp.sentence": "Satz {n}",
-    "tp.departments": "Zuständige Abteilungen",
-    "tp.departments_none": "Keine: kein Kontaktpunkt dieser Bewertung ist negativ.",
-    "tp.correct": "Kontaktpunkte pro Satz korrigieren",
-    "tp.correct_legend": "Kontaktpunkte dieses Satzes",
-    "tp.save": "Kontaktpunkte speichern",
-    "tp.model": "Modell: {names}",
-    "tp.corrected": "Korrigiert von {who} ({when}): {names}",
-    "tp.nothing": "keine",
-    "tp.staff_named": "nennt eine Mitarbeiterin oder einen Mitarbeiter",
-    "kudos.title": "Lob",
-    "kudos.intro": "Lob von Gästen, nach der Abteilung, der es gilt.",
-    "kudos.all": "Alle Abteilungen",
-    "kudos.empty": "In diesem Zeitraum noch kein Lob.",
-    "kudos.tabs": "Abteilungen",
-    "kudos.mentions": "{n} positive Erwähnungen",
-    "kudos.open": "Bewertung {id} öffnen",
-    "kudos.shown": "{n} Passagen, neueste zuerst",
-    "journey.title": "Gästereise",
-    "journey.trend": "Stimmung pro Kontaktpunkt im Zeitverlauf",
-    "journey.trend_hint": (
-        "Jedes Diagramm zeigt einen Kontaktpunkt: Erwähnungen pro Tag, nach Stimmung."
-    ),
-    "journey.table": "Erwähnungen pro Kontaktpunkt",
-    "journey.col.touchpoint": "Kontaktpunkt",
-    "journey.col.share": "Anteil negativ",
-    "journey.drivers": "Kontaktpunkte, die Bewertungen zu Menschen schicken",
-    "journey.drivers_hint": "Negative Erwähnungen in Bewertungen, die an einen Menschen gingen.",
-    "journey.kudos": "Lob pro Abteilung",
-    "journey.none": "In diesem Zeitraum noch keine Kontaktpunkte.",
-    "journey.mentions": "{n} Erwähnungen",
-    "dash.kudos": "Lob",
-    "dash.kudos_of": "positive Erwähnungen von Kontaktpunkten",
-    "dash.journey": "Gästereise",
-    "thr.title": "Schwellen für automatische Erledigung",
-    "thr.help": "Gelernt aus den Urteilen und Stichproben der Menschen: die niedrigste "
-    "Schwelle, bei der übersehene Beschwerden mit {confidence} Sicherheit unter {target} "
-    "bleiben; eine gefundene übersehene Beschwerde hebt sie sofort an.",
-    "thr.language": "Sprache",
-    "thr.group": "Bewertungen",
-    "thr.group.default": "alle anderen",
-    "thr.group.top_rating": "Top-Bewertung ohne Beschwerde",
-    "thr.value": "Schwelle",
-    "thr.source": "Quelle",
-    "thr.source.model": "vom Modell",
-    "thr.source.learned": "gelernt",
-    "thr.source.pinned": "festgesetzt",
-    "thr.pinned_by": "von {who}",
-    "thr.policy_pin": "durch die Richtlinie des Hauses",
-    "thr.evidence": "Belege",
-    "thr.evidence_value": "{n} beurteilt ab dieser Schwelle, {misses} übersehen, höchstens {upper}",
-    "thr.evidence_none": "bisher {n} beurteilt",
-    "thr.last_change": "Letzte Änderung",
-    "thr.pin": "Festsetzen",
-    "thr.unpin": "Freigeben",
-    "thr.pin_value": "Festzusetzende Schwelle (0 bis 1)",
-    "thr.review": "Schwelle jetzt für solche Bewertungen ({group}): {value}, {source}.",
-}
 
-CATALOGUES: Mapping[str, Mapping[str, str]] = {"en": EN, "de": DE}
+@functools.cache
+def catalogue(locale: str) -> NullTranslations:
+    """The compiled catalogue of one locale; German falls back to English for a missing key."""
+    loaded = Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+    if not isinstance(loaded, Translations):
+        raise FileNotFoundError(f"no compiled catalogue for {locale!r} under {LOCALE_DIR}")
+    if locale != DEFAULT_LOCALE:
+        loaded.add_fallback(catalogue(DEFAULT_LOCALE))
+    return loaded
+
+
+@functools.cache
+def _percent_pattern(locale: str, decimals: int) -> str:
+    """The locale's percent pattern with a fixed number of decimals ("#,##0.0 %")."""
+    pattern = Locale.parse(locale).percent_formats[None].pattern
+    return re.sub(r"0(?=[^0]*$)", "0." + "0" * decimals, pattern) if decimals else pattern
+
+
+@functools.cache
+def _datetime_pattern(locale: str) -> str:
+    """Medium date, short time, the zone: "Jan 5, 2026, 2:07 PM UTC" / "05.01.2026, 14:07 UTC"."""
+    date = get_date_format("medium", locale=locale).pattern
+    time = get_time_format("short", locale=locale).pattern
+    return str(get_datetime_format("medium", locale=locale)).format(time, date) + " z"
 
 
 @dataclass(frozen=True, slots=True)
@@ -665,12 +83,46 @@ class Translator:
     locale: str
 
     def __call__(self, key: str, **values: object) -> str:
-        catalogue = CATALOGUES.get(self.locale, EN)
-        template = catalogue.get(key) or EN[key]
+        template = catalogue(self.locale).gettext(key)
+        if template == key:
+            raise KeyError(key)
         return template.format(**values) if values else template
 
+    def ngettext(self, singular: str, plural: str, count: int, **values: object) -> str:
+        """The form for `count` ("1 open item", "2 open items"); `{n}` is the count."""
+        template = catalogue(self.locale).ngettext(singular, plural, count)
+        if template in (singular, plural):
+            raise KeyError(singular)
+        values.setdefault("n", self.number(count))
+        return template.format(**values)
+
     def has(self, key: str) -> bool:
-        return key in EN
+        return catalogue(self.locale).gettext(key) != key
+
+    def number(self, value: float, decimals: int | None = None) -> str:
+        """1,234.5 / 1.234,5; with `decimals`, exactly that many (0.912 / 0,912)."""
+        if decimals is None:
+            return format_decimal(value, locale=self.locale)
+        pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
+        return format_decimal(value, pattern, locale=self.locale)
+
+    def pct(self, share: float) -> str:
+        """A share as a whole percentage: 91% / 91 %."""
+        return format_percent(share, _percent_pattern(self.locale, 0), locale=self.locale)
+
+    def pct1(self, share: float | None) -> str:
+        """A small rate with one decimal: 0.8% / 0,8 %."""
+        if share is None:
+            return "–"
+        return format_percent(share, _percent_pattern(self.locale, 1), locale=self.locale)
+
+    def datetime(self, value: datetime | None) -> str:
+        """A stored (UTC) time: "Jan 5, 2026, 2:07 PM UTC" / "05.01.2026, 14:07 UTC"."""
+        if value is None:
+            return ""
+        return format_datetime(
+            value, _datetime_pattern(self.locale), tzinfo=UTC, locale=self.locale
+        )
 
     def touchpoint(self, code: str) -> str:
         """A touchpoint's name for people (`models.touchpoints.NAMES`); the code if unknown."""
@@ -682,26 +134,44 @@ class Translator:
 
     def touchpoints(self, codes: Iterable[str]) -> str:
         """Names joined by commas, or "none"."""
-        return ", ".join(self.touchpoint(c) for c in codes) or self("tp.nothing")
+        return ", ".join(self.touchpoint(c) for c in codes) or self(N_("tp.nothing"))
 
     def departments(self, codes: Iterable[str]) -> str:
         """Department names joined by commas ("Housekeeping, Front office")."""
         return ", ".join(self(f"dept.{c}") if self.has(f"dept.{c}") else c for c in codes)
 
-    def pct(self, share: float) -> str:
-        value = round(100 * share)
-        return f"{value} %" if self.locale == "de" else f"{value}%"
-
-    def pct1(self, share: float | None) -> str:
-        """A small rate with one decimal: 0.8% / 0,8 %."""
-        if share is None:
-            return "–"
-        value = f"{100 * share:.1f}"
-        return f"{value.replace('.', ',')} %" if self.locale == "de" else f"{value}%"
-
     def sure(self, label: str, probability: float) -> str:
-        return self("sure", label=self(f"label.{label}"), pct=round(100 * probability))
+        return self(N_("sure"), label=self(f"label.{label}"), pct=self.pct(probability))
 
 
 def translator(locale: str | None) -> Translator:
-    return Translator(locale if locale is not None and locale in CATALOGUES else "en")
+    return Translator(locale if locale is not None and locale in LOCALES else DEFAULT_LOCALE)
+
+
+@jinja2.pass_context
+def _gettext(context: jinja2.runtime.Context, key: str, **values: object) -> str:
+    t = context.resolve("t")
+    if not isinstance(t, Translator):
+        raise TypeError("a page is rendered without its Translator `t`")
+    return t(key, **values)
+
+
+@jinja2.pass_context
+def _ngettext(
+    context: jinja2.runtime.Context, singular: str, plural: str, count: int, **values: object
+) -> str:
+    t = context.resolve("t")
+    if not isinstance(t, Translator):
+        raise TypeError("a page is rendered without its Translator `t`")
+    return t.ngettext(singular, plural, count, **values)
+
+
+def install_translations(env: jinja2.Environment) -> None:
+    """Jinja2's `i18n` extension, its `_`, `gettext` and `ngettext` bound to the page's `t`."""
+    env.add_extension("jinja2.ext.i18n")
+    env.globals.update(gettext=_gettext, ngettext=_ngettext)
+
+
+def N_(key: str) -> str:
+    """Marks a key for `pybabel extract` where it is composed or used later (gettext's N_)."""
+    return key

@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from api.deps import ServicesDep, SessionDep
 from models.touchpoints import TOUCHPOINTS
 from review_ui import charts, text_view
-from review_ui.i18n import Translator, translator
+from review_ui.i18n import Translator, install_translations, translator
 from triage.access.web_sessions import WebIdentity, identify
 from triage.core.errors import (
     Conflict,
@@ -62,6 +62,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.globals.update(charts=charts, tv=text_view, prefix=PREFIX, touchpoint_codes=TOUCHPOINTS)
+    install_translations(env)
     return env
 
 

@@ -131,7 +131,7 @@ def test_spot_check_stores_a_label_with_provenance_and_the_next_one_shows(
     assert after.count('name="kind" value="spot_check"') == 1
     assert f'name="review_id" value="{first}"' in after
     overview = client.get("/ui/train").text
-    assert "100.0% (20.7%–100.0%), 1 spot-checks" in overview
+    assert "100.0% (20.7%–100.0%), 1 spot-check<" in overview
 
 
 def test_double_label_page_is_blind(
@@ -325,5 +325,5 @@ def test_the_dashboard_shows_the_negative_miss_estimate(
     label_form(client, csrf, review_id, "spot_check", "/ui/train/spot-checks", label="positive")
     page = client.get("/ui/dashboard?days=7").text
     assert "Negative-miss estimate" in page
-    assert "0.0% (0.0%–79.3%), 1 spot-checks" in page
+    assert "0.0% (0.0%–79.3%), 1 spot-check<" in page
     assert 'class="chart interval"' in page
