@@ -15,14 +15,12 @@ from models.touchpoints import TOUCHPOINTS
 from review_ui.i18n import translator
 from review_ui.queue_pages import Department, Word
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
-from triage.access import audit
 from triage.casework.queue_board import property_names
 from triage.casework.reviews import MAX_ID
 from triage.casework.stats import PERIODS
 from triage.core.errors import FieldProblem, InvalidInput
 from triage.journeys.journey import DEPARTMENTS, label_touchpoints
 from triage.journeys.journey_stats import SENTIMENTS, JourneyData, journey, kudos_for
-from triage.verdicts.labels import visible_review
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
 ReviewId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -127,15 +125,7 @@ def correct_touchpoints(
     back: Annotated[str, Form(max_length=40, pattern=BACK)],
     touchpoints: Annotated[list[Touchpoint] | None, Form(max_length=len(TOUCHPOINTS))] = None,
 ) -> Response:
-    """A trainer's touchpoints for one sentence (the domain checks role and scope)."""
-    row = label_touchpoints(session, who.principal, review_id, start, end, touchpoints or [])
-    review = visible_review(session, who.principal, review_id)
-    audit.record(
-        session,
-        who.principal,
-        "label.touchpoints",
-        property_id=review.property_id,
-        subject=f"review:{review_id}",
-        details={"start": row.start, "end": row.end, "touchpoints": row.touchpoints},
-    )
+    """A trainer's touchpoints for one sentence (the domain checks role and scope, and
+    audits it)."""
+    label_touchpoints(session, who.principal, review_id, start, end, touchpoints or [])
     return RedirectResponse(f"{back}?msg=touchpoints", status_code=303)

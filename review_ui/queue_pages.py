@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from api.deps import Services, ServicesDep, SessionDep
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
-from triage.access import audit
 from triage.access.web_sessions import WebIdentity
 from triage.casework import escalation, queue
 from triage.casework.queue_board import FACETS, REASON_CODES, queue_board
@@ -162,14 +161,6 @@ def resolve(
     """Resolve with the verdict, then open the next item (or the queue when it is empty)."""
     verdict = queue.Verdict(label=label, action=action, note=(note or "").strip() or None)
     view = queue.resolve(session, who.principal, item_id, verdict)
-    audit.record(
-        session,
-        who.principal,
-        "queue.resolve",
-        property_id=view.review.property_id,
-        subject=f"item:{item_id}",
-        details={"label": verdict.label, "action": verdict.action},
-    )
     threshold_store.after_verdict(
         session, view.review.id, svc.model.current, threshold_store.rule_from(svc.settings)
     )

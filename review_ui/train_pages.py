@@ -11,12 +11,11 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import ServicesDep, SessionDep
 from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
-from triage.access import audit
 from triage.casework.queue_board import property_names
 from triage.casework.reviews import MAX_ID
 from triage.decisions import threshold_store
 from triage.learning import trainer_queues, workspace
-from triage.verdicts.labels import add_label, visible_review
+from triage.verdicts.labels import add_label
 
 router = APIRouter(prefix=f"{PREFIX}/train", route_class=UIRoute, include_in_schema=False)
 TrainMessage = Annotated[Literal["labelled", "adjudicated"] | None, Query()]
@@ -133,19 +132,10 @@ def give_label(
     note: Annotated[str | None, Form(max_length=2000)] = None,
     gold: Annotated[str | None, Form(max_length=8)] = None,
 ) -> Response:
-    """Record the label (the domain checks role, scope and blindness), audit it, and go
+    """Record the label (the domain checks role, scope and blindness, and audits it), and go
     back to the page it came from, where the next review waits."""
     row = add_label(
         session, who.principal, review_id, label, kind, note=note, gold=gold is not None
-    )
-    review = visible_review(session, who.principal, review_id)
-    audit.record(
-        session,
-        who.principal,
-        f"label.{kind}",
-        property_id=review.property_id,
-        subject=f"review:{review_id}",
-        details={"label": label, "gold": row.gold},
     )
     threshold_store.after_verdict(
         session, review_id, svc.model.current, threshold_store.rule_from(svc.settings)

@@ -11,7 +11,6 @@ from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.presenters import review_read
 from api.routes.reviews import _ERRORS, LANGUAGE, SOURCE
 from api.schemas import ClaimRequest, QueuePage, ReviewRead, VerdictCreate
-from triage.access import audit
 from triage.casework import queue
 from triage.casework.reviews import MAX_ID
 from triage.core.errors import QueueEmpty
@@ -97,14 +96,6 @@ def resolve(
 ) -> ReviewRead:
     verdict = queue.Verdict(label=body.label, action=body.action, note=body.note)
     view = queue.resolve(session, principal, item_id, verdict)
-    audit.record(
-        session,
-        principal,
-        "queue.resolve",
-        property_id=view.review.property_id,
-        subject=f"item:{item_id}",
-        details={"label": verdict.label, "action": verdict.action},
-    )
     threshold_store.after_verdict(
         session, view.review.id, svc.model.current, threshold_store.rule_from(svc.settings)
     )

@@ -35,12 +35,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from models import LABELS
-from triage.access import permissions
+from triage.access import audit, permissions
 from triage.access.accounts import Principal
 from triage.casework.reviews import ReviewView
 from triage.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, QueueEmpty
 from triage.storage.db import utcnow
-from triage.storage.tables import Label, QueueItem, Review
+from triage.storage.tables import QueueItem, Review
+from triage.verdicts import labels
 
 ACTIONS = ("replied", "compensated", "forwarded", "no_action")
 MAX_PAGE = 200
@@ -342,7 +343,8 @@ def release(session: Session, principal: Principal, item_id: int) -> ReviewView:
 
 
 def resolve(session: Session, principal: Principal, item_id: int, verdict: Verdict) -> ReviewView:
-    """Close an item with a verdict; the verdict is stored as a label with its provenance."""
+    """Close an item with a verdict; the verdict is stored as a label with its provenance
+    (`triage.verdicts.labels.record`), the resolution audited as `queue.resolve`."""
     permissions.work_the_queue(principal)
     problems = []
     if verdict.label not in LABELS:
@@ -376,21 +378,43 @@ def resolve(session: Session, principal: Principal, item_id: int, verdict: Verdi
     review = session.get(Review, int(done), populate_existing=True)
     assert review is not None
     review.status = "resolved"
-    session.add(
-        Label(
-            review_id=review.id,
-            label=verdict.label,
-            kind="queue_verdict",
-            user_id=principal.id,
-            role=principal.role,
-            created_at=now,
-            model_version=review.model_version,
-            predicted_label=review.sentiment_label,
-            predicted_probabilities=review.sentiment_probabilities,
-        )
+    labels.record(session, principal, review, verdict.label, "queue_verdict", at=now)
+    audit.record(
+        session,
+        principal,
+        "queue.resolve",
+        property_id=review.property_id,
+        subject=f"item:{item_id}",
+        details={"label": verdict.label, "action": verdict.action},
     )
-    session.flush()
     return _view(session, principal, item_id)
+
+
+def enqueue(
+    session: Session,
+    review: Review,
+    *,
+    priority: int,
+    due_at: datetime,
+    now: datetime,
+    origin: str | None = None,
+    created_by: int | None = None,
+) -> QueueItem:
+    """Open a queue item for a review: the one place queue items are made (by routing, and
+    by a person pulling an auto-handled review back, `origin` "pulled_back")."""
+    item = QueueItem(
+        review_id=review.id,
+        property_id=review.property_id,
+        state="open",
+        priority=priority,
+        due_at=due_at,
+        created_at=now,
+        origin=origin,
+        created_by=created_by,
+    )
+    session.add(item)
+    session.flush()
+    return item
 
 
 def queue_depth(session: Session) -> int:

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 from models import LABELS
 from triage.access import permissions
 from triage.access.accounts import Principal
+from triage.casework.queue import enqueue
 from triage.core.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from triage.decisions.routing import DEFAULT_SLA_HOURS, HIGH
 from triage.storage.db import utcnow
-from triage.storage.tables import Label, QueueItem, Review
+from triage.storage.tables import QueueItem, Review
+from triage.verdicts import labels
 
 PER_PAGE = 25
 MAX_PAGE = 400
@@ -98,17 +100,15 @@ def pull_back(session: Session, principal: Principal, review_id: int, label: str
     if open_item is not None:
         raise Conflict(f"review {review_id} is in the queue already")
     now = utcnow()
-    item = QueueItem(
-        review_id=review.id,
-        property_id=review.property_id,
-        state="open",
+    item = enqueue(
+        session,
+        review,
         priority=HIGH,
         due_at=now + timedelta(hours=DEFAULT_SLA_HOURS[HIGH]),
-        created_at=now,
+        now=now,
         origin="pulled_back",
         created_by=principal.id,
     )
-    session.add(item)
     review.status = "queued"
     review.reasons = [
         *(review.reasons or []),
@@ -118,18 +118,5 @@ def pull_back(session: Session, principal: Principal, review_id: int, label: str
             "evidence": {"user_id": principal.id, "label": label},
         },
     ]
-    session.add(
-        Label(
-            review_id=review.id,
-            label=label,
-            kind="spot_check",
-            user_id=principal.id,
-            role=principal.role,
-            created_at=now,
-            model_version=review.model_version,
-            predicted_label=review.sentiment_label,
-            predicted_probabilities=review.sentiment_probabilities,
-        )
-    )
-    session.flush()
+    labels.record(session, principal, review, label, "spot_check", at=now)
     return item

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -20,16 +20,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models import Prediction, SentimentClassifier
 from triage.access.accounts import Principal
+from triage.casework.queue import enqueue
 from triage.core.errors import InvalidInput, NotFound, TriageError
 from triage.core.metrics import Metrics
 from triage.decisions.policy import policy_for
 from triage.decisions.routing import Decision, ReviewFacts, decide
 from triage.decisions.threshold_store import stored_for
 from triage.intake.language import decide_language
-from triage.journeys import journey
+from triage.journeys import journey, journey_stats
 from triage.storage.db import unit_of_work, utcnow
-from triage.storage.tables import Property, QueueItem, Review, ReviewTouchpoint, TouchpointDay
-from triage.storage.upsert import insert_or_ignore, insert_or_update
+from triage.storage.tables import Property, Review
+from triage.storage.upsert import insert_or_ignore
 
 log = logging.getLogger(__name__)
 
@@ -282,28 +283,6 @@ def _store(session: Session, item: NewReview) -> Accepted:
     return Accepted(int(existing), created=False)
 
 
-def _count_day(
-    session: Session, review: Review, summary: journey.TouchpointSummary, route: str
-) -> None:
-    """One more mention in the journey's daily counts (an upsert: safe across processes)."""
-    key = {
-        "property_id": review.property_id,
-        "day": review.received_at.astimezone(UTC).date(),
-        "touchpoint": summary.touchpoint,
-        "sentiment": summary.sentiment,
-        "route": route,
-    }
-    session.execute(
-        insert_or_update(
-            session,
-            TouchpointDay,
-            {**key, "count": 1},
-            index_elements=list(key),
-            set_={"count": TouchpointDay.count + 1},
-        )
-    )
-
-
 def _store_decision(
     session: Session,
     review: Review,
@@ -368,28 +347,8 @@ def _store_decision(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
-    for summary in summaries:
-        session.add(
-            ReviewTouchpoint(
-                review_id=review.id,
-                property_id=review.property_id,
-                touchpoint=summary.touchpoint,
-                sentiment=summary.sentiment,
-                received_at=review.received_at,
-                route=decision.route,
-            )
-        )
-        _count_day(session, review, summary, decision.route)
+    journey_stats.record_touchpoints(session, review, summaries, decision.route)
     if decision.route == "human" and decision.priority is not None and due_at is not None:
-        session.add(
-            QueueItem(
-                review_id=review.id,
-                property_id=review.property_id,
-                state="open",
-                priority=decision.priority,
-                due_at=due_at,
-                created_at=now,
-            )
-        )
+        enqueue(session, review, priority=decision.priority, due_at=due_at, now=now)
     session.flush()
     return True

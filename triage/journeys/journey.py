@@ -20,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models.touchpoints import TOUCHPOINTS, lexicon_hits
-from triage.access import permissions
+from triage.access import audit, permissions
+from triage.access.accounts import Principal
 from triage.core.errors import FieldProblem, InvalidInput, NotFound
 from triage.storage.db import utcnow
 from triage.storage.tables import Review, TouchpointLabel
@@ -192,11 +193,15 @@ def kudos(
 
 
 def label_touchpoints(
-    session: Any, principal: Any, review_id: int, start: int, end: int, codes: Sequence[str]
-) -> Any:
-    """A trainer's touchpoints for the sentence `text[start:end]` of a review."""
-    from triage.storage.tables import Review, TouchpointLabel
-
+    session: Session,
+    principal: Principal,
+    review_id: int,
+    start: int,
+    end: int,
+    codes: Sequence[str],
+) -> TouchpointLabel:
+    """A trainer's touchpoints for the sentence `text[start:end]` of a review (audited as
+    `label.touchpoints`)."""
     permissions.label_touchpoints(principal)
     review = session.get(Review, review_id)
     if review is None or not principal.can_see(review.property_id):
@@ -223,6 +228,14 @@ def label_touchpoints(
     )
     session.add(row)
     session.flush()
+    audit.record(
+        session,
+        principal,
+        "label.touchpoints",
+        property_id=review.property_id,
+        subject=f"review:{review_id}",
+        details={"start": row.start, "end": row.end, "touchpoints": row.touchpoints},
+    )
     return row
 
 

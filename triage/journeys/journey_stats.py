@@ -9,6 +9,7 @@ rows however many reviews came in; kudos passages are read from the newest posit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -18,11 +19,57 @@ from sqlalchemy.orm import Session
 from models.touchpoints import TOUCHPOINTS
 from triage.access.accounts import Principal
 from triage.core.errors import FieldProblem, InvalidInput, NotFound
-from triage.journeys.journey import DEPARTMENTS, Kudos, department_map, kudos
+from triage.journeys.journey import (
+    DEPARTMENTS,
+    Kudos,
+    TouchpointSummary,
+    department_map,
+    kudos,
+)
 from triage.storage.db import utcnow
 from triage.storage.tables import Property, Review, ReviewTouchpoint, TouchpointDay
+from triage.storage.upsert import insert_or_update
 
 SENTIMENTS = ("negative", "neutral", "positive")
+
+
+def record_touchpoints(
+    session: Session, review: Review, summaries: Sequence[TouchpointSummary], route: str
+) -> None:
+    """At routing: one `review_touchpoints` row per touchpoint of the review, and one more
+    mention in the journey's daily counts (`touchpoint_days`) for each."""
+    for summary in summaries:
+        session.add(
+            ReviewTouchpoint(
+                review_id=review.id,
+                property_id=review.property_id,
+                touchpoint=summary.touchpoint,
+                sentiment=summary.sentiment,
+                received_at=review.received_at,
+                route=route,
+            )
+        )
+        _count_day(session, review, summary, route)
+
+
+def _count_day(session: Session, review: Review, summary: TouchpointSummary, route: str) -> None:
+    """One more mention in the journey's daily counts (an upsert: safe across processes)."""
+    key = {
+        "property_id": review.property_id,
+        "day": review.received_at.astimezone(UTC).date(),
+        "touchpoint": summary.touchpoint,
+        "sentiment": summary.sentiment,
+        "route": route,
+    }
+    session.execute(
+        insert_or_update(
+            session,
+            TouchpointDay,
+            {**key, "count": 1},
+            index_elements=list(key),
+            set_={"count": TouchpointDay.count + 1},
+        )
+    )
 
 
 def _property(session: Session, principal: Principal, property_id: str) -> Property:

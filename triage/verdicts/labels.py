@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import LABELS
-from triage.access import permissions
+from triage.access import audit, permissions
 from triage.access.accounts import Principal
 from triage.access.permissions import LABELS_GIVEN_BY, TRAINERS
 from triage.core.errors import FieldProblem, InvalidInput, NotFound
@@ -79,7 +80,8 @@ def add_label(
     note: str | None = None,
     gold: bool = False,
 ) -> Label:
-    """Record a person's label on a review they may see, with its provenance."""
+    """Record a person's label on a review they may see, with its provenance; audited as
+    `label.<kind>`."""
     permissions.give_labels(principal)
     problems = []
     if label not in LABELS:
@@ -95,13 +97,42 @@ def add_label(
     if kind == "double_label":
         earlier = session.scalars(select(Label.user_id).where(Label.review_id == review_id))
         permissions.give_double_label(principal, set(earlier))
+    row = record(session, principal, review, label, kind, note=note, gold=gold)
+    audit.record(
+        session,
+        principal,
+        f"label.{kind}",
+        property_id=review.property_id,
+        subject=f"review:{review_id}",
+        details={"label": label, "gold": row.gold},
+    )
+    return row
+
+
+def record(
+    session: Session,
+    principal: Principal,
+    review: Review,
+    label: str,
+    kind: str,
+    *,
+    at: datetime | None = None,
+    note: str | None = None,
+    gold: bool = False,
+) -> Label:
+    """Store a verdict as a label row with its provenance: who gave it (user and role), when,
+    and what the model said then (its version, label and probabilities). The one place a
+    `Label` row is made; callers have checked the person, the review and the label.
+    Only an adjudication can be gold; a blank note is no note."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown label kind {kind!r}")
     row = Label(
         review_id=review.id,
         label=label,
         kind=kind,
         user_id=principal.id,
         role=principal.role,
-        created_at=utcnow(),
+        created_at=at or utcnow(),
         model_version=review.model_version,
         predicted_label=review.sentiment_label,
         predicted_probabilities=review.sentiment_probabilities,
