@@ -48,7 +48,7 @@ test: $(STAMP) browser database
 	$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)
-	$(BIN)/ruff check triage models api review_ui triage_cli tests bench
+	$(BIN)/ruff check triage models api review_ui service triage_cli tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -26,9 +26,9 @@ from typing import Any
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Services
 from models import SentimentClassifier
 from models.batching import BatchingClassifier
+from service.web import Services
 from triage.access import throttle
 from triage.decisions import threshold_store
 from triage.intake.model_slot import ModelSlot

@@ -1,51 +1,28 @@
-"""Dependencies: the unit of work, the caller, and the services on app.state."""
+"""Dependencies: the caller behind a bearer secret; the services on app.state and the
+unit of work per request come from `service.web`, shared with the people UI."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session, sessionmaker
 
+from service.web import Services, ServicesDep, SessionDep, services, session
 from triage.access import throttle
 from triage.access.accounts import Principal, authenticate_bearer
 from triage.core.errors import Unauthenticated
-from triage.core.metrics import Metrics
-from triage.core.settings import Settings
-from triage.intake.ingest import Ingestor
-from triage.intake.model_slot import ModelSlot
 from triage.storage.db import unit_of_work
 
-
-@dataclass
-class Services:
-    """Everything a request may need; built once in the app's lifespan."""
-
-    settings: Settings
-    sessions: sessionmaker[Session]
-    model: ModelSlot
-    ingestor: Ingestor
-    metrics: Metrics
-    shadow: ModelSlot  # a candidate scoring beside the active model (empty when none)
-
-
-def services(request: Request) -> Services:
-    found: Services = request.app.state.services
-    return found
-
-
-ServicesDep = Annotated[Services, Depends(services)]
-
-
-def session(svc: ServicesDep) -> Iterator[Session]:
-    """One unit of work per request: commit on success, roll back on error."""
-    with unit_of_work(svc.sessions) as s:
-        yield s
-
-
-SessionDep = Annotated[Session, Depends(session)]
+__all__ = [
+    "PrincipalDep",
+    "Services",
+    "ServicesDep",
+    "SessionDep",
+    "bearer_secret",
+    "principal",
+    "services",
+    "session",
+]
 
 
 def bearer_secret(request: Request) -> str:

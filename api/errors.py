@@ -1,4 +1,4 @@
-"""Every error becomes an RFC 9457 problem+json body, mapped here once."""
+"""Every error becomes an RFC 9457 problem+json body (status codes: `service.errors`)."""
 
 from __future__ import annotations
 
@@ -10,29 +10,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from triage.core.errors import (
-    Conflict,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    QueueEmpty,
-    RateLimited,
-    TriageError,
-    Unauthenticated,
-)
+from service.errors import status_of
+from triage.core.errors import InvalidInput, RateLimited, TriageError
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
-_STATUS: list[tuple[type[TriageError], int, str]] = [
-    (InvalidInput, 422, "invalid-input"),
-    (NotFound, 404, "not-found"),
-    (Conflict, 409, "conflict"),
-    (Unauthenticated, 401, "unauthenticated"),
-    (Forbidden, 403, "forbidden"),
-    (QueueEmpty, 404, "queue-empty"),
-    (RateLimited, 429, "rate-limited"),
-]
 _TITLES = {
     400: "Bad request",
     401: "Unauthenticated",
@@ -77,15 +60,11 @@ def problem_response(
 
 
 def domain_problem(error: TriageError) -> tuple[int, dict[str, Any]]:
-    for kind, status, slug in _STATUS:
-        if isinstance(error, kind):
-            errors = []
-            if isinstance(error, InvalidInput):
-                errors = [
-                    {"field": p.field, "rule": p.rule, "message": p.message} for p in error.problems
-                ]
-            return status, problem(status, slug, error.message, errors)
-    return 400, problem(400, "bad-request", error.message)
+    status, slug = status_of(error)
+    errors: list[dict[str, str]] = []
+    if isinstance(error, InvalidInput):
+        errors = [{"field": p.field, "rule": p.rule, "message": p.message} for p in error.problems]
+    return status, problem(status, slug, error.message, errors)
 
 
 def _field(loc: tuple[Any, ...]) -> str:

@@ -28,9 +28,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from models.default import default_model_dir
 from models.transformer import load_classifier
+from service.app import create_app
 from triage.access import accounts
 from triage.core.settings import Settings
 from triage.journeys.journey import DEFAULT_DEPARTMENTS

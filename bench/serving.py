@@ -247,8 +247,8 @@ def main() -> None:
     """Serve the real app with the keyword double as its model (tests and dry runs)."""
     import uvicorn
 
-    from api.app import create_app
     from models.double import KeywordClassifier
+    from service.app import create_app
     from triage.core.settings import Settings
 
     parser = argparse.ArgumentParser(description=main.__doc__)

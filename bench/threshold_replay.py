@@ -35,9 +35,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from api import background
-from api.app import create_app, load_classifier
 from models import SentimentClassifier
 from models.double import KeywordClassifier
+from service.app import create_app
+from service.model_loading import load_classifier
 from triage.access import accounts
 from triage.core.settings import Settings
 from triage.decisions import threshold_store

@@ -19,8 +19,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import insert, text
 
-from api.app import create_app
 from models.double import KeywordClassifier
+from service.app import create_app
 from triage.access import accounts
 from triage.core.settings import Settings
 from triage.storage import migrate

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import ServicesDep, SessionDep
+from review_ui.pages import PREFIX, ActorDep, IdentityDep, UIRoute, render
 from review_ui.queue_pages import Message, Word, render_review
-from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from service.web import ServicesDep, SessionDep
 from triage.casework.review_context import review_context
 from triage.casework.reviews import MAX_ID
 from triage.casework.spot_checks import AutoFilter, pull_back, search_auto_handled

@@ -9,10 +9,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import ServicesDep, SessionDep
 from review_ui.i18n import translator
+from review_ui.pages import PREFIX, ActorDep, IdentityDep, UIRoute, render
 from review_ui.queue_pages import Word
-from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from service.web import ServicesDep, SessionDep
 from triage.casework.queue_board import property_names
 from triage.casework.stats import PERIODS, dashboard
 from triage.decisions import threshold_store

@@ -10,11 +10,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import SessionDep
 from models.touchpoints import TOUCHPOINTS
 from review_ui.i18n import translator
+from review_ui.pages import PREFIX, ActorDep, IdentityDep, UIRoute, render
 from review_ui.queue_pages import Department, Word
-from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from service.web import SessionDep
 from triage.casework.queue_board import property_names
 from triage.casework.reviews import MAX_ID
 from triage.casework.stats import PERIODS

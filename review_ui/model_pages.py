@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import ServicesDep, SessionDep
-from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from review_ui.pages import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from service.web import ServicesDep, SessionDep
 from triage.learning import registry, workspace
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)

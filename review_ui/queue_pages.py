@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
-from api.deps import Services, ServicesDep, SessionDep
-from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from review_ui.pages import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from service.web import Services, ServicesDep, SessionDep
 from triage.access.web_sessions import WebIdentity
 from triage.casework import escalation, queue
 from triage.casework.queue_board import FACETS, REASON_CODES, queue_board

@@ -10,8 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import ServicesDep, SessionDep
-from review_ui.web import (
+from review_ui.pages import (
     PREFIX,
     SESSION_COOKIE,
     SIGNIN_COOKIE,
@@ -20,6 +19,7 @@ from review_ui.web import (
     identity,
     render,
 )
+from service.web import ServicesDep, SessionDep
 from triage.access import audit, throttle
 from triage.access.accounts import authenticate_password
 from triage.access.web_sessions import end_session, start_session

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from api.deps import ServicesDep, SessionDep
-from review_ui.web import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from review_ui.pages import PREFIX, ActorDep, IdentityDep, UIRoute, render
+from service.web import ServicesDep, SessionDep
 from triage.casework.queue_board import property_names
 from triage.casework.reviews import MAX_ID
 from triage.decisions import threshold_store

@@ -16,8 +16,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
 from models.double import KeywordClassifier
+from service.app import create_app
 from triage.access import accounts
 from triage.core.settings import Settings
 from triage.storage import migrate

@@ -14,8 +14,7 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from api.errors import validation_errors
-from api.routes.reviews import to_new_review
-from api.schemas import ReviewCreate
+from api.schemas import ReviewCreate, to_new_review
 from triage.access.accounts import Principal
 from triage.intake.ingest import Accepted, Ingestor, NewReview
 

@@ -20,6 +20,7 @@ from api.schemas import (
     ReviewPage,
     ReviewRead,
     UtcDatetime,
+    to_new_review,
 )
 from triage.access import permissions
 from triage.casework.reviews import MAX_ID, ReviewFilter, get_review, list_reviews, views
@@ -37,27 +38,6 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": ProblemRead, "content": {"application/problem+json": {}}}
     for code in (400, 401, 403, 404, 413, 422, 429)
 }
-
-
-def to_new_review(body: ReviewCreate) -> NewReview:
-    guest = body.guest
-    return NewReview(
-        property_id=body.property_id,
-        source=body.source,
-        external_id=body.external_id,
-        text=body.text,
-        rating_value=body.rating.value if body.rating else None,
-        rating_scale=body.rating.scale if body.rating else None,
-        language_hint=body.language,
-        submitted_at=body.submitted_at,
-        stay_from=guest.stay_from if guest else None,
-        stay_to=guest.stay_to if guest else None,
-        room=guest.room if guest else None,
-        segment=guest.segment if guest else None,
-        booking_reference=guest.booking_reference if guest else None,
-        guest_email=guest.email if guest else None,
-        metadata=body.metadata,
-    )
 
 
 def _read(svc: ServicesDep, ids: list[int]) -> dict[int, ReviewRead]:

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
 from models.double import KeywordClassifier
+from service.app import create_app
 from tests.conftest import World, make_settings
 from triage.access.accounts import authenticate_bearer
 from triage.casework import queue

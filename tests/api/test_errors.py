@@ -19,8 +19,8 @@ from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
 from models.double import KeywordClassifier
+from service.app import create_app
 from tests.conftest import World, make_settings
 from triage.storage.tables import Label, QueueItem, Review
 

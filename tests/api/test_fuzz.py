@@ -21,8 +21,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.app import create_app
 from models.double import KeywordClassifier
+from service.app import create_app
 from tests.conftest import World, make_settings
 from triage.core.settings import Settings
 

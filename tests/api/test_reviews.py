@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
 from models import ClassifierInfo, Prediction
 from models.double import KeywordClassifier
+from service.app import create_app
 from tests.conftest import World, make_settings
 from triage.core.metrics import Metrics
 from triage.intake.ingest import Ingestor

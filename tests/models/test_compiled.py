@@ -13,9 +13,9 @@ torch = pytest.importorskip("torch")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-from api.app import create_app  # noqa: E402
 from models.compiled import compile_in_background  # noqa: E402
 from models.transformer import load_classifier  # noqa: E402
+from service.app import create_app  # noqa: E402
 from tests.conftest import build_world  # noqa: E402
 from triage.core.settings import Settings  # noqa: E402
 from triage.storage import migrate  # noqa: E402

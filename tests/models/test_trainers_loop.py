@@ -19,8 +19,8 @@ import pytest
 from fastapi.testclient import TestClient
 from safetensors.numpy import save_file
 
-from api.app import create_app
 from models.model_dir import load_model_dir
+from service.app import create_app
 from tests.conftest import World, build_world
 from tests.models.conftest import write_jsonl
 from tests.models.test_finetune import train_tiny

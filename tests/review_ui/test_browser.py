@@ -14,8 +14,8 @@ import httpx
 import pytest
 import uvicorn
 
-from api.app import create_app
 from models.double import KeywordClassifier
+from service.app import create_app
 from tests.conftest import PASSWORD, World, build_world, make_settings
 from tests.review_ui.helpers import COMPLAINT
 from triage.storage.db import make_engine, make_session_factory

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
 from models.double import KeywordClassifier
+from service.app import create_app
 from tests.conftest import World, make_settings
 from tests.review_ui.helpers import COMPLAINT, PRAISE, ingest, post, sign_in
 from triage.learning import registry

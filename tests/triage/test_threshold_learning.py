@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.app import create_app
 from models.double import KeywordClassifier
 from models.passages import auto_score
+from service.app import create_app
 from tests.conftest import World, make_settings
 from tests.review_ui.helpers import sign_in
 from triage.decisions import threshold_store

@@ -1,27 +1,29 @@
-"""The FastAPI application factory. Nothing is built at import time."""
+"""The composition root: `create_app(settings)` builds the one FastAPI app (the machine
+API under /v1, the people UI under /ui) and its lifespan (engine, model slot, background
+work). Nothing is built at import time. Only entry points import this module."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api import background, errors
 from api.background import Loader, ModelFollower
-from api.deps import Services
 from api.limits import RequestLimits
 from api.routes import admin, ops, queue, reviews, thresholds
 from models import SentimentClassifier
-from models.batching import BatchingClassifier, build_off_main_thread
+from models.batching import BatchingClassifier
 from models.default import default_model_dir
 from models.double import KeywordClassifier
+from review_ui.web import install as install_review_ui
+from service.model_loading import load_classifier, load_keyword_double
+from service.web import Services
 from triage.casework.queue import queue_depth
 from triage.core.metrics import Metrics
 from triage.core.settings import Settings
@@ -32,36 +34,6 @@ from triage.storage import migrate
 from triage.storage.db import make_engine, make_session_factory, unit_of_work
 
 log = logging.getLogger(__name__)
-
-
-def load_classifier(settings: Settings, model_dir: Path | None = None) -> BatchingClassifier:
-    """The real model (a model directory, by default the configured one, on its encoder),
-    batching its callers."""
-    from models.default import default_model_dir  # torch-free
-    from models.transformer import load_classifier as load  # imports torch
-
-    model = build_off_main_thread(
-        lambda: load(
-            model_dir or settings.model_dir or default_model_dir(),
-            encoder=settings.encoder,
-            cache_dir=settings.data_dir,
-            threads=settings.model_threads,
-            precision=settings.model_precision,
-            compile_encoder=settings.model_compile,
-        )
-    )
-    return BatchingClassifier(
-        model, max_batch=settings.model_batch, max_wait=settings.model_batch_wait_ms / 1000
-    )
-
-
-def load_keyword_double(model_dir: Path) -> SentimentClassifier:
-    """TRIAGE_MODEL_KIND=keyword (tests and demos only): the keyword double, named after
-    the `version` in the directory's model.json, so registry versions can be told apart.
-    Nothing else in the directory is used."""
-    card = model_dir / "model.json"
-    version = json.loads(card.read_text(encoding="utf-8"))["version"] if card.is_file() else None
-    return KeywordClassifier(version=str(version)) if version else KeywordClassifier()
 
 
 def create_app(
@@ -149,15 +121,12 @@ def create_app(
         summary="Guest reviews in, explained routing out, a race-free human review queue.",
         lifespan=lifespan,
     )
+    # problem+json for every error no page turned into HTML; limits on every request.
     errors.install(app)
     app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes)
-    app.include_router(reviews.router)
-    app.include_router(queue.router)
-    app.include_router(ops.router)
-    app.include_router(admin.router)
-    app.include_router(thresholds.router)
-    # The people UI is composed into the same app; api.routes never import it.
-    from review_ui.web import install as install_review_ui
-
+    # The machine API ...
+    for api_routes in (reviews, queue, ops, admin, thresholds):
+        app.include_router(api_routes.router)
+    # ... and the people UI, in one app; neither knows the other.
     install_review_ui(app)
     return app

@@ -1,22 +1,16 @@
-"""HTTP schemas: what hotel systems and agents send and get back. Separate from the ORM."""
+"""Reviews: what a hotel system posts (one or a batch) and what it reads back."""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from datetime import date, datetime
+from typing import Any, Literal
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from api.schemas.common import Input, ProblemRead, UtcDatetime, no_nul
+from triage.intake.ingest import NewReview
 
 MAX_TEXT = 20_000
 MAX_METADATA_BYTES = 8_192
@@ -25,30 +19,6 @@ MAX_METADATA_KEYS = 50
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: NUL as JSON writes it: `\u0000` not itself escaped (`\\u0000` is a backslash and text).
 _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
-
-
-def _representable_in_utc(value: datetime) -> datetime:
-    """Refuse times that exist only in their own zone (e.g. year 1 at +05:00)."""
-    try:
-        value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("must be a time that can be expressed in UTC") from None
-    return value
-
-
-#: A timestamp with a time zone that converts to UTC (the database stores UTC).
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_representable_in_utc)]
-
-
-def _no_nul(value: str | None, info: ValidationInfo) -> str | None:
-    """PostgreSQL text cannot hold NUL; refuse it as a rule, not a 500."""
-    if value is not None and "\x00" in value:
-        raise ValueError(f"{info.field_name} must not contain NUL characters")
-    return value
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
 class Rating(Input):
@@ -82,7 +52,7 @@ class GuestContext(Input):
         description="Used only to find a guest's reviews for erasure requests.",
     )
 
-    _guest_no_nul = field_validator("room", "booking_reference", "email")(_no_nul)
+    _guest_no_nul = field_validator("room", "booking_reference", "email")(no_nul)
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> GuestContext:
@@ -144,7 +114,7 @@ class ReviewCreate(Input):
             raise ValueError("text must contain more than white space")
         return value
 
-    _property_no_nul = field_validator("property_id")(_no_nul)
+    _property_no_nul = field_validator("property_id")(no_nul)
 
     @field_validator("external_id")
     @classmethod
@@ -263,16 +233,6 @@ class ReviewPage(BaseModel):
     next_cursor: str | None
 
 
-class ProblemRead(BaseModel):
-    """An RFC 9457 problem: what went wrong and, per field, which rule was broken."""
-
-    type: str
-    title: str
-    status: int
-    detail: str
-    errors: list[dict[str, str]] = []
-
-
 class BatchItemResult(BaseModel):
     index: int
     status: int
@@ -287,129 +247,23 @@ class BatchResult(BaseModel):
     results: list[BatchItemResult]
 
 
-class ClaimRequest(Input):
-    property_id: str | None = Field(default=None, max_length=64)
-
-
-class VerdictCreate(Input):
-    label: Literal["negative", "neutral", "positive"] = Field(
-        description="The correct sentiment (agreeing with the model or correcting it)."
+def to_new_review(body: ReviewCreate) -> NewReview:
+    """The review as the domain's ingest takes it (the API and `triage import` alike)."""
+    guest = body.guest
+    return NewReview(
+        property_id=body.property_id,
+        source=body.source,
+        external_id=body.external_id,
+        text=body.text,
+        rating_value=body.rating.value if body.rating else None,
+        rating_scale=body.rating.scale if body.rating else None,
+        language_hint=body.language,
+        submitted_at=body.submitted_at,
+        stay_from=guest.stay_from if guest else None,
+        stay_to=guest.stay_to if guest else None,
+        room=guest.room if guest else None,
+        segment=guest.segment if guest else None,
+        booking_reference=guest.booking_reference if guest else None,
+        guest_email=guest.email if guest else None,
+        metadata=body.metadata,
     )
-    action: Literal["replied", "compensated", "forwarded", "no_action"]
-    note: str | None = Field(default=None, max_length=4_000)
-
-    @field_validator("note")
-    @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        if value is not None and "\x00" in value:
-            raise ValueError("note must not contain NUL characters")
-        return value
-
-
-class QueuePage(BaseModel):
-    items: list[ReviewRead]
-    total: int
-
-
-class Health(BaseModel):
-    status: str
-
-
-class Readiness(BaseModel):
-    status: Literal["ready", "not_ready"]
-    database: str
-    model: str
-    model_version: str | None
-    model_encoder: Literal["compiled", "compiling", "eager"] | None = Field(
-        default=None,
-        description="How the model's encoder runs: compiled (torch.compile), still compiling "
-        "in the background (the eager encoder serves meanwhile), or eager.",
-    )
-
-
-class AuditEventRead(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    property_id: str | None
-    subject: str | None
-    details: dict[str, Any] | None
-
-
-class AuditPage(BaseModel):
-    items: list[AuditEventRead]
-    next_before_id: int | None = Field(
-        description="Pass as `before_id` for the next (older) page; null on the last page."
-    )
-
-
-class ErasureCreate(Input):
-    """A guest's erasure request: exactly one of booking_reference or email."""
-
-    property_id: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    booking_reference: str | None = Field(default=None, min_length=1, max_length=128)
-    email: str | None = Field(default=None, min_length=3, max_length=320)
-
-    _erasure_no_nul = field_validator("booking_reference", "email")(_no_nul)
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> ErasureCreate:
-        if (self.booking_reference is None) == (self.email is None):
-            raise ValueError("give exactly one of booking_reference or email")
-        return self
-
-
-class ErasureRead(BaseModel):
-    property_id: str
-    anonymised_review_ids: list[int]
-
-
-PropertyId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-ThresholdLanguage = Annotated[str, Field(min_length=2, max_length=8, pattern=r"^[a-z]+$")]
-
-
-class ThresholdKey(Input):
-    """One auto-handling threshold: a property's reviews in one language and group."""
-
-    property_id: PropertyId
-    language: ThresholdLanguage = Field(description="e.g. de or en")
-    group: Literal["default", "top_rating"] = Field(
-        description="top_rating: reviews rated at or above the policy's high rating whose "
-        "text reads positive with no negative passage; default: the others."
-    )
-
-
-class ThresholdPinCreate(ThresholdKey):
-    value: float = Field(ge=0, le=1, description="The P(positive) to pin, 0 to 1.")
-
-
-class ThresholdRead(BaseModel):
-    """A threshold in force, where it comes from, and the evidence behind the learned one."""
-
-    property_id: str
-    language: str
-    group: str
-    value: float = Field(description="The threshold routing uses now.")
-    source: Literal["model", "learned", "pinned"]
-    pinned_by_policy: bool = Field(
-        description="Pinned by the property's policy `auto_threshold` (every language)."
-    )
-    model_default: float = Field(description="The model's threshold for the language.")
-    model_version: str | None = Field(description="The model the learned value is for.")
-    learned: float | None = Field(description="What the labels support (also when pinned).")
-    n: int = Field(description="Labelled reviews at or above the learned value.")
-    misses: int = Field(description="Of them, labelled negative (missed complaints).")
-    upper: float | None = Field(description="Upper confidence bound of the miss rate there.")
-    labelled: int = Field(description="Labelled reviews considered.")
-    explanation: str | None = Field(description="The last change, in a sentence.")
-    changed_at: datetime | None
-    pinned_value: float | None
-    pinned_by: str | None
-    pinned_at: datetime | None
-
-
-class ThresholdList(BaseModel):
-    items: list[ThresholdRead]
-    target: float = Field(description="The miss-rate target (TRIAGE_MISS_RATE_TARGET).")
-    confidence: float = Field(description="The guarantee's confidence.")

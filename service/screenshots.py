@@ -1,4 +1,4 @@
-"""Screenshots of the review UI on demo data: `python -m review_ui.screenshots --out DIR`.
+"""Screenshots of the review UI on demo data: `python -m service.screenshots --out DIR`.
 
 Builds a temporary SQLite database with a demo property and ~40 German and English
 reviews routed by the keyword double (spread over three weeks), serves the app with
@@ -21,8 +21,8 @@ import httpx
 import uvicorn
 from sqlalchemy import select, update
 
-from api.app import create_app
 from models.double import KeywordClassifier
+from service.app import create_app
 from triage.access import accounts
 from triage.casework import queue
 from triage.core.settings import Settings
