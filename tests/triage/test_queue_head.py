@@ -1,11 +1,11 @@
 """The queue's head, read property by property, is the plain definition's, on both engines.
 
 `list_queue` (without a filter on the review) and `claim_next` read only the head of the
-queue, one ordered index range per property (`triage.casework.queue._in_head`). These tests compare
-them with the straightforward definition (every open item matching the filter, in scope,
-ordered by priority, due time and id) on a mixed queue: several properties, ties in
-priority and due time, resolved items, live and expired leases, escalations, and every
-filter.
+queue, one ordered index range per property (`triage.casework.queue_head.in_head`). These
+tests compare them with the straightforward definition (every open item matching the
+filter, in scope, ordered by priority, due time and id) on a mixed queue: several
+properties, ties in priority and due time, resolved items, live and expired leases,
+escalations, and every filter.
 """
 
 from __future__ import annotations

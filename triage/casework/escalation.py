@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from triage.access import permissions
 from triage.access.accounts import Principal
-from triage.casework.queue import _free, _refuse, _view
+from triage.casework.queue import _refuse, _view
+from triage.casework.queue_head import free
 from triage.casework.reviews import ReviewView
 from triage.core.errors import FieldProblem, InvalidInput
 from triage.decisions.routing import URGENT
@@ -47,7 +48,7 @@ def escalate(session: Session, principal: Principal, item_id: int, target: str) 
         )
     kind, _, name = target.partition(":")
     now = utcnow()
-    held = permissions.items_to_escalate(principal, _free(now))
+    held = permissions.items_to_escalate(principal, free(now))
     values: dict[str, object] = {
         "escalated_to": target,
         "escalated_by": principal.id,

@@ -1,11 +1,13 @@
-"""The human review queue: list, claim with a lease, release, resolve with a verdict.
+"""The human review queue: open an item, list, claim with a lease, release, resolve with a
+verdict.
 
 A claim is one UPDATE of the next free item, chosen by a subquery. On
 PostgreSQL the subquery takes the row with `FOR UPDATE SKIP LOCKED`, so
 concurrent claimers pass each other by; on SQLite every transaction begins
 IMMEDIATE (see `triage.storage.db`), so claims are serialised. Either way two people
 never hold the same item. An item whose lease ran out is free again. Claims
-and pages read only the head of the queue, property by property (`_in_head`).
+and pages read only the head of the queue, property by property
+(`triage.casework.queue_head.in_head`).
 """
 
 from __future__ import annotations
@@ -15,21 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import (
-    ARRAY,
     ColumnElement,
-    Select,
-    String,
-    Text,
     and_,
-    any_,
-    bindparam,
-    cast,
-    false,
     func,
-    or_,
     select,
     true,
-    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -37,6 +29,13 @@ from sqlalchemy.orm import Session
 from models import LABELS
 from triage.access import audit, permissions
 from triage.access.accounts import Principal
+from triage.casework.queue_head import (
+    department_matches,
+    free,
+    in_head,
+    open_in,
+    reason_matches,
+)
 from triage.casework.reviews import ReviewView
 from triage.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, QueueEmpty
 from triage.storage.db import utcnow
@@ -77,16 +76,12 @@ def scope(principal: Principal, property_id: str | None) -> list[str]:
     return sorted(principal.property_ids)
 
 
-def _free(now: datetime) -> ColumnElement[bool]:
-    return or_(QueueItem.claimed_by.is_(None), QueueItem.lease_expires_at <= now)
-
-
 def list_queue(
     session: Session, principal: Principal, f: QueueFilter, *, limit: int, offset: int = 0
 ) -> tuple[list[ReviewView], int]:
     """Open items by priority, then due time; and how many match in all.
 
-    Without a filter on the review, the page is the head of the queue (`_in_head`). A
+    Without a filter on the review, the page is the head of the queue (`in_head`). A
     filter on the review is applied in one join of all matching items instead: read in
     queue order property by property, a selective one would walk most of the queue. The
     total is counted only when the page does not tell it (a page not full ends the queue).
@@ -98,9 +93,9 @@ def list_queue(
     conditions, needs_review = filter_conditions(f, now)
     page = select(QueueItem, Review).join(Review, Review.id == QueueItem.review_id)
     if needs_review:
-        page = page.where(_open_in(properties), *conditions).offset(offset).limit(limit)
+        page = page.where(open_in(properties), *conditions).offset(offset).limit(limit)
     else:
-        page = page.where(_in_head(session, properties, conditions, limit=limit, offset=offset))
+        page = page.where(in_head(session, properties, conditions, limit=limit, offset=offset))
     rows = session.execute(page.order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)).all()
     if 0 < len(rows) < limit or (not rows and offset == 0):
         total = offset + len(rows)
@@ -108,78 +103,8 @@ def list_queue(
         count = select(func.count()).select_from(QueueItem)
         if needs_review:
             count = count.join(Review, Review.id == QueueItem.review_id)
-        total = int(session.scalar(count.where(_open_in(properties), *conditions)) or 0)
+        total = int(session.scalar(count.where(open_in(properties), *conditions)) or 0)
     return [ReviewView(review, item) for item, review in rows], total
-
-
-def _open_in(properties: Sequence[str]) -> ColumnElement[bool]:
-    return and_(QueueItem.state == "open", QueueItem.property_id.in_(properties))
-
-
-def _in_head(
-    session: Session,
-    properties: Sequence[str],
-    conditions: Sequence[ColumnElement[bool]],
-    *,
-    limit: int,
-    offset: int = 0,
-) -> ColumnElement[bool]:
-    """The queue item is one of the open items of `properties` that meet `conditions` (on
-    the queue item alone), taken in queue order with `offset` and `limit`.
-
-    Each property's items are read in the order of `ix_queue_items_open` (property_id,
-    priority, due_at, id), at most `offset + limit` of them, and the reads are merged: the
-    same items as ordering every matching one, at a cost that follows the page and the
-    number of properties, not the length of the queue. (With `property_id IN (...)` the
-    index cannot be read in queue order: every open item of those properties is sorted.)
-    PostgreSQL reads the properties in a LATERAL join over an array parameter and looks
-    the items up by primary key in the array of their ids (`IN (subquery)` can be planned
-    as a hash join over the whole table); SQLite, which has no LATERAL, reads them in a
-    UNION ALL of one subquery per property.
-    """
-    if not properties:
-        return false()
-
-    def read() -> Select[int, int, datetime]:
-        return (
-            select(QueueItem.id, QueueItem.priority, QueueItem.due_at)
-            .where(QueueItem.state == "open", *conditions)
-            .order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)
-        )
-
-    n = offset + limit
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        scope_ids = (
-            func.unnest(bindparam("scope", list(properties), type_=ARRAY(String), unique=True))
-            .table_valued("property_id")
-            .render_derived(name="scope")
-        )
-        one = read().where(QueueItem.property_id == scope_ids.c.property_id).limit(n).lateral()
-        merged = (
-            select(one.c.id, one.c.priority, one.c.due_at)
-            .select_from(scope_ids.join(one, true()))
-            .subquery("head")
-        )
-    else:
-        # Each read is its own subquery: SQLite refuses ORDER BY/LIMIT inside a UNION.
-        branches = [
-            select(one.c.id, one.c.priority, one.c.due_at)
-            for one in (
-                read().where(QueueItem.property_id == property_id).limit(n).subquery()
-                for property_id in properties
-            )
-        ]
-        merged = union_all(*branches).subquery("head")
-    head = (
-        select(merged.c.id)
-        .order_by(merged.c.priority, merged.c.due_at, merged.c.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    if postgres:
-        return QueueItem.id == any_(func.array(head.scalar_subquery()))
-    return QueueItem.id.in_(head)
 
 
 def open_items_where(
@@ -187,7 +112,7 @@ def open_items_where(
 ) -> tuple[ColumnElement[bool], bool]:
     """The condition for open items matching `f`, and whether it needs the review joined."""
     conditions, needs_review = filter_conditions(f, now)
-    return and_(_open_in(scope(principal, f.property_id)), *conditions), needs_review
+    return and_(open_in(scope(principal, f.property_id)), *conditions), needs_review
 
 
 def filter_conditions(f: QueueFilter, now: datetime) -> tuple[list[ColumnElement[bool]], bool]:
@@ -196,7 +121,7 @@ def filter_conditions(f: QueueFilter, now: datetime) -> tuple[list[ColumnElement
     if f.claimed is True:
         conditions.append(and_(QueueItem.claimed_by.is_not(None), QueueItem.lease_expires_at > now))
     elif f.claimed is False:
-        conditions.append(_free(now))
+        conditions.append(free(now))
     if f.overdue is True:
         conditions.append(QueueItem.due_at < now)
     elif f.overdue is False:
@@ -215,26 +140,6 @@ def filter_conditions(f: QueueFilter, now: datetime) -> tuple[list[ColumnElement
     return conditions, needs_review
 
 
-def department_matches(department: str) -> ColumnElement[bool]:
-    """Items for a department: its negative touchpoints concern it, or it was escalated to it.
-
-    `departments` is a small JSON list of fixed codes (`triage.journeys.journey.DEPARTMENTS`), so a
-    text match on the quoted code is exact."""
-    return or_(
-        cast(Review.departments, Text).contains(f'"{department}"'),
-        QueueItem.escalated_to == f"department:{department}",
-    )
-
-
-def reason_matches(code: str) -> ColumnElement[bool]:
-    """Reviews whose reasons include `code`.
-
-    Reasons are a small JSON list; a text match on the code is portable and exact
-    enough because codes are quoted identifiers.
-    """
-    return cast(Review.reasons, Text).contains(f'"{code}"')
-
-
 def claim_next(
     session: Session,
     principal: Principal,
@@ -244,7 +149,7 @@ def claim_next(
 ) -> ReviewView:
     """Lease the most urgent free item to the caller.
 
-    The claim looks at the `CLAIM_CANDIDATES` most urgent free items (`_in_head`) and
+    The claim looks at the `CLAIM_CANDIDATES` most urgent free items (`in_head`) and
     leases the first of them that nobody is claiming at this moment. Only if concurrent
     claimers hold all of them (or there is none) does it look at the whole queue, so the
     queue is never reported empty while it has a free item.
@@ -252,7 +157,7 @@ def claim_next(
     permissions.work_the_queue(principal)
     now = utcnow()
     properties = scope(principal, property_id)
-    head = _in_head(session, properties, [_free(now)], limit=CLAIM_CANDIDATES)
+    head = in_head(session, properties, [free(now)], limit=CLAIM_CANDIDATES)
     claimed_id = _lease_first(session, principal, now, lease, properties, head)
     if claimed_id is None:
         claimed_id = _lease_first(session, principal, now, lease, properties, true())
@@ -278,7 +183,7 @@ def _lease_first(
     """
     next_free = (
         select(QueueItem.id)
-        .where(among, _open_in(properties), _free(now))
+        .where(among, open_in(properties), free(now))
         .order_by(QueueItem.priority, QueueItem.due_at, QueueItem.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -360,7 +265,7 @@ def resolve(session: Session, principal: Principal, item_id: int, verdict: Verdi
         .where(
             QueueItem.id == item_id,
             QueueItem.state == "open",
-            permissions.items_to_resolve(principal, _free(now)),
+            permissions.items_to_resolve(principal, free(now)),
         )
         .values(
             state="resolved",

@@ -15,8 +15,8 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from triage.access import permissions
 from triage.access.accounts import Principal
-from triage.casework.queue import reason_matches
 from triage.casework.queue_board import REASON_CODES
+from triage.casework.queue_head import reason_matches
 from triage.core.errors import FieldProblem, InvalidInput, NotFound
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, QueueItem, Review
