@@ -41,7 +41,7 @@ from service.app import create_app
 from service.model_loading import load_classifier
 from triage.access import accounts
 from triage.core.settings import Settings
-from triage.decisions import threshold_store
+from triage.decisions import threshold_views
 from triage.learning.trainer_queues import negative_miss_estimate
 from triage.storage.db import make_engine, make_session_factory, unit_of_work
 from triage.storage.migrate import upgrade
@@ -236,7 +236,7 @@ def _checkpoint(
 ) -> dict[str, Any]:
     with unit_of_work(svc.sessions) as s:
         estimate = negative_miss_estimate(s, [PROPERTY], share=svc.settings.spot_check_share)
-        views = threshold_store.views(s, [PROPERTY], svc.model.current)
+        views = threshold_views.views(s, [PROPERTY], svc.model.current)
     missed = sum(m for _, m in auto)
     point: dict[str, Any] = {
         "reviews": done,

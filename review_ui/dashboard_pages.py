@@ -15,7 +15,7 @@ from review_ui.queue_pages import Word
 from service.web import ServicesDep, SessionDep
 from triage.casework.queue_board import property_names
 from triage.casework.stats import PERIODS, dashboard
-from triage.decisions import threshold_store
+from triage.decisions import threshold_pins, threshold_views
 from triage.journeys.journey_stats import kudos_counts, positive_mentions
 from triage.learning.workspace import miss_estimates
 
@@ -58,7 +58,7 @@ def dashboard_page(
         reason_rows=[(t(f"reason.{code}"), n) for code, n in board.by_reason],
         kudos=sorted(kudos.items(), key=lambda kv: (-kv[1], kv[0])),
         kudos_total=positive_mentions(session, who.principal, board.property_id, days=board.days),
-        thresholds=threshold_store.views_for(
+        thresholds=threshold_views.views_for(
             session, who.principal, svc.model.current, board.property_id
         ),
         confidence=s.threshold_confidence,
@@ -86,7 +86,7 @@ def pin_threshold(
     value: Annotated[float, Form(ge=0, le=1)],
 ) -> Response:
     """An admin pins a threshold (the domain checks the role and the property)."""
-    threshold_store.pin(session, who.principal, property, language, group, value)
+    threshold_pins.pin(session, who.principal, property, language, group, value)
     return _back(property)
 
 
@@ -98,5 +98,5 @@ def unpin_threshold(
     language: ThresholdLanguage,
     group: ThresholdGroup,
 ) -> Response:
-    threshold_store.unpin(session, who.principal, property, language, group)
+    threshold_pins.unpin(session, who.principal, property, language, group)
     return _back(property)

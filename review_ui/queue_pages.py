@@ -17,7 +17,7 @@ from triage.casework.queue_board import FACETS, REASON_CODES, queue_board
 from triage.casework.review_context import ReviewContext, item_context
 from triage.casework.reviews import MAX_ID
 from triage.core.errors import QueueEmpty
-from triage.decisions import threshold_store
+from triage.decisions import threshold_store, threshold_views
 from triage.journeys.journey import DEPARTMENTS
 from triage.journeys.review_journey import review_journey
 from triage.learning import workspace
@@ -130,7 +130,7 @@ def render_review(
         labels=workspace.review_labels(session, ctx.view.review),
         tp=review_journey(session, ctx.view.review),
         msg=msg,
-        threshold=threshold_store.view_for_review(session, ctx.view.review, svc.model.current),
+        threshold=threshold_views.view_for_review(session, ctx.view.review, svc.model.current),
     )
 
 

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query
 from api.deps import PrincipalDep, ServicesDep, SessionDep
 from api.routes.reviews import _ERRORS
 from api.schemas import ThresholdKey, ThresholdList, ThresholdPinCreate, ThresholdRead
-from triage.decisions import threshold_store
+from triage.decisions import threshold_pins, threshold_views
 
 router = APIRouter(prefix="/v1/thresholds", tags=["administration"])
 
 
-def _listing(svc: ServicesDep, views: list[threshold_store.ThresholdView]) -> ThresholdList:
+def _listing(svc: ServicesDep, views: list[threshold_views.ThresholdView]) -> ThresholdList:
     return ThresholdList(
         items=[ThresholdRead.model_validate(v, from_attributes=True) for v in views],
         target=svc.settings.miss_rate_target,
@@ -34,7 +34,7 @@ def read_thresholds(
     svc: ServicesDep,
     property_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> ThresholdList:
-    views = threshold_store.views_for(
+    views = threshold_views.views_for(
         session, principal, svc.model.current, property_id, admins_only=True
     )
     return _listing(svc, views)
@@ -49,8 +49,8 @@ def read_thresholds(
 def pin_threshold(
     body: ThresholdPinCreate, principal: PrincipalDep, session: SessionDep, svc: ServicesDep
 ) -> ThresholdList:
-    threshold_store.pin(session, principal, body.property_id, body.language, body.group, body.value)
-    views = threshold_store.views_for(session, principal, svc.model.current, body.property_id)
+    threshold_pins.pin(session, principal, body.property_id, body.language, body.group, body.value)
+    views = threshold_views.views_for(session, principal, svc.model.current, body.property_id)
     return _listing(svc, views)
 
 
@@ -63,6 +63,6 @@ def pin_threshold(
 def unpin_threshold(
     body: ThresholdKey, principal: PrincipalDep, session: SessionDep, svc: ServicesDep
 ) -> ThresholdList:
-    threshold_store.unpin(session, principal, body.property_id, body.language, body.group)
-    views = threshold_store.views_for(session, principal, svc.model.current, body.property_id)
+    threshold_pins.unpin(session, principal, body.property_id, body.language, body.group)
+    views = threshold_views.views_for(session, principal, svc.model.current, body.property_id)
     return _listing(svc, views)

@@ -1,5 +1,6 @@
-"""Learned thresholds in the database: recompute them from people's labels, pin and unpin
-them, and say which threshold is in force where. The rule itself is `triage.decisions.thresholds`.
+"""Learned thresholds in the database: recompute them from people's labels (here), pin and
+unpin them (`threshold_pins`), and say which threshold is in force where
+(`threshold_views`). The rule itself is `triage.decisions.thresholds`.
 
 Every process is stateless: the `learned_thresholds` rows hold the state. A computation
 reads the evidence, then changes a row only if its `revision` is still the one it read,
@@ -10,34 +11,28 @@ threshold at once, the change is written and audited once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import ColumnElement, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from models import SentimentClassifier
-from triage.access import audit, permissions
-from triage.access.accounts import Principal
-from triage.core.errors import FieldProblem, InvalidInput, NotFound
+from triage.access import audit
 from triage.core.settings import Settings
 from triage.decisions.routing import ThresholdGroup
+from triage.decisions.threshold_views import as_stored, views
 from triage.decisions.thresholds import (
     GROUPS,
     MUST_SEE,
-    Source,
     Stored,
     ThresholdChoice,
     ThresholdRule,
     explain,
-    in_force,
     learn_threshold,
-    pct,
-    what,
 )
 from triage.storage.db import utcnow
-from triage.storage.tables import Label, LearnedThreshold, Property, Review
+from triage.storage.tables import Label, LearnedThreshold, Review
 from triage.storage.upsert import insert_or_ignore
 from triage.verdicts.labels import current_label, labels_by_review
 
@@ -45,8 +40,6 @@ log = logging.getLogger(__name__)
 
 #: The actor the audit log names for a threshold the labels moved.
 LEARNER = "system:threshold-learning"
-#: No model loaded: nothing is auto-handled (as `triage.decisions.policy.NO_MODEL_THRESHOLD`).
-_NO_MODEL = 1.0
 
 
 def rule_from(settings: Settings) -> ThresholdRule:
@@ -56,11 +49,6 @@ def rule_from(settings: Settings) -> ThresholdRule:
         floor=settings.threshold_floor,
         min_checks=settings.miss_rate_min_checks,
     )
-
-
-def _stored(row: LearnedThreshold) -> Stored:
-    source: Source = "learned" if row.source == "learned" else "model"
-    return Stored(row.value, source, row.model_version, row.pinned_value)
 
 
 def stored_for(
@@ -75,7 +63,7 @@ def stored_for(
         select(LearnedThreshold).where(LearnedThreshold.property_id.in_(ids))
     ):
         group: ThresholdGroup = "top_rating" if row.group == "top_rating" else "default"
-        found.setdefault((row.property_id, row.language), {})[group] = _stored(row)
+        found.setdefault((row.property_id, row.language), {})[group] = as_stored(row)
     return found
 
 
@@ -133,7 +121,7 @@ def evidence(
     return scores, misses
 
 
-def _ensure_row(session: Session, property_id: str, language: str, group: str) -> LearnedThreshold:
+def ensure_row(session: Session, property_id: str, language: str, group: str) -> LearnedThreshold:
     session.execute(
         insert_or_ignore(
             session,
@@ -201,7 +189,7 @@ def recompute(
 
     Skipped (unless `force`) when no label was added since the last computation for the
     same model version and start."""
-    row = _ensure_row(session, property_id, language, group)
+    row = ensure_row(session, property_id, language, group)
     start = _start(session, property_id, language, group, model_version, model_default)
     newest = _newest_label(session, property_id, language, group, model_version)
     same_model = row.model_version == model_version and row.value is not None
@@ -385,227 +373,6 @@ def after_verdict(
         return []
     group: ThresholdGroup = "top_rating" if review.threshold_group == "top_rating" else "default"
     return recompute_key(session, review.property_id, review.language, group, classifier, rule)
-
-
-# --- Pins -------------------------------------------------------------------------------------
-
-
-def _require_admin(principal: Principal, property_id: str) -> None:
-    permissions.pin_thresholds(principal)
-    if not principal.can_see(property_id):
-        raise NotFound(f"property {property_id!r} not found")
-
-
-def _check_key(session: Session, property_id: str, language: str, group: str) -> None:
-    problems = []
-    if not (2 <= len(language) <= 8 and language.isascii() and language.isalpha()):
-        problems.append(FieldProblem("language", "pattern", "a language code such as de or en"))
-    if group not in GROUPS:
-        problems.append(FieldProblem("group", "enum", f"one of {', '.join(GROUPS)}"))
-    if problems:
-        raise InvalidInput("invalid threshold", problems)
-    if session.get(Property, property_id) is None:
-        raise NotFound(f"property {property_id!r} not found")
-
-
-def pin(
-    session: Session,
-    principal: Principal,
-    property_id: str,
-    language: str,
-    group: str,
-    value: float,
-) -> LearnedThreshold:
-    """An admin fixes a threshold; learning goes on beside it but routing uses the pin."""
-    _require_admin(principal, property_id)
-    _check_key(session, property_id, language, group)
-    if not 0.0 <= value <= 1.0:
-        raise InvalidInput(
-            "invalid threshold", [FieldProblem("value", "range", "a number from 0 to 1")]
-        )
-    row = _ensure_row(session, property_id, language, group)
-    before = row.pinned_value
-    now = utcnow()
-    row.pinned_value = value
-    row.pinned_by = audit.actor_name(principal)
-    row.pinned_at = now
-    row.updated_at = now
-    row.revision += 1
-    session.flush()
-    audit.record(
-        session,
-        principal,
-        "threshold.pin",
-        property_id=property_id,
-        subject=f"{language}/{group}",
-        details={
-            "language": language,
-            "group": group,
-            "pinned_before": before,
-            "pinned": value,
-            "learned": row.value,
-            "explanation": f"Pinned at {pct(value)} for {what(property_id, language, group)}"
-            f" by {row.pinned_by}.",
-        },
-    )
-    return row
-
-
-def unpin(
-    session: Session, principal: Principal, property_id: str, language: str, group: str
-) -> LearnedThreshold:
-    """Back to the learned (or the model's) threshold."""
-    _require_admin(principal, property_id)
-    _check_key(session, property_id, language, group)
-    row = session.get(LearnedThreshold, (property_id, language, group), populate_existing=True)
-    if row is None or row.pinned_value is None:
-        raise NotFound(f"no pinned threshold for {language}/{group} of {property_id!r}")
-    before = row.pinned_value
-    row.pinned_value = None
-    row.pinned_by = None
-    row.pinned_at = None
-    row.updated_at = utcnow()
-    row.revision += 1
-    session.flush()
-    audit.record(
-        session,
-        principal,
-        "threshold.unpin",
-        property_id=property_id,
-        subject=f"{language}/{group}",
-        details={
-            "language": language,
-            "group": group,
-            "pinned_before": before,
-            "learned": row.value,
-            "explanation": f"Unpinned {what(property_id, language, group)} (was "
-            f"{pct(before)}); the learned or the model's threshold applies again.",
-        },
-    )
-    return row
-
-
-# --- What is in force -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ThresholdView:
-    """One threshold as people see it: the value in force, where it comes from, the
-    evidence and the last change."""
-
-    property_id: str
-    language: str
-    group: ThresholdGroup
-    value: float
-    source: Source
-    pinned_by_policy: bool
-    model_default: float
-    model_version: str | None
-    learned: float | None
-    n: int
-    misses: int
-    upper: float | None
-    labelled: int
-    explanation: str | None
-    changed_at: datetime | None
-    pinned_value: float | None
-    pinned_by: str | None
-    pinned_at: datetime | None
-
-
-def views(
-    session: Session,
-    property_ids: Iterable[str],
-    classifier: SentimentClassifier | None,
-) -> list[ThresholdView]:
-    """Thresholds of the properties for every language the model reads or that has a row."""
-    ids = sorted(set(property_ids))
-    if not ids:
-        return []
-    properties = {p.id: p for p in session.scalars(select(Property).where(Property.id.in_(ids)))}
-    rows = {
-        (r.property_id, r.language, r.group): r
-        for r in session.scalars(
-            select(LearnedThreshold).where(LearnedThreshold.property_id.in_(ids))
-        )
-    }
-    version = classifier.info.version if classifier else None
-    found = []
-    for property_id in sorted(properties):
-        overrides: Mapping[str, object] = properties[property_id].policy or {}
-        raw_pin = overrides.get("auto_threshold")
-        policy_pin = float(raw_pin) if isinstance(raw_pin, int | float) else None
-        languages = set(classifier.info.languages if classifier else ())
-        languages |= {lang for p, lang, _ in rows if p == property_id}
-        for language in sorted(languages):
-            default = classifier.info.threshold_for(language) if classifier else _NO_MODEL
-            stored = {
-                g: _stored(rows[(property_id, language, g)])
-                for g in GROUPS
-                if (property_id, language, g) in rows
-            }
-            for group in GROUPS:
-                now = in_force(
-                    group,
-                    model_default=default,
-                    model_version=version,
-                    policy_pin=policy_pin,
-                    stored=stored,
-                )
-                row = rows.get((property_id, language, group))
-                current = row is not None and row.model_version == version
-                found.append(
-                    ThresholdView(
-                        property_id=property_id,
-                        language=language,
-                        group=group,
-                        value=now.value,
-                        source=now.source,
-                        pinned_by_policy=now.pinned_by == "policy",
-                        model_default=default,
-                        model_version=row.model_version if row else None,
-                        learned=row.value if row and current else None,
-                        n=row.n if row and current else 0,
-                        misses=row.misses if row and current else 0,
-                        upper=row.upper if row and current else None,
-                        labelled=row.labelled if row and current else 0,
-                        explanation=row.explanation if row else None,
-                        changed_at=row.changed_at if row else None,
-                        pinned_value=row.pinned_value if row else None,
-                        pinned_by=row.pinned_by if row else None,
-                        pinned_at=row.pinned_at if row else None,
-                    )
-                )
-    return found
-
-
-def views_for(
-    session: Session,
-    principal: Principal,
-    classifier: SentimentClassifier | None,
-    property_id: str | None = None,
-    *,
-    admins_only: bool = False,
-) -> list[ThresholdView]:
-    """The thresholds a person may see (the API: admins only)."""
-    permissions.see_thresholds(principal, admins_only=admins_only)
-    if property_id is not None and not principal.can_see(property_id):
-        raise NotFound(f"property {property_id!r} not found")
-    scope = [property_id] if property_id else sorted(principal.property_ids)
-    return views(session, scope, classifier)
-
-
-def view_for_review(
-    session: Session, review: Review, classifier: SentimentClassifier | None
-) -> ThresholdView | None:
-    """The threshold now in force for reviews like this one (when only the threshold
-    stood between it and automatic handling), for the review page."""
-    if review.auto_score is None or review.language is None:
-        return None
-    for view in views(session, [review.property_id], classifier):
-        if (view.language, view.group) == (review.language, review.threshold_group):
-            return view
-    return None
 
 
 def in_force_where(

@@ -88,7 +88,7 @@ def negative_miss_estimate(
 def miss_rate_alert(estimate: RateEstimate, *, target: float, min_checks: int) -> bool:
     """The negative-miss alert: the estimated rate is above the target, with at least
     `min_checks` spot-checks behind it. The trainers' dashboard and the background watch
-    (`api.background.watch_quality`) both raise it by this rule."""
+    (`service.background.watch_quality`) both raise it by this rule."""
     return estimate.rate is not None and estimate.n >= min_checks and estimate.rate > target
 
 
