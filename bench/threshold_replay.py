@@ -34,9 +34,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api import background
 from models import SentimentClassifier
 from models.double import KeywordClassifier
+from service import background
 from service.app import create_app
 from service.model_loading import load_classifier
 from triage.access import accounts

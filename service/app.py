@@ -13,8 +13,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from api import background, errors
-from api.background import Loader, ModelFollower
+from api import errors
 from api.limits import RequestLimits
 from api.routes import admin, ops, queue, reviews, thresholds
 from models import SentimentClassifier
@@ -22,6 +21,8 @@ from models.batching import BatchingClassifier
 from models.default import default_model_dir
 from models.double import KeywordClassifier
 from review_ui.web import install as install_review_ui
+from service import background
+from service.background import Loader, ModelFollower
 from service.model_loading import load_classifier, load_keyword_double
 from service.web import Services
 from triage.casework.queue import queue_depth
