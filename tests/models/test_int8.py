@@ -10,7 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from models.int8 import BLOCK_ROWS, MIN_ROWS, quantize_linears  # noqa: E402
-from models.transformer import fastest_precision, load_classifier  # noqa: E402
+from models.precision import fastest_precision  # noqa: E402
+from models.transformer import load_classifier  # noqa: E402
 
 
 @pytest.mark.parametrize("rows", [1, MIN_ROWS - 1, MIN_ROWS, BLOCK_ROWS + 3, 3 * BLOCK_ROWS])

@@ -147,7 +147,7 @@ def test_missing_encoder_raises_model_load_error(
 def test_precision_choices(
     tiny_encoder: Path, make_model_dir: Callable[..., Path], tmp_path: Path
 ) -> None:
-    from models.transformer import resolve_precision
+    from models.precision import resolve_precision
 
     assert resolve_precision("fp32") == "fp32"
     assert resolve_precision("auto") == "fp32"  # no model to measure on
