@@ -43,7 +43,7 @@ from babel.dates import format_datetime, get_date_format, get_datetime_format, g
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
-from models.touchpoints import NAMES
+from models.touchpoint_lexicon import NAMES
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 LOCALES = ("en", "de")
@@ -125,7 +125,8 @@ class Translator:
         )
 
     def touchpoint(self, code: str) -> str:
-        """A touchpoint's name for people (`models.touchpoints.NAMES`); the code if unknown."""
+        """A touchpoint's name for people (`models.touchpoint_lexicon.NAMES`); the code if
+        unknown."""
         names = NAMES.get(code)
         if names is None:
             return code

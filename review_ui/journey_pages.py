@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from models.touchpoints import TOUCHPOINTS
+from models.touchpoint_lexicon import TOUCHPOINTS
 from review_ui.i18n import translator
 from review_ui.pages import PREFIX, ActorDep, IdentityDep, UIRoute, render
 from review_ui.queue_pages import Department, Word

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 
-from models.touchpoints import TOUCHPOINTS
+from models.touchpoint_lexicon import TOUCHPOINTS
 from review_ui import charts, text_view
 from review_ui.i18n import Translator, install_translations, translator
 from service.errors import status_of

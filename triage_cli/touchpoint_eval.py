@@ -13,7 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from models.touchpoints import TOUCHPOINTS, DetectorConfig, lexicon_hits, micro_f1
+from models.touchpoint_lexicon import TOUCHPOINTS
+from models.touchpoints import DetectorConfig, lexicon_hits, micro_f1
 from triage.core.errors import InvalidInput
 
 

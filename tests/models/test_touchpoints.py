@@ -8,13 +8,8 @@ import numpy as np
 import pytest
 
 from models.errors import ModelLoadError
-from models.touchpoints import (
-    TOUCHPOINTS,
-    TouchpointHead,
-    fit_touchpoint_head,
-    lexicon_hits,
-    micro_f1,
-)
+from models.touchpoint_lexicon import TOUCHPOINTS
+from models.touchpoints import TouchpointHead, fit_touchpoint_head, lexicon_hits, micro_f1
 from models.transformer import load_classifier
 from tests.models.test_finetune import train_tiny
 

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models.touchpoints import TOUCHPOINTS, lexicon_hits
+from models.touchpoint_lexicon import TOUCHPOINTS
+from models.touchpoints import lexicon_hits
 from triage.access import audit, permissions
 from triage.access.accounts import Principal
 from triage.core.errors import FieldProblem, InvalidInput, NotFound

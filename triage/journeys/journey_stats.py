@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.touchpoints import TOUCHPOINTS
+from models.touchpoint_lexicon import TOUCHPOINTS
 from triage.access.accounts import Principal
 from triage.core.errors import FieldProblem, InvalidInput, NotFound
 from triage.journeys.journey import (
