@@ -20,9 +20,8 @@ from review_ui.pages import (
     render,
 )
 from service.web import ServicesDep, SessionDep
-from triage.access import audit, throttle
-from triage.access.accounts import authenticate_password
-from triage.access.web_sessions import end_session, start_session
+from triage.access import throttle
+from triage.access.web_sessions import end_session, sign_in
 from triage.core.errors import Forbidden, RateLimited, Unauthenticated
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
@@ -85,28 +84,16 @@ def signin(
         per_address=svc.settings.signin_failures_per_address,
         window=timedelta(minutes=svc.settings.signin_window_minutes),
     )
+    # A refusal is rendered, not raised: the unit of work then commits the failure's
+    # count and its audit row (an error would roll them back).
     try:
-        throttle.check_sign_in(session, email, address, limits)
+        secret = sign_in(session, email, password, address=address, limits=limits)
     except RateLimited as refused:
-        audit.record(
-            session,
-            "web",
-            "sign_in_throttled",
-            subject=email.strip().lower()[:200],
-            details={"address": address},
-        )
         page = _signin_page(request, _safe_next(next), status=429, notice="signin.throttled")
         page.headers["Retry-After"] = str(refused.retry_after)
         return page
-    try:
-        principal = authenticate_password(session, email, password)
     except Unauthenticated:
-        throttle.sign_in_failed(session, email, address)
-        audit.record(session, "web", "sign_in_failed", subject=email.strip().lower()[:200])
         return _signin_page(request, _safe_next(next), status=401, notice="signin.failed")
-    throttle.sign_in_succeeded(session, email)
-    audit.record(session, principal, "sign_in")
-    secret = start_session(session, principal)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

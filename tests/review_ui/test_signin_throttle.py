@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from models.double import KeywordClassifier
 from service.app import create_app
-from tests.conftest import PASSWORD, World, make_settings
+from tests.conftest import PASSWORD, SETUP, World, make_settings
 from tests.review_ui.helpers import csrf_of
 from triage.storage.tables import AuditEvent
 
@@ -57,7 +57,9 @@ def test_failed_sign_ins_are_throttled_per_account_then_per_address(
     assert other_person == 429
     with sessions() as s:
         events = s.execute(
-            select(AuditEvent.action, AuditEvent.subject).order_by(AuditEvent.id)
+            select(AuditEvent.action, AuditEvent.subject)
+            .where(AuditEvent.actor != SETUP)
+            .order_by(AuditEvent.id)
         ).all()
     assert [tuple(e) for e in events] == [
         ("sign_in_failed", "agent.a@example.com"),
@@ -74,7 +76,24 @@ def test_failed_sign_ins_are_throttled_per_account_then_per_address(
     assert "wrong password" not in str(details) and PASSWORD not in str(details)
 
 
-def test_a_right_password_clears_the_accounts_failures(strict: TestClient) -> None:
+def test_a_right_password_clears_the_accounts_failures(
+    strict: TestClient, sessions: sessionmaker[Session]
+) -> None:
     assert [attempt(strict, "agent.a@example.com", "wrong") for _ in range(2)] == [401, 401]
     assert attempt(strict, "agent.a@example.com", PASSWORD) == 303
+    assert strict.cookies.get("triage_session")
     assert [attempt(strict, "agent.a@example.com", "wrong") for _ in range(2)] == [401, 401]
+    with sessions() as s:
+        events = s.execute(
+            select(AuditEvent.actor, AuditEvent.action, AuditEvent.subject)
+            .where(AuditEvent.actor != SETUP)
+            .order_by(AuditEvent.id)
+        ).all()
+    failed = ("web", "sign_in_failed", "agent.a@example.com")
+    assert [tuple(e) for e in events] == [
+        failed,
+        failed,
+        ("agent.a@example.com", "sign_in", None),
+        failed,
+        failed,
+    ]

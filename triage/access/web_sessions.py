@@ -1,7 +1,8 @@
 """Signed-in browsers for the review UI: server-side sessions with a CSRF token each.
 
-The cookie carries a random secret; only its SHA-256 is stored. A session ends on
-sign-out, or after `idle` without a request.
+`sign_in` checks the sign-in throttle, the password, opens the session and audits
+each outcome. The cookie carries a random secret; only its SHA-256 is stored. A
+session ends on sign-out, or after `idle` without a request.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from triage.access.accounts import Principal, principal_for
-from triage.core.errors import Unauthenticated
+from triage.access import audit, throttle
+from triage.access.accounts import Principal, authenticate_password, principal_for
+from triage.core.errors import RateLimited, Unauthenticated
 from triage.storage.db import utcnow
 from triage.storage.tables import User, WebSession
 
@@ -56,6 +58,37 @@ def start_session(session: Session, principal: Principal) -> str:
     )
     session.flush()
     return secret
+
+
+def sign_in(
+    session: Session, email: str, password: str, *, address: str, limits: throttle.SignInLimits
+) -> str:
+    """Sign a person in from `address`; returns the new session's cookie secret.
+
+    Refused with `RateLimited` (before the password is checked) while the account or
+    the address has failed too often, and with `Unauthenticated` on a wrong e-mail or
+    password. Every outcome is in the audit log (`sign_in`, `sign_in_throttled`,
+    `sign_in_failed`); a failure also counts against the throttle. Those rows are
+    flushed before the error is raised: the caller must commit its unit of work after
+    catching the error (render the refusal), or the failure is forgotten.
+    """
+    subject = email.strip().lower()[:200]
+    try:
+        throttle.check_sign_in(session, email, address, limits)
+    except RateLimited:
+        audit.record(
+            session, "web", "sign_in_throttled", subject=subject, details={"address": address}
+        )
+        raise
+    try:
+        principal = authenticate_password(session, email, password)
+    except Unauthenticated:
+        throttle.sign_in_failed(session, email, address)
+        audit.record(session, "web", "sign_in_failed", subject=subject)
+        raise
+    throttle.sign_in_succeeded(session, email)
+    audit.record(session, principal, "sign_in")
+    return start_session(session, principal)
 
 
 def identify(session: Session, secret: str, *, idle: timedelta) -> WebIdentity:
