@@ -83,7 +83,7 @@ def run(model_dir: Path, data: Path, cache_dir: Path) -> dict[str, Any]:
         upgrade(engine)
         with unit_of_work(make_session_factory(engine)) as session:
             accounts.add_property(session, "check-hotel", "Check Hotel")
-            key = accounts.create_api_key(session, ["check-hotel"])[1]
+            key = accounts.create_api_key(session, "bench", ["check-hotel"])[1]
         engine.dispose()
         settings = Settings(database_url=url, data_dir=Path(tmp), load_model=False)  # type: ignore[call-arg]
         results = []

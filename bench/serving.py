@@ -44,7 +44,7 @@ def prepare_database(url: str) -> str:
         with unit_of_work(make_session_factory(engine)) as s:
             if s.get(Property, PROPERTY) is None:
                 accounts.add_property(s, PROPERTY, "Benchmark hotel")
-            _, secret = accounts.create_api_key(s, [PROPERTY], name="bench")
+            _, secret = accounts.create_api_key(s, "bench", [PROPERTY], name="bench")
         return secret
     finally:
         engine.dispose()

@@ -120,10 +120,10 @@ def replay(
         upgrade(engine)
         with unit_of_work(make_session_factory(engine)) as s:
             accounts.add_property(s, PROPERTY, "Replay Hotel")
-            key = accounts.create_api_key(s, [PROPERTY])[1]
-            accounts.add_user(s, "agent@replay.example", PASSWORD, "agent", [PROPERTY])
-            accounts.add_user(s, "trainer@replay.example", PASSWORD, "trainer", [PROPERTY])
-            agent = accounts.create_user_token(s, "agent@replay.example")[1]
+            key = accounts.create_api_key(s, "bench", [PROPERTY])[1]
+            accounts.add_user(s, "bench", "agent@replay.example", PASSWORD, "agent", [PROPERTY])
+            accounts.add_user(s, "bench", "trainer@replay.example", PASSWORD, "trainer", [PROPERTY])
+            agent = accounts.create_user_token(s, "bench", "agent@replay.example")[1]
         engine.dispose()
         settings = Settings(
             database_url=url,

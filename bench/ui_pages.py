@@ -51,7 +51,7 @@ def seed(url: str, count: int) -> None:
     now = utcnow()
     with unit_of_work(make_session_factory(engine)) as s:
         accounts.add_property(s, "bench-hotel", "Bench Hotel")
-        accounts.add_user(s, "bench@example.com", PASSWORD, "agent", ["bench-hotel"])
+        accounts.add_user(s, "bench", "bench@example.com", PASSWORD, "agent", ["bench-hotel"])
     with engine.begin() as conn:
         for start in range(0, count, 5000):
             reviews, items, labels = [], [], []

@@ -33,6 +33,8 @@ from triage.verdicts import labels
 
 log = logging.getLogger(__name__)
 PASSWORD = "demo password 1"
+#: The audit log's actor for the accounts the screenshots are taken with.
+ACTOR = "screenshots"
 REVIEWS = [
     "The room was dirty and the staff at reception were rude. Breakfast was cold.",
     "Wonderful stay, friendly staff and a clean, comfortable room. We recommend it!",
@@ -92,12 +94,12 @@ def build(data_dir: Path) -> tuple[Settings, str]:
     with unit_of_work(make_session_factory(engine)) as s:
         accounts.add_property(s, "demo-hotel", "Demo Hotel")
         accounts.add_property(s, "demo-venue", "Demo Convention Centre")
-        _, key = accounts.create_api_key(s, ["demo-hotel", "demo-venue"])
-        accounts.add_user(s, "anna@demo-hotel.example", PASSWORD, "agent", ["demo-hotel"])
+        _, key = accounts.create_api_key(s, ACTOR, ["demo-hotel", "demo-venue"])
+        accounts.add_user(s, ACTOR, "anna@demo-hotel.example", PASSWORD, "agent", ["demo-hotel"])
         accounts.add_user(
-            s, "ben@demo-hotel.example", PASSWORD, "admin", ["demo-hotel", "demo-venue"]
+            s, ACTOR, "ben@demo-hotel.example", PASSWORD, "admin", ["demo-hotel", "demo-venue"]
         )
-        accounts.add_user(s, "cara@demo-hotel.example", PASSWORD, "trainer", ["demo-hotel"])
+        accounts.add_user(s, ACTOR, "cara@demo-hotel.example", PASSWORD, "trainer", ["demo-hotel"])
     engine.dispose()
     return settings, key
 

@@ -130,6 +130,8 @@ class World:
 
 
 PASSWORD = "correct horse battery"
+#: The audit log's actor for what the fixtures set up (keys, people, tokens).
+SETUP = "test:setup"
 
 
 @functools.cache
@@ -142,7 +144,7 @@ def build_world(sessions: sessionmaker[Session]) -> World:
         accounts.add_property(s, "hotel-a", "Hotel A")
         accounts.add_property(s, "hotel-b", "Hotel B")
         keys = [
-            accounts.create_api_key(s, ids)[1]
+            accounts.create_api_key(s, SETUP, ids)[1]
             for ids in (["hotel-a"], ["hotel-b"], ["hotel-a", "hotel-b"])
         ]
         tokens = []
@@ -164,7 +166,7 @@ def build_world(sessions: sessionmaker[Session]) -> World:
                 )
             )
             s.flush()
-            tokens.append(accounts.create_user_token(s, email)[1])
+            tokens.append(accounts.create_user_token(s, SETUP, email)[1])
     return World(*keys, *tokens)
 
 

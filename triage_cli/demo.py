@@ -33,17 +33,18 @@ class Demo:
     token: str
 
 
-def ensure_demo(session: Session) -> Demo:
-    """Create the demo property and user once; a fresh key, password and token every start."""
+def ensure_demo(session: Session, actor: str) -> Demo:
+    """Create the demo property and user once; a fresh key, password and token every start
+    (audited as `actor`'s)."""
     if session.get(Property, DEMO_PROPERTY) is None:
         accounts.add_property(session, DEMO_PROPERTY, "Demo Hotel")
-    _, key = accounts.create_api_key(session, [DEMO_PROPERTY], name="demo key")
+    _, key = accounts.create_api_key(session, actor, [DEMO_PROPERTY], name="demo key")
     password = secrets.token_urlsafe(12)
     if session.scalar(select(User.id).where(User.email == DEMO_EMAIL)) is None:
-        accounts.add_user(session, DEMO_EMAIL, password, "admin", [DEMO_PROPERTY])
+        accounts.add_user(session, actor, DEMO_EMAIL, password, "admin", [DEMO_PROPERTY])
     else:
         accounts.set_password(session, DEMO_EMAIL, password)
-    _, token = accounts.create_user_token(session, DEMO_EMAIL)
+    _, token = accounts.create_user_token(session, actor, DEMO_EMAIL)
     if session.scalar(select(Review.id).where(Review.property_id == DEMO_PROPERTY)) is None:
         for n, text in enumerate(DEMO_REVIEWS):
             session.add(

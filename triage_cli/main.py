@@ -10,10 +10,8 @@ from collections.abc import Sequence
 from triage.core.errors import TriageError
 from triage.core.settings import Settings
 from triage_cli.commands import accounts, bench, learning, registry, reviews, serve
-from triage_cli.commands.bench import cmd_bench
 
-# `cmd_bench` stays importable from here for tests/bench, which compares it with args.func.
-__all__ = ["build_parser", "cmd_bench", "main"]
+__all__ = ["build_parser", "main"]
 
 #: The areas in the order their commands appear in `triage --help`.
 AREAS = (serve, accounts, reviews, learning, registry, bench)

@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import World, _password_hash
+from tests.conftest import SETUP, World, _password_hash
 from triage.access import accounts
 from triage.storage.db import unit_of_work
 from triage.storage.tables import Property, User
@@ -192,7 +192,7 @@ def _person(sessions: sessionmaker[Session], email: str, role: str, property_id:
             )
         )
         s.flush()
-        return accounts.create_user_token(s, email)[1]
+        return accounts.create_user_token(s, SETUP, email)[1]
 
 
 @pytest.fixture

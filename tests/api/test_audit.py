@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import World, _password_hash
+from tests.conftest import SETUP, World, _password_hash
 from triage.access import accounts, audit
 from triage.storage.db import unit_of_work
 from triage.storage.tables import Property, User
@@ -44,7 +44,7 @@ def admin_of_a(sessions: sessionmaker[Session]) -> str:
             )
         )
         s.flush()
-        return accounts.create_user_token(s, "admin.a@example.com")[1]
+        return accounts.create_user_token(s, SETUP, "admin.a@example.com")[1]
 
 
 def test_verdicts_are_audited_and_admins_page_through_their_log(
@@ -67,7 +67,20 @@ def test_verdicts_are_audited_and_admins_page_through_their_log(
     everything = client.get("/v1/audit", headers=world.auth(world.admin_ab))
     assert everything.status_code == 200, everything.text
     items = everything.json()["items"]
-    assert [(e["actor"], e["action"], e["property_id"], e["subject"]) for e in items] == [
+    # The oldest events are the fixtures' own keys and tokens (created through the
+    # audited account functions); the test's events come first.
+    assert [(e["actor"], e["action"], e["subject"]) for e in items[3:]] == [
+        (SETUP, "user_token.create", email)
+        for email in reversed(
+            [
+                "agent.a@example.com",
+                "agent.b@example.com",
+                "trainer.a@example.com",
+                "admin@example.com",
+            ]
+        )
+    ] + [(SETUP, "api_key.create", f"key:{n}") for n in (3, 2, 1)]
+    assert [(e["actor"], e["action"], e["property_id"], e["subject"]) for e in items[:3]] == [
         ("cli:ops", "api_key.create", None, "key:9"),
         ("agent.b@example.com", "queue.resolve", "hotel-b", f"item:{b['queue']['item_id']}"),
         ("agent.a@example.com", "queue.resolve", "hotel-a", f"item:{a['queue']['item_id']}"),
@@ -75,21 +88,29 @@ def test_verdicts_are_audited_and_admins_page_through_their_log(
     assert items[1]["details"] == {"label": "negative", "action": "replied"}
     assert all(e["at"] for e in items) and everything.json()["next_before_id"] is None
 
-    first = client.get("/v1/audit?limit=2", headers=world.auth(world.admin_ab)).json()
-    assert [e["id"] for e in first["items"]] == [items[0]["id"], items[1]["id"]]
-    second = client.get(
-        f"/v1/audit?limit=2&before_id={first['next_before_id']}",
-        headers=world.auth(world.admin_ab),
-    ).json()
-    assert [e["id"] for e in second["items"]] == [items[2]["id"]]
-    assert second["next_before_id"] is None
+    # Two at a time, newest first, the whole log and nothing twice.
+    paged: list[int] = []
+    before = ""
+    while True:
+        page = client.get(f"/v1/audit?limit=2{before}", headers=world.auth(world.admin_ab))
+        paged += [e["id"] for e in page.json()["items"]]
+        if page.json()["next_before_id"] is None:
+            break
+        assert page.json()["next_before_id"] == paged[-1]
+        before = f"&before_id={paged[-1]}"
+    assert paged == [e["id"] for e in items]
     only = client.get("/v1/audit?action=api_key.create", headers=world.auth(world.admin_ab))
-    assert [e["action"] for e in only.json()["items"]] == ["api_key.create"]
+    assert [(e["actor"], e["action"]) for e in only.json()["items"]] == [
+        ("cli:ops", "api_key.create"),
+        *[(SETUP, "api_key.create")] * 3,
+    ]
 
-    # An admin of hotel-a alone sees nothing of hotel-b.
+    # An admin of hotel-a alone sees nothing of hotel-b's reviews. (Account events carry no
+    # property, so the fixtures' key and token creations are visible to every admin.)
     scoped = client.get("/v1/audit", headers=world.auth(admin_of_a(sessions)))
-    assert [e["property_id"] for e in scoped.json()["items"]] == [None, "hotel-a"]
-    assert "agent.b@example.com" not in scoped.text
+    ours = [e for e in scoped.json()["items"] if e["actor"] != SETUP]
+    assert [e["property_id"] for e in ours] == [None, "hotel-a"]
+    assert "agent.b@example.com" not in str(ours)
 
 
 @pytest.mark.parametrize("caller", ["key_a", "key_ab", "agent_a", "trainer_a"])

@@ -16,7 +16,7 @@ from httpx import Response
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, SETUP, World
 from triage.access import accounts
 from triage.storage.db import Base, unit_of_work
 from triage.storage.tables import Label, QueueItem, Review
@@ -517,7 +517,7 @@ def test_secrets_are_stored_only_as_hashes(world: World, sessions: sessionmaker[
     token_secrets = [world.agent_a, world.agent_b, world.trainer_a, world.admin_ab]
     with unit_of_work(sessions) as s:  # two more people through the real account path
         for email in ("night.a@example.com", "night.b@example.com"):
-            accounts.add_user(s, email, PASSWORD, "agent", ["hotel-a"])
+            accounts.add_user(s, SETUP, email, PASSWORD, "agent", ["hotel-a"])
     with sessions() as s:
         keys = s.execute(text("SELECT prefix, secret_hash FROM api_keys ORDER BY id")).all()
         tokens = s.execute(text("SELECT prefix, secret_hash FROM user_tokens ORDER BY id")).all()

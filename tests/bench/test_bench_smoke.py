@@ -14,7 +14,8 @@ from bench.queue_scale import queue_at_scale, uses_index
 from bench.suite import Options, run
 from triage.storage.db import make_engine, make_session_factory, unit_of_work
 from triage.storage.tables import QueueItem, Review
-from triage_cli.main import build_parser, cmd_bench
+from triage_cli.commands.bench import cmd_bench
+from triage_cli.main import build_parser
 
 
 def test_queue_at_scale_claims_through_indexes(database_url: str) -> None:

@@ -1,6 +1,7 @@
 """Rows written by their owner: queue items only by `casework.queue.enqueue`, labels only by
 `verdicts.labels.record`, and every change a person makes audited by the domain function
-that makes it (so every caller, page or API or script, gets the audit row)."""
+that makes it (so every caller, page or API or script, gets the audit row): sign-ins
+included, each outcome, and the keys, people and tokens the accounts create."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.conftest import World
+from tests.conftest import PASSWORD, SETUP, World
 from tests.triage.loop_data import add_review, principal
+from triage.access import accounts, throttle, web_sessions
 from triage.casework import queue
 from triage.casework.spot_checks import pull_back
+from triage.core.errors import Conflict, RateLimited, Unauthenticated
 from triage.journeys.journey import label_touchpoints
 from triage.storage.db import unit_of_work, utcnow
-from triage.storage.tables import AuditEvent, Label, QueueItem
+from triage.storage.tables import AuditEvent, Label, QueueItem, SignInFailure
 from triage.verdicts import labels
 
 TRIAGE = Path(__file__).resolve().parents[2] / "triage"
@@ -45,7 +48,8 @@ def test_each_row_has_one_writer(table: str, owner: str) -> None:
 
 
 def _audit(s: Session) -> list[tuple[str, str | None, str | None, dict[str, object] | None]]:
-    events = s.scalars(select(AuditEvent).order_by(AuditEvent.id))
+    """The audit log after the fixtures' own set-up (keys, tokens)."""
+    events = s.scalars(select(AuditEvent).where(AuditEvent.actor != SETUP).order_by(AuditEvent.id))
     return [(e.action, e.property_id, e.subject, e.details) for e in events]
 
 
@@ -164,3 +168,94 @@ def test_labels_and_touchpoints_are_audited_by_the_domain(
                 {"start": 0, "end": 23, "touchpoints": ["breakfast"]},
             ),
         ]
+
+
+SIGN_IN_LIMITS = throttle.SignInLimits(per_account=2, per_address=10, window=timedelta(minutes=15))
+
+
+def _sign_in(
+    sessions: sessionmaker[Session], email: str, password: str, address: str
+) -> str | RateLimited | Unauthenticated:
+    """One attempt in its own unit of work, committed even when refused (as the page does)."""
+    with unit_of_work(sessions) as s:
+        try:
+            return web_sessions.sign_in(s, email, password, address=address, limits=SIGN_IN_LIMITS)
+        except (RateLimited, Unauthenticated) as refused:
+            return refused
+
+
+def test_sign_in_audits_each_outcome_and_counts_the_failures(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    failed = [_sign_in(sessions, " Agent.A@example.com", "wrong", "10.0.0.1") for _ in range(2)]
+    throttled = _sign_in(sessions, "agent.a@example.com", PASSWORD, "10.0.0.1")
+    wrong_then_right = [
+        _sign_in(sessions, "agent.b@example.com", password, "10.0.0.2")
+        for password in ("wrong", PASSWORD)
+    ]
+    # Raised and not caught, the unit of work rolls back: no count, no audit row.
+    with pytest.raises(Unauthenticated), unit_of_work(sessions) as s:
+        web_sessions.sign_in(
+            s, "nobody@example.com", "guess", address="10.0.0.3", limits=SIGN_IN_LIMITS
+        )
+
+    assert all(isinstance(f, Unauthenticated) for f in failed)
+    assert isinstance(throttled, RateLimited) and 14 * 60 < throttled.retry_after <= 15 * 60 + 1
+    assert isinstance(wrong_then_right[0], Unauthenticated)
+    secret = wrong_then_right[1]
+    assert isinstance(secret, str)
+    with unit_of_work(sessions) as s:
+        signed_in = web_sessions.identify(s, secret, idle=timedelta(minutes=30))
+        assert signed_in.principal.email == "agent.b@example.com"
+        events = s.scalars(
+            select(AuditEvent).where(AuditEvent.actor != SETUP).order_by(AuditEvent.id)
+        )
+        assert [(e.actor, e.user_id, e.action, e.subject, e.details) for e in events] == [
+            ("web", None, "sign_in_failed", "agent.a@example.com", None),
+            ("web", None, "sign_in_failed", "agent.a@example.com", None),
+            ("web", None, "sign_in_throttled", "agent.a@example.com", {"address": "10.0.0.1"}),
+            ("web", None, "sign_in_failed", "agent.b@example.com", None),
+            ("agent.b@example.com", signed_in.principal.id, "sign_in", None, None),
+        ]
+        # The right password cleared agent.b's failure from the account, not the address.
+        failures = s.execute(
+            select(SignInFailure.account, SignInFailure.address).order_by(SignInFailure.id)
+        ).all()
+        assert [tuple(f) for f in failures] == [
+            ("agent.a@example.com", "10.0.0.1"),
+            ("agent.a@example.com", "10.0.0.1"),
+            ("", "10.0.0.2"),
+        ]
+
+
+def test_keys_people_and_tokens_are_audited_by_the_account_functions(
+    sessions: sessionmaker[Session], world: World
+) -> None:
+    with unit_of_work(sessions) as s:
+        key, _ = accounts.create_api_key(s, "cli:ops", ["hotel-b", "hotel-a"], name="pms")
+        user = accounts.add_user(s, "cli:ops", " Night@Example.com", PASSWORD, "agent", ["hotel-a"])
+        token, _ = accounts.create_user_token(s, "cli:ops", "NIGHT@example.com")
+        expected = [
+            (
+                "cli:ops",
+                "api_key.create",
+                f"key:{key.id}",
+                {"prefix": key.prefix, "properties": ["hotel-a", "hotel-b"]},
+            ),
+            (
+                "cli:ops",
+                "user.create",
+                "night@example.com",
+                {"role": "agent", "properties": ["hotel-a"]},
+            ),
+            ("cli:ops", "user_token.create", "night@example.com", {"prefix": token.prefix}),
+        ]
+        assert user.email == "night@example.com"
+    # A refused creation writes nothing, its audit row included.
+    with pytest.raises(Conflict), unit_of_work(sessions) as s:
+        accounts.add_user(s, "cli:ops", "night@example.com", PASSWORD, "agent", ["hotel-a"])
+    with unit_of_work(sessions) as s:
+        events = s.scalars(
+            select(AuditEvent).where(AuditEvent.actor != SETUP).order_by(AuditEvent.id)
+        )
+        assert [(e.actor, e.action, e.subject, e.details) for e in events] == expected

@@ -1,5 +1,9 @@
 """Properties, API keys, users and personal tokens; who a caller is and what they may see.
 
+Creating a key, a person or a token is audited here, as the acting principal's (or
+the command line's). `Principal` itself lives in `principals` (the audit log and the
+permissions need it without the accounts).
+
 API keys and personal tokens are random 256-bit secrets: only their SHA-256 is
 stored (a fast hash is safe for such secrets and lets a lookup use an index).
 Passwords are hashed with Argon2id, a memory-hard hash.
@@ -11,7 +15,6 @@ import functools
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
 from typing import Literal
 
 from argon2 import PasswordHasher
@@ -19,6 +22,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from triage.access import audit
+from triage.access.principals import Principal as Principal  # re-exported: callers find it here
 from triage.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, Unauthenticated
 from triage.storage.db import utcnow
 from triage.storage.tables import ApiKey, Property, User, UserToken
@@ -31,20 +36,6 @@ KEY_PREFIX = "gtk_"
 TOKEN_PREFIX = "gtu_"
 
 _hasher = PasswordHasher()
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: a hotel system's key (`system`) or a person with a role."""
-
-    kind: Literal["api_key", "user"]
-    id: int
-    role: Literal["system", "agent", "trainer", "admin"]
-    property_ids: frozenset[str]
-    email: str | None = None
-
-    def can_see(self, property_id: str) -> bool:
-        return property_id in self.property_ids
 
 
 def _secret_hash(secret: str) -> str:
@@ -88,8 +79,11 @@ def _properties(session: Session, property_ids: list[str]) -> list[Property]:
     return found
 
 
-def create_api_key(session: Session, property_ids: list[str], name: str = "") -> tuple[ApiKey, str]:
-    """A new key for a hotel system. The secret is returned once and never stored."""
+def create_api_key(
+    session: Session, actor: Principal | str, property_ids: list[str], name: str = ""
+) -> tuple[ApiKey, str]:
+    """A new key for a hotel system, audited as `actor`'s. The secret is returned once and
+    never stored."""
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(
         name=name or "api key",
@@ -99,12 +93,25 @@ def create_api_key(session: Session, property_ids: list[str], name: str = "") ->
     )
     session.add(key)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "api_key.create",
+        subject=f"key:{key.id}",
+        details={"prefix": key.prefix, "properties": sorted(property_ids)},
+    )
     return key, secret
 
 
 def add_user(
-    session: Session, email: str, password: str, role: str, property_ids: list[str]
+    session: Session,
+    actor: Principal | str,
+    email: str,
+    password: str,
+    role: str,
+    property_ids: list[str],
 ) -> User:
+    """A new person with a role on some properties, audited as `actor`'s."""
     email = email.strip().lower()
     problems = []
     if not EMAIL.match(email):
@@ -125,6 +132,13 @@ def add_user(
     )
     session.add(user)
     session.flush()
+    audit.record(
+        session,
+        actor,
+        "user.create",
+        subject=user.email,
+        details={"role": user.role, "properties": sorted(property_ids)},
+    )
     return user
 
 
@@ -137,7 +151,11 @@ def set_password(session: Session, email: str, password: str) -> User:
     return user
 
 
-def create_user_token(session: Session, email: str) -> tuple[UserToken, str]:
+def create_user_token(
+    session: Session, actor: Principal | str, email: str
+) -> tuple[UserToken, str]:
+    """A personal API token for an active person, audited as `actor`'s. The secret is
+    returned once and never stored."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None or user.disabled_at is not None:
         raise NotFound(f"no active user {email}")
@@ -145,6 +163,9 @@ def create_user_token(session: Session, email: str) -> tuple[UserToken, str]:
     token = UserToken(user_id=user.id, prefix=secret[:10], secret_hash=_secret_hash(secret))
     session.add(token)
     session.flush()
+    audit.record(
+        session, actor, "user_token.create", subject=user.email, details={"prefix": token.prefix}
+    )
     return token, secret
 
 

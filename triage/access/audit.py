@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from triage.access import permissions
-from triage.access.accounts import Principal
+from triage.access.principals import Principal
 from triage.storage.db import utcnow
 from triage.storage.tables import AuditEvent
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, or_
 
-from triage.access.accounts import Principal
+from triage.access.principals import Principal
 from triage.core.errors import Forbidden
 from triage.storage.tables import QueueItem
 

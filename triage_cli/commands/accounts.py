@@ -65,14 +65,7 @@ def cmd_properties_policy(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     with unit_of_work(open_sessions(settings)) as s:
-        key, secret = accounts.create_api_key(s, args.property, name=args.name or "")
-        audit.record(
-            s,
-            actor(),
-            "api_key.create",
-            subject=f"key:{key.id}",
-            details={"prefix": key.prefix, "properties": sorted(args.property)},
-        )
+        key, secret = accounts.create_api_key(s, actor(), args.property, name=args.name or "")
         print(f"API key {key.id} for {', '.join(args.property)} (shown once, store it now):")
     print(secret)
     return 0
@@ -84,28 +77,14 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     with unit_of_work(open_sessions(settings)) as s:
-        user = accounts.add_user(s, args.email, password, args.role, args.property)
-        audit.record(
-            s,
-            actor(),
-            "user.create",
-            subject=user.email,
-            details={"role": user.role, "properties": sorted(args.property)},
-        )
+        user = accounts.add_user(s, actor(), args.email, password, args.role, args.property)
         print(f"user {user.email} ({user.role}) added")
     return 0
 
 
 def cmd_tokens_create(args: argparse.Namespace, settings: Settings) -> int:
     with unit_of_work(open_sessions(settings)) as s:
-        token, secret = accounts.create_user_token(s, args.email)
-        audit.record(
-            s,
-            actor(),
-            "user_token.create",
-            subject=args.email.strip().lower(),
-            details={"prefix": token.prefix},
-        )
+        _token, secret = accounts.create_user_token(s, actor(), args.email)
         print(f"personal token for {args.email} (shown once, store it now):")
     print(secret)
     return 0

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from triage.core.settings import Settings
 from triage.storage.db import unit_of_work
-from triage_cli.commands.context import open_sessions
+from triage_cli.commands.context import actor, open_sessions
 
 if TYPE_CHECKING:
     from triage_cli.commands.context import Subcommands
@@ -30,7 +30,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         from triage_cli.demo import ensure_demo
 
         with unit_of_work(open_sessions(settings)) as s:
-            demo = ensure_demo(s)
+            demo = ensure_demo(s, actor())
         print(
             "\nGuest Triage demo\n"
             f"  property : {demo.property_id}\n"
