@@ -68,18 +68,23 @@ def test_verdicts_are_audited_and_admins_page_through_their_log(
     assert everything.status_code == 200, everything.text
     items = everything.json()["items"]
     # The oldest events are the fixtures' own keys and tokens (created through the
-    # audited account functions); the test's events come first.
-    assert [(e["actor"], e["action"], e["subject"]) for e in items[3:]] == [
-        (SETUP, "user_token.create", email)
-        for email in reversed(
-            [
-                "agent.a@example.com",
-                "agent.b@example.com",
-                "trainer.a@example.com",
-                "admin@example.com",
-            ]
-        )
-    ] + [(SETUP, "api_key.create", f"key:{n}") for n in (3, 2, 1)]
+    # audited account functions, one row per property each grants); the test's come first.
+    setup_tokens = [
+        ("agent.a@example.com", "hotel-a"),
+        ("agent.b@example.com", "hotel-b"),
+        ("trainer.a@example.com", "hotel-a"),
+        ("admin@example.com", "hotel-a"),
+        ("admin@example.com", "hotel-b"),
+    ]
+    setup_keys = [
+        ("key:1", "hotel-a"),
+        ("key:2", "hotel-b"),
+        ("key:3", "hotel-a"),
+        ("key:3", "hotel-b"),
+    ]
+    assert [(e["actor"], e["action"], e["property_id"], e["subject"]) for e in items[3:]] == [
+        (SETUP, "user_token.create", p, email) for email, p in reversed(setup_tokens)
+    ] + [(SETUP, "api_key.create", p, key) for key, p in reversed(setup_keys)]
     assert [(e["actor"], e["action"], e["property_id"], e["subject"]) for e in items[:3]] == [
         ("cli:ops", "api_key.create", None, "key:9"),
         ("agent.b@example.com", "queue.resolve", "hotel-b", f"item:{b['queue']['item_id']}"),
@@ -102,15 +107,17 @@ def test_verdicts_are_audited_and_admins_page_through_their_log(
     only = client.get("/v1/audit?action=api_key.create", headers=world.auth(world.admin_ab))
     assert [(e["actor"], e["action"]) for e in only.json()["items"]] == [
         ("cli:ops", "api_key.create"),
-        *[(SETUP, "api_key.create")] * 3,
+        *[(SETUP, "api_key.create")] * 4,
     ]
 
-    # An admin of hotel-a alone sees nothing of hotel-b's reviews. (Account events carry no
-    # property, so the fixtures' key and token creations are visible to every admin.)
+    # An admin of hotel-a alone sees nothing of hotel-b: not its reviews, not its people
+    # (account events carry the properties they grant access to).
     scoped = client.get("/v1/audit", headers=world.auth(admin_of_a(sessions)))
-    ours = [e for e in scoped.json()["items"] if e["actor"] != SETUP]
-    assert [e["property_id"] for e in ours] == [None, "hotel-a"]
-    assert "agent.b@example.com" not in str(ours)
+    seen = scoped.json()["items"]
+    assert {e["property_id"] for e in seen} == {None, "hotel-a"}
+    assert "agent.b@example.com" not in str(seen) and "hotel-b" not in {
+        e["property_id"] for e in seen
+    }
 
 
 @pytest.mark.parametrize("caller", ["key_a", "key_ab", "agent_a", "trainer_a"])

@@ -755,15 +755,15 @@ def test_account_and_policy_changes_are_in_the_audit_log_without_secrets(
         events = s.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
         rows = [(e.actor, e.action, e.property_id, e.subject, e.details) for e in events]
     assert rows == [
-        (me, "api_key.create", None, "key:1", {"prefix": key[:10], "properties": ["hotel-a"]}),
+        (me, "api_key.create", "hotel-a", "key:1", {"prefix": key[:10], "properties": ["hotel-a"]}),
         (
             me,
             "user.create",
-            None,
+            "hotel-b",
             "night@example.com",
             {"role": "agent", "properties": ["hotel-b"]},
         ),
-        (me, "user_token.create", None, "night@example.com", {"prefix": token[:10]}),
+        (me, "user_token.create", "hotel-b", "night@example.com", {"prefix": token[:10]}),
         (me, "policy.set", "hotel-a", None, {"before": {}, "after": {"auto_threshold": 0.9}}),
     ]
     assert all(e.at is not None for e in events)

@@ -235,20 +235,25 @@ def test_keys_people_and_tokens_are_audited_by_the_account_functions(
         key, _ = accounts.create_api_key(s, "cli:ops", ["hotel-b", "hotel-a"], name="pms")
         user = accounts.add_user(s, "cli:ops", " Night@Example.com", PASSWORD, "agent", ["hotel-a"])
         token, _ = accounts.create_user_token(s, "cli:ops", "NIGHT@example.com")
+        # One row per property the key or person gets, so each property's admins see it.
+        key_details = {"prefix": key.prefix, "properties": ["hotel-a", "hotel-b"]}
         expected = [
-            (
-                "cli:ops",
-                "api_key.create",
-                f"key:{key.id}",
-                {"prefix": key.prefix, "properties": ["hotel-a", "hotel-b"]},
-            ),
+            ("cli:ops", "api_key.create", "hotel-a", f"key:{key.id}", key_details),
+            ("cli:ops", "api_key.create", "hotel-b", f"key:{key.id}", key_details),
             (
                 "cli:ops",
                 "user.create",
+                "hotel-a",
                 "night@example.com",
                 {"role": "agent", "properties": ["hotel-a"]},
             ),
-            ("cli:ops", "user_token.create", "night@example.com", {"prefix": token.prefix}),
+            (
+                "cli:ops",
+                "user_token.create",
+                "hotel-a",
+                "night@example.com",
+                {"prefix": token.prefix},
+            ),
         ]
         assert user.email == "night@example.com"
     # A refused creation writes nothing, its audit row included.
@@ -258,4 +263,6 @@ def test_keys_people_and_tokens_are_audited_by_the_account_functions(
         events = s.scalars(
             select(AuditEvent).where(AuditEvent.actor != SETUP).order_by(AuditEvent.id)
         )
-        assert [(e.actor, e.action, e.subject, e.details) for e in events] == expected
+        assert [(e.actor, e.action, e.property_id, e.subject, e.details) for e in events] == (
+            expected
+        )

@@ -26,7 +26,7 @@ from triage.access import audit
 from triage.access.principals import Principal as Principal  # re-exported: callers find it here
 from triage.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, Unauthenticated
 from triage.storage.db import utcnow
-from triage.storage.tables import ApiKey, Property, User, UserToken
+from triage.storage.tables import ApiKey, Property, User, UserToken, user_properties
 
 Role = Literal["agent", "trainer", "admin"]
 ROLES: tuple[Role, ...] = ("agent", "trainer", "admin")
@@ -67,6 +67,25 @@ def add_property(session: Session, property_id: str, name: str) -> Property:
     return prop
 
 
+def _audit_per_property(
+    session: Session,
+    actor: Principal | str,
+    action: str,
+    property_ids: list[str],
+    *,
+    subject: str,
+    details: dict[str, object],
+) -> None:
+    """An account event is recorded once for each property it grants access to, so that an
+    admin sees those of their own properties only (`audit.page_for`), never another
+    property's people. One that grants none is recorded once, without a property."""
+    targets: list[str | None] = [*sorted(set(property_ids))] or [None]
+    for property_id in targets:
+        audit.record(
+            session, actor, action, property_id=property_id, subject=subject, details=details
+        )
+
+
 def _properties(session: Session, property_ids: list[str]) -> list[Property]:
     if not property_ids:
         raise InvalidInput(
@@ -93,10 +112,11 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
-    audit.record(
+    _audit_per_property(
         session,
         actor,
         "api_key.create",
+        property_ids,
         subject=f"key:{key.id}",
         details={"prefix": key.prefix, "properties": sorted(property_ids)},
     )
@@ -132,10 +152,11 @@ def add_user(
     )
     session.add(user)
     session.flush()
-    audit.record(
+    _audit_per_property(
         session,
         actor,
         "user.create",
+        property_ids,
         subject=user.email,
         details={"role": user.role, "properties": sorted(property_ids)},
     )
@@ -163,8 +184,18 @@ def create_user_token(
     token = UserToken(user_id=user.id, prefix=secret[:10], secret_hash=_secret_hash(secret))
     session.add(token)
     session.flush()
-    audit.record(
-        session, actor, "user_token.create", subject=user.email, details={"prefix": token.prefix}
+    property_ids = list(
+        session.scalars(
+            select(user_properties.c.property_id).where(user_properties.c.user_id == user.id)
+        )
+    )
+    _audit_per_property(
+        session,
+        actor,
+        "user_token.create",
+        property_ids,
+        subject=user.email,
+        details={"prefix": token.prefix},
     )
     return token, secret
 
