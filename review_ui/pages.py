@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -79,15 +79,10 @@ def render(
             csrf=identity.csrf_token if identity else "",
             now=utcnow(),
             path=request.url.path,
-            dt=format_time,
             **context,
         )
     )
     return HTMLResponse(html, status_code=status)
-
-
-def format_time(value: datetime | None) -> str:
-    return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
