@@ -9,13 +9,14 @@ import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from api import errors
 from api.limits import RequestLimits
-from api.routes import admin, ops, queue, reviews, thresholds
+from api.routes import admin, events, ops, queue, reviews, thresholds
 from models import SentimentClassifier
 from models.batching import BatchingClassifier
 from models.default import default_model_dir
@@ -24,15 +25,14 @@ from review_ui.web import install as install_review_ui
 from service import background
 from service.background import Loader, ModelFollower
 from service.model_loading import load_classifier, load_keyword_double
-from service.web import Services
-from triage.casework.queue import queue_depth
+from service.web import Services, watch_backlog
 from triage.core.metrics import Metrics
 from triage.core.settings import Settings
 from triage.intake.ingest import Ingestor
 from triage.intake.language import warm_up
 from triage.intake.model_slot import ModelSlot
 from triage.storage import migrate
-from triage.storage.db import make_engine, make_session_factory, unit_of_work
+from triage.storage.db import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +67,20 @@ def create_app(
         sessions = make_session_factory(engine)
         metrics = Metrics()
         slot = ModelSlot()
-        ingestor = Ingestor(sessions, lambda: slot.current, metrics)
+        ingestor = Ingestor(
+            sessions,
+            lambda: slot.current,
+            metrics,
+            route_lease=timedelta(seconds=settings.route_lease_seconds),
+        )
+        wake_router = asyncio.Event()
+        loop = asyncio.get_running_loop()
 
-        def depth() -> float:
-            with unit_of_work(sessions) as s:
-                return float(queue_depth(s))
+        def on_backlog() -> None:  # from a request's worker thread
+            loop.call_soon_threadsafe(wake_router.set)
 
-        metrics.watch_queue_depth(depth)
+        ingestor.on_backlog = on_backlog
+        watch_backlog(metrics, sessions)
         svc = Services(settings, sessions, slot, ingestor, metrics, ModelSlot())
         app.state.services = svc
         await run_in_threadpool(warm_up)
@@ -101,7 +108,7 @@ def create_app(
                 slot.fail(f"{type(error).__name__}: {error}")
         tasks = [
             asyncio.create_task(loop)
-            for loop in background.loops(svc, loader if settings.load_model else None)
+            for loop in background.loops(svc, loader if settings.load_model else None, wake_router)
         ]
         try:
             yield
@@ -126,7 +133,7 @@ def create_app(
     errors.install(app)
     app.add_middleware(RequestLimits, max_bytes=settings.max_body_bytes)
     # The machine API ...
-    for api_routes in (reviews, queue, ops, admin, thresholds):
+    for api_routes in (reviews, queue, ops, admin, thresholds, events):
         app.include_router(api_routes.router)
     # ... and the people UI, in one app; neither knows the other.
     install_review_ui(app)

@@ -1,6 +1,10 @@
 """The app's background loops. Each process runs its own; they share only the database.
 
-- recovery: route reviews a crash left unrouted (once at start, then on a timer);
+- routing: route reviews accepted asynchronously, as they come (woken by ingest), in
+  model batches, and those a crash left unrouted (their lease ran out; looked for on a
+  timer);
+- events and webhooks: publish committed events, send their deliveries
+  (`service.webhook_sender`);
 - models: follow the registry: switch to a promoted or rolled-back version without a
   restart (the new model loads beside the old one, then one attribute swap), and keep
   the shadow candidate loaded;
@@ -17,6 +21,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -29,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from models import SentimentClassifier
 from models.batching import BatchingClassifier
 from service.web import Services
+from service.webhook_sender import WebhookSender
 from triage.access import throttle
 from triage.decisions import threshold_store
 from triage.intake.model_slot import ModelSlot
@@ -53,15 +59,19 @@ async def every(seconds: float, step: Callable[[], object], what: str) -> None:
         await asyncio.sleep(seconds)
 
 
-def recover(svc: Services) -> Callable[[], object]:
-    state = {"first": True}
-    older_than = timedelta(seconds=svc.settings.recovery_interval_seconds)
-
-    def step() -> None:
-        svc.ingestor.route_pending(timedelta(0) if state["first"] else older_than)
-        state["first"] = False
-
-    return step
+async def route_backlog(svc: Services, wake: asyncio.Event) -> None:
+    """Route what waits, a model batch at a time; sleep until woken (or the timer)."""
+    batch = svc.settings.model_batch
+    while True:
+        wake.clear()  # before looking: a wake-up during the look is kept
+        try:
+            claimed = await run_in_threadpool(svc.ingestor.route_backlog, batch)
+        except Exception:
+            log.exception("routing the backlog failed; will try again")
+            claimed = 0
+        if claimed == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), timeout=svc.settings.recovery_interval_seconds)
 
 
 def _retire(old: SentimentClassifier | None) -> None:
@@ -226,10 +236,15 @@ def housekeeping(svc: Services) -> Callable[[], object]:
     return step
 
 
-def loops(svc: Services, load: Loader | None) -> list[Coroutine[Any, Any, None]]:
+def loops(
+    svc: Services, load: Loader | None, wake_router: asyncio.Event
+) -> list[Coroutine[Any, Any, None]]:
     settings = svc.settings
+    sender = WebhookSender(svc)
     found = [
-        every(settings.recovery_interval_seconds, recover(svc), "routing pending reviews"),
+        route_backlog(svc, wake_router),
+        sender.publish_loop(),
+        sender.run(),
         every(60.0, watch_quality(svc), "the negative-miss estimate"),
         every(60.0, housekeeping(svc), "pruning rate-limit counters"),
         every(settings.threshold_interval_seconds, learn_thresholds(svc), "learning thresholds"),

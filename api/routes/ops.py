@@ -9,8 +9,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from api.deps import ServicesDep
-from api.schemas import Health, Readiness
+from api.schemas import BacklogRead, Health, Readiness
+from triage.events import outbox
+from triage.intake.ingest import backlog
 from triage.storage.db import unit_of_work
+from triage.webhooks import deliveries
 
 router = APIRouter(tags=["operations"])
 
@@ -33,6 +36,16 @@ def readyz(svc: ServicesDep, response: Response) -> Readiness:
         database = "ok"
     except Exception as error:
         database = f"unavailable: {type(error).__name__}"
+    waiting: BacklogRead | None = None
+    if database == "ok":
+        with unit_of_work(svc.sessions) as s:
+            found = backlog(s)
+            waiting = BacklogRead(
+                reviews_received=found.reviews,
+                oldest_received_seconds=round(found.oldest_seconds, 3),
+                events_unpublished=outbox.unpublished_count(s),
+                webhook_deliveries=deliveries.counts(s),
+            )
     classifier = svc.model.current
     model = "ok" if classifier else f"unavailable: {svc.model.problem}"
     ready = database == "ok" and classifier is not None
@@ -44,6 +57,7 @@ def readyz(svc: ServicesDep, response: Response) -> Readiness:
         model=model,
         model_version=classifier.info.version if classifier else None,
         model_encoder=encoder_state(classifier) if classifier else None,
+        backlog=waiting,
     )
 
 

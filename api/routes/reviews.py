@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from api.schemas import (
     BatchItemResult,
     BatchResult,
     ProblemRead,
+    ReviewAccepted,
     ReviewCreate,
     ReviewPage,
     ReviewRead,
@@ -40,6 +41,44 @@ _ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
+PreferHeader = Annotated[
+    str | None,
+    Header(
+        max_length=200,
+        description="`respond-async`: store the review, answer 202 at once and route it in "
+        "the background (its URL, webhooks and GET /v1/events tell the outcome)",
+    ),
+]
+
+
+def wants_async(prefer: str | None) -> bool:
+    """Whether the Prefer header (RFC 7240) asks for `respond-async`."""
+    if not prefer:
+        return False
+    tokens = (p.split(";")[0].split("=")[0].strip().lower() for p in prefer.split(","))
+    return "respond-async" in tokens
+
+
+def _accepted(svc: ServicesDep, results: list[Accepted]) -> dict[int, ReviewAccepted]:
+    """The stored status of accepted reviews (a known one may be routed already)."""
+    ids = [r.review_id for r in results]
+    with unit_of_work(svc.sessions) as s:
+        status = (
+            dict(s.execute(select(Review.id, Review.status).where(Review.id.in_(ids))).tuples())
+            if ids
+            else {}
+        )
+    return {
+        r.review_id: ReviewAccepted(
+            id=r.review_id,
+            url=f"/v1/reviews/{r.review_id}",
+            status=status[r.review_id],
+            created=r.created,
+        )
+        for r in results
+    }
+
+
 def _read(svc: ServicesDep, ids: list[int]) -> dict[int, ReviewRead]:
     with unit_of_work(svc.sessions) as s:
         rows = list(s.scalars(select(Review).where(Review.id.in_(ids)))) if ids else []
@@ -49,20 +88,35 @@ def _read(svc: ServicesDep, ids: list[int]) -> dict[int, ReviewRead]:
 @router.post(
     "",
     status_code=201,
-    response_model=ReviewRead,
+    response_model=ReviewRead | ReviewAccepted,
     responses={
         200: {"model": ReviewRead, "description": "Known already: nothing created"},
+        202: {
+            "model": ReviewAccepted,
+            "description": "With Prefer: respond-async: stored, to be routed in the background",
+        },
         **_ERRORS,
     },
     summary="Ingest one review; idempotent on (property_id, source, external_id)",
 )
 def create_review(
-    body: ReviewCreate, principal: PrincipalDep, svc: ServicesDep, response: Response
-) -> ReviewRead:
+    body: ReviewCreate,
+    principal: PrincipalDep,
+    svc: ServicesDep,
+    response: Response,
+    prefer: PreferHeader = None,
+) -> ReviewRead | ReviewAccepted:
     permissions.ingest_reviews(principal)
-    (result,) = svc.ingestor.ingest(principal, [to_new_review(body)])
+    asynchronous = wants_async(prefer)
+    (result,) = svc.ingestor.ingest(principal, [to_new_review(body)], wait=not asynchronous)
     if not isinstance(result, Accepted):
         raise result.error
+    response.headers["Location"] = f"/v1/reviews/{result.review_id}"
+    if asynchronous:
+        response.headers["Preference-Applied"] = "respond-async"
+        accepted = _accepted(svc, [result])[result.review_id]
+        response.status_code = 202 if accepted.status == "received" else 200
+        return accepted
     if not result.created:
         response.status_code = 200
     return _read(svc, [result.review_id])[result.review_id]
@@ -71,11 +125,24 @@ def create_review(
 @router.post(
     "/batch",
     response_model=BatchResult,
-    responses=_ERRORS,
+    responses={
+        202: {
+            "model": BatchResult,
+            "description": "With Prefer: respond-async: stored, routed in the background",
+        },
+        **_ERRORS,
+    },
     summary="Ingest up to TRIAGE_MAX_BATCH reviews, with a result per item",
 )
-def create_reviews(body: BatchCreate, principal: PrincipalDep, svc: ServicesDep) -> BatchResult:
+def create_reviews(
+    body: BatchCreate,
+    principal: PrincipalDep,
+    svc: ServicesDep,
+    response: Response,
+    prefer: PreferHeader = None,
+) -> BatchResult:
     permissions.ingest_reviews(principal)
+    asynchronous = wants_async(prefer)
     if len(body.reviews) > svc.settings.max_batch:
         raise InvalidInput(
             "batch too large",
@@ -99,10 +166,20 @@ def create_reviews(body: BatchCreate, principal: PrincipalDep, svc: ServicesDep)
                     error=ProblemRead(**problem(422, "validation", "invalid review", errors)),
                 )
             )
-    outcomes = svc.ingestor.ingest(principal, [new for _, new in valid])
-    read = _read(svc, [o.review_id for o in outcomes if isinstance(o, Accepted)])
+    outcomes = svc.ingestor.ingest(principal, [new for _, new in valid], wait=not asynchronous)
+    stored = [o for o in outcomes if isinstance(o, Accepted)]
+    read = {} if asynchronous else _read(svc, [o.review_id for o in stored])
+    accepted = _accepted(svc, stored) if asynchronous else {}
     for (index, _), outcome in zip(valid, outcomes, strict=True):
-        if isinstance(outcome, Accepted):
+        if isinstance(outcome, Accepted) and asynchronous:
+            results.append(
+                BatchItemResult(
+                    index=index,
+                    status=202 if outcome.created else 200,
+                    accepted=accepted[outcome.review_id],
+                )
+            )
+        elif isinstance(outcome, Accepted):
             results.append(
                 BatchItemResult(
                     index=index,
@@ -116,11 +193,15 @@ def create_reviews(body: BatchCreate, principal: PrincipalDep, svc: ServicesDep)
                 BatchItemResult(index=index, status=status, error=ProblemRead(**body_problem))
             )
     results.sort(key=lambda r: r.index)
+    if asynchronous:
+        response.headers["Preference-Applied"] = "respond-async"
+        response.status_code = 202
     return BatchResult(
-        created=sum(r.status == 201 for r in results),
+        created=sum(r.status in (201, 202) for r in results),
         existing=sum(r.status == 200 for r in results),
         failed=sum(r.status >= 400 for r in results),
         results=results,
+        status="received" if asynchronous else "routed",
     )
 
 

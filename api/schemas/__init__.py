@@ -5,7 +5,19 @@ One module per resource (beside `api.routes`'s); every schema is importable from
 
 from api.schemas.admin import AuditEventRead, AuditPage, ErasureCreate, ErasureRead
 from api.schemas.common import Input, ProblemRead, UtcDatetime
-from api.schemas.ops import Health, Readiness
+from api.schemas.events import (
+    AttemptRead,
+    DeliveryPage,
+    DeliveryRead,
+    EventPage,
+    EventRead,
+    EventType,
+    WebhookCreate,
+    WebhookList,
+    WebhookRead,
+    WebhookUpdate,
+)
+from api.schemas.ops import BacklogRead, Health, Readiness
 from api.schemas.queue import ClaimRequest, QueuePage, VerdictCreate
 from api.schemas.reviews import (
     MAX_METADATA_BYTES,
@@ -20,6 +32,7 @@ from api.schemas.reviews import (
     QueueState,
     Rating,
     ReasonRead,
+    ReviewAccepted,
     ReviewCreate,
     ReviewPage,
     ReviewRead,
@@ -44,14 +57,21 @@ __all__ = [
     "MAX_METADATA_DEPTH",
     "MAX_METADATA_KEYS",
     "MAX_TEXT",
+    "AttemptRead",
     "AuditEventRead",
     "AuditPage",
+    "BacklogRead",
     "BatchCreate",
     "BatchItemResult",
     "BatchResult",
     "ClaimRequest",
+    "DeliveryPage",
+    "DeliveryRead",
     "ErasureCreate",
     "ErasureRead",
+    "EventPage",
+    "EventRead",
+    "EventType",
     "GuestContext",
     "Health",
     "Input",
@@ -63,6 +83,7 @@ __all__ = [
     "Rating",
     "Readiness",
     "ReasonRead",
+    "ReviewAccepted",
     "ReviewCreate",
     "ReviewPage",
     "ReviewRead",
@@ -78,5 +99,9 @@ __all__ = [
     "TouchpointRead",
     "UtcDatetime",
     "VerdictCreate",
+    "WebhookCreate",
+    "WebhookList",
+    "WebhookRead",
+    "WebhookUpdate",
     "to_new_review",
 ]

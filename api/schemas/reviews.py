@@ -233,10 +233,24 @@ class ReviewPage(BaseModel):
     next_cursor: str | None
 
 
+class ReviewAccepted(BaseModel):
+    """The answer to an asynchronous ingest (`Prefer: respond-async`): the review is stored
+    and will be routed in the background; its URL tells how it went (and webhooks and
+    the changes feed say when)."""
+
+    id: int
+    url: str
+    status: Literal["received", "auto_handled", "queued", "claimed", "resolved"]
+    created: bool
+
+
 class BatchItemResult(BaseModel):
     index: int
     status: int
     review: ReviewRead | None = None
+    accepted: ReviewAccepted | None = Field(
+        default=None, description="With Prefer: respond-async, instead of `review`"
+    )
     error: ProblemRead | None = None
 
 
@@ -245,6 +259,11 @@ class BatchResult(BaseModel):
     existing: int
     failed: int
     results: list[BatchItemResult]
+    status: Literal["routed", "received"] = Field(
+        default="routed",
+        description="routed: every review was routed before the answer; received (with "
+        "Prefer: respond-async): stored, routed in the background",
+    )
 
 
 def to_new_review(body: ReviewCreate) -> NewReview:

@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import SETUP, World, _password_hash
 from triage.access import accounts
 from triage.storage.db import unit_of_work
-from triage.storage.tables import Property, User
+from triage.storage.tables import Property, User, WebhookDelivery
+from triage.webhooks import deliveries, endpoints
 
 ROLES = ("system", "agent", "trainer", "admin")
 PEOPLE = {"agent", "trainer", "admin"}
@@ -61,6 +63,8 @@ def review(property_id: str, external_id: str) -> dict[str, Any]:
 
 
 VERDICT = {"label": "negative", "action": "replied"}
+#: A public address nothing answers on here (no internet): deliveries stay pending.
+HOOK = "https://93.184.215.14/hooks/triage"
 ENDPOINTS = [
     Endpoint(
         "POST",
@@ -141,12 +145,75 @@ ENDPOINTS = [
         by_role({403}, {403}, {200}),
         by_role({403}, {403}, {404}),
     ),
+    Endpoint("GET", "/v1/events", None, by_role({403}, {200}, {200})),
+    Endpoint(
+        "POST",
+        "/v1/webhooks",
+        {"property_id": "{target}", "url": HOOK},
+        by_role({403}, {403}, {201}),
+        by_role({403}, {403}, {404}),
+    ),
+    Endpoint("GET", "/v1/webhooks", None, by_role({403}, {403}, {200})),
+    Endpoint(
+        "GET",
+        "/v1/webhooks?property_id={target}",
+        None,
+        by_role({403}, {403}, {200}),
+        by_role({403}, {403}, {404}),
+    ),
+    Endpoint(
+        "GET",
+        "/v1/webhooks/{webhook}",
+        None,
+        by_role({403}, {403}, {200}),
+        by_role({403}, {403}, {404}),
+    ),
+    Endpoint(
+        "PATCH",
+        "/v1/webhooks/{webhook}",
+        {"description": "changed"},
+        by_role({403}, {403}, {200}),
+        by_role({403}, {403}, {404}),
+    ),
+    Endpoint(
+        "POST",
+        "/v1/webhooks/{webhook}/rotate-secret",
+        None,
+        by_role({403}, {403}, {200}),
+        by_role({403}, {403}, {404}),
+    ),
+    Endpoint(
+        "GET",
+        "/v1/webhooks/{webhook}/deliveries",
+        None,
+        by_role({403}, {403}, {200}),
+        by_role({403}, {403}, {404}),
+    ),
+    Endpoint(
+        "POST",
+        "/v1/webhooks/deliveries/{delivery}/resend",
+        None,
+        by_role({403}, {403}, {200, 409}),
+        by_role({403}, {403}, {404}),
+    ),
+    Endpoint(  # last: the webhook is gone after it
+        "DELETE",
+        "/v1/webhooks/{webhook}",
+        None,
+        by_role({403}, {403}, {204}),
+        by_role({403}, {403}, {404}),
+    ),
 ]
 
 
 def _template(path: str) -> str:
     path = path.split("?")[0]
-    return path.replace("{review}", "{review_id}").replace("{item}", "{item_id}")
+    return (
+        path.replace("{review}", "{review_id}")
+        .replace("{item}", "{item_id}")
+        .replace("{webhook}", "{webhook_id}")
+        .replace("{delivery}", "{delivery_id}")
+    )
 
 
 def app_routes(routes: list[Any]) -> set[tuple[str, str]]:
@@ -179,6 +246,8 @@ class Cast:
     secrets: dict[tuple[str, str], str]
     reviews: dict[str, int]
     items: dict[str, int]
+    webhooks: dict[str, int]
+    deliveries: dict[str, int]
 
 
 def _person(sessions: sessionmaker[Session], email: str, role: str, property_id: str) -> str:
@@ -207,7 +276,11 @@ def cast(client: TestClient, world: World, sessions: sessionmaker[Session]) -> C
         ("admin", "hotel-a"): _person(sessions, "admin.a@example.com", "admin", "hotel-a"),
         ("admin", "hotel-b"): _person(sessions, "admin.b@example.com", "admin", "hotel-b"),
     }
-    reviews, items = {}, {}
+    reviews, items, webhooks, sent = {}, {}, {}, {}
+    with unit_of_work(sessions) as s:
+        for property_id in ("hotel-a", "hotel-b"):
+            change = endpoints.EndpointChange(url=HOOK, description=MARKER[property_id])
+            webhooks[property_id] = endpoints.create(s, SETUP, property_id, change).id
     for property_id in ("hotel-a", "hotel-b"):
         response = client.post(
             "/v1/reviews",
@@ -224,7 +297,13 @@ def cast(client: TestClient, world: World, sessions: sessionmaker[Session]) -> C
         assert response.status_code == 201, response.text
         reviews[property_id] = response.json()["id"]
         items[property_id] = response.json()["queue"]["item_id"]
-    return Cast(secrets, reviews, items)
+    with unit_of_work(sessions) as s:
+        deliveries.publish(s, deliveries.RetryPolicy())
+        for property_id, webhook_id in webhooks.items():
+            sent[property_id] = s.scalars(
+                select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == webhook_id)
+            ).first()
+    return Cast(secrets, reviews, items, webhooks, sent)
 
 
 def _fill(value: Any, target: str, cast: Cast) -> Any:
@@ -233,6 +312,8 @@ def _fill(value: Any, target: str, cast: Cast) -> Any:
             value.replace("{target}", target)
             .replace("{review}", str(cast.reviews[target]))
             .replace("{item}", str(cast.items[target]))
+            .replace("{webhook}", str(cast.webhooks[target]))
+            .replace("{delivery}", str(cast.deliveries[target]))
         )
     if isinstance(value, dict):
         return {k: _fill(v, target, cast) for k, v in value.items()}

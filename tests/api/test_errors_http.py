@@ -270,7 +270,10 @@ def test_unknown_property_is_404(
             "created": 0,
             "existing": 0,
             "failed": 1,
-            "results": [{"index": 0, "status": 404, "review": None, "error": not_found}],
+            "results": [
+                {"index": 0, "status": 404, "review": None, "accepted": None, "error": not_found}
+            ],
+            "status": "routed",
         }
     else:
         response = send(client, path, body, world.auth(world.key_ab))

@@ -282,6 +282,7 @@ def test_invalid_reviews_in_a_batch_fail_one_by_one(
                 "index": index,
                 "status": 422,
                 "review": None,
+                "accepted": None,
                 "error": {
                     **schema_problem(*BATCH_ERRORS.get(str(p.id), p.values[1])),
                     "detail": "invalid review",
@@ -289,5 +290,6 @@ def test_invalid_reviews_in_a_batch_fail_one_by_one(
             }
             for index, p in enumerate(INVALID_REVIEWS)
         ],
+        "status": "routed",
     }
     assert stored(sessions) == NOTHING

@@ -178,10 +178,12 @@ def test_batch_with_a_foreign_property_fails_only_that_item(
                 "index": 0,
                 "status": 404,
                 "review": None,
+                "accepted": None,
                 "error": not_found("property 'hotel-b' not found"),
             },
-            {"index": 1, "status": 201, "review": created, "error": None},
+            {"index": 1, "status": 201, "review": created, "accepted": None, "error": None},
         ],
+        "status": "routed",
     }
     assert (created["property_id"], created["external_id"]) == ("hotel-a", "a-1")
     with sessions() as s:

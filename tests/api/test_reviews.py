@@ -282,8 +282,8 @@ def test_reviews_stored_but_not_routed_are_recovered(
             )
         )
     ingestor = Ingestor(sessions, KeywordClassifier, Metrics())
-    assert ingestor.route_pending(older_than=timedelta(0)) == 1
-    assert ingestor.route_pending(older_than=timedelta(0)) == 0
+    assert ingestor.route_backlog() == 1
+    assert ingestor.route_backlog() == 0
     with unit_of_work(sessions) as s:
         stored = s.scalars(select(Review)).one()
         assert (stored.status, stored.route, stored.model_version) == (
@@ -320,6 +320,12 @@ def test_health_ready_and_metrics(client: TestClient, world: World) -> None:
         "model": "ok",
         "model_version": "keyword-double-1",
         "model_encoder": "eager",
+        "backlog": {
+            "reviews_received": 0,
+            "oldest_received_seconds": 0.0,
+            "events_unpublished": 0,
+            "webhook_deliveries": {"pending": 0, "sending": 0, "delivered": 0, "failed": 0},
+        },
     }
     client.post("/v1/reviews", headers=world.auth(world.key_a), json=review("m1", COMPLAINT))
     client.post("/v1/queue/claim", headers=world.auth(world.agent_a))

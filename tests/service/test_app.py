@@ -66,6 +66,12 @@ def test_the_openapi_document_holds_the_machine_api_only() -> None:
         "/v1/thresholds",
         "/v1/thresholds/pin",
         "/v1/thresholds/unpin",
+        "/v1/events",
+        "/v1/webhooks",
+        "/v1/webhooks/{webhook_id}",
+        "/v1/webhooks/{webhook_id}/rotate-secret",
+        "/v1/webhooks/{webhook_id}/deliveries",
+        "/v1/webhooks/deliveries/{delivery_id}/resend",
     }
 
 

@@ -10,14 +10,15 @@ Whether a caller may see a property (else NotFound: we do not say what exists) i
 
 The roles: a hotel system's API key is `system`; people are `agent`, `trainer` or `admin`.
 
-- system (an API key): ingest reviews of its properties;
+- system (an API key): ingest reviews of its properties, read their changes feed;
 - agent: work the review queue (list, claim, release their own claim, resolve and escalate
   what they hold or nobody holds), read reviews, dashboards and auto-handled reviews, pull
   one back, give spot-checks and double labels;
 - trainer: what an agent may, and relabel, adjudicate, label touchpoints, use the trainers'
   workspace and the model registry;
 - admin: all of the above, and ingest, release or escalate anyone's item, pin thresholds,
-  see them over the API, read the audit log, erase a guest's reviews.
+  see them over the API, read the audit log, erase a guest's reviews, manage webhooks and
+  read the changes feed.
 """
 
 from __future__ import annotations
@@ -162,3 +163,19 @@ def erase_guests(actor: Principal | str) -> None:
     """Admins; the command line (an operator, named by a string) too."""
     if isinstance(actor, Principal) and not is_admin(actor):
         raise Forbidden("erasure requests are for admins")
+
+
+# --- Webhooks and the changes feed ------------------------------------------------------------
+
+
+def manage_webhooks(actor: Principal | str) -> None:
+    """Admins register, change and re-send webhooks of their properties (and allow a private
+    address); the command line (an operator) too."""
+    if isinstance(actor, Principal) and not _person(actor, ("admin",)):
+        raise Forbidden("webhooks are managed by admins")
+
+
+def read_events(principal: Principal) -> None:
+    """The changes feed is for hotel systems (their API key) and admins."""
+    if principal.role not in ("system", "admin"):
+        raise Forbidden("the changes feed needs a hotel system's API key (or an admin)")

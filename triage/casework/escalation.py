@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from triage.access import permissions
 from triage.access.accounts import Principal
-from triage.casework.queue import _refuse, _view
+from triage.casework.queue import _refuse, _view, agent
 from triage.casework.queue_head import free
 from triage.casework.reviews import ReviewView
 from triage.core.errors import FieldProblem, InvalidInput
 from triage.decisions.routing import URGENT
+from triage.events import outbox
 from triage.storage.db import utcnow
 from triage.storage.tables import QueueItem
 
@@ -69,4 +70,20 @@ def escalate(session: Session, principal: Principal, item_id: int, target: str) 
     ).scalar()
     if done is None:
         raise _refuse(session, principal, item_id)
-    return _view(session, principal, item_id)
+    view = _view(session, principal, item_id)
+    assert view.item is not None
+    outbox.emit(
+        session,
+        "review.escalated",
+        property_id=view.review.property_id,
+        review=view.review,
+        at=now,
+        data={
+            "item_id": item_id,
+            "from_property_id": current.item.property_id,
+            "target": target,
+            "priority": view.item.priority,
+            "agent": agent(principal),
+        },
+    )
+    return view

@@ -38,6 +38,7 @@ from triage.casework.queue_head import (
 )
 from triage.casework.reviews import ReviewView
 from triage.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, QueueEmpty
+from triage.events import outbox
 from triage.storage.db import utcnow
 from triage.storage.tables import QueueItem, Review
 from triage.verdicts import labels
@@ -163,7 +164,30 @@ def claim_next(
         claimed_id = _lease_first(session, principal, now, lease, properties, true())
     if claimed_id is None:
         raise QueueEmpty("no open item to claim")
-    return _view(session, principal, claimed_id)
+    view = _view(session, principal, claimed_id)
+    assert view.item is not None
+    outbox.emit(
+        session,
+        "review.claimed",
+        property_id=view.item.property_id,
+        review=view.review,
+        at=now,
+        data={
+            "item_id": claimed_id,
+            "agent": agent(principal),
+            "lease_expires_at": _iso(now + lease),
+        },
+    )
+    return view
+
+
+def agent(principal: Principal) -> dict[str, object]:
+    """Who did it, as events name a person."""
+    return {"id": principal.id, "email": principal.email}
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
 
 
 def _lease_first(
@@ -291,6 +315,20 @@ def resolve(session: Session, principal: Principal, item_id: int, verdict: Verdi
         property_id=review.property_id,
         subject=f"item:{item_id}",
         details={"label": verdict.label, "action": verdict.action},
+    )
+    outbox.emit(
+        session,
+        "review.resolved",
+        property_id=review.property_id,
+        review=review,
+        at=now,
+        data={
+            "item_id": item_id,
+            "label": verdict.label,
+            "action": verdict.action,
+            "note": verdict.note,
+            "agent": agent(principal),
+        },
     )
     return _view(session, principal, item_id)
 

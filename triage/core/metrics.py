@@ -78,5 +78,34 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.ingest_backlog = Gauge(
+            "triage_ingest_backlog",
+            "Reviews stored but not routed yet (read on each scrape)",
+            registry=self.registry,
+        )
+        self.ingest_backlog_age = Gauge(
+            "triage_ingest_backlog_oldest_seconds",
+            "Age of the oldest review stored but not routed (read on each scrape)",
+            registry=self.registry,
+        )
+        self.events_published = Counter(
+            "triage_events_published",
+            "Events this process published to the feed and the webhook deliveries",
+            registry=self.registry,
+        )
+        self.webhook_attempts = Counter(
+            "triage_webhook_attempts",
+            "Webhook delivery attempts this process made, by the delivery's status after it "
+            "(delivered, pending: will retry, failed: gave up)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_deliveries = Gauge(
+            "triage_webhook_deliveries",
+            "Webhook deliveries by status, all processes (read on each scrape)",
+            ["status"],
+            registry=self.registry,
+        )
+
     def watch_queue_depth(self, read: Callable[[], float]) -> None:
         self.queue_depth.set_function(read)

@@ -126,6 +126,49 @@ class Settings(BaseSettings):
         description="How often stored-but-unrouted reviews (after a crash) are routed.",
     )
 
+    route_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long a process holds a review it is routing; after a crash, another "
+        "process (or the restarted one) routes it when this runs out.",
+    )
+    events_poll_seconds: float = Field(
+        default=0.2,
+        gt=0,
+        le=60,
+        description="How often each process looks for committed events to publish (to the "
+        "changes feed and the webhook deliveries).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="The deadline of one webhook delivery, connection to answer.",
+    )
+    webhook_concurrency: int = Field(
+        default=16, ge=1, le=256, description="Webhook deliveries one process sends at once."
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often a process looks for due deliveries."
+    )
+    webhook_retry_hours: float = Field(
+        default=24.0,
+        gt=0,
+        le=24 * 14,
+        description="How long a failing webhook delivery is retried before it is marked "
+        "failed (an admin can re-send it).",
+    )
+    webhook_backoff_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="The first retry's backoff ceiling; it doubles with every attempt "
+        "(full jitter).",
+    )
+    webhook_backoff_cap_seconds: float = Field(
+        default=3600.0, gt=0, description="The longest wait between two delivery attempts."
+    )
+
     model_kind: Literal["transformer", "keyword"] = Field(
         default="transformer",
         description="transformer: the real model. keyword: the deterministic keyword double "

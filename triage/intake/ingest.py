@@ -1,9 +1,13 @@
 """Reviews in: store first, then read with the model, then route.
 
 A review is committed before the model sees it, so a model that fails or a
-process that dies never loses an accepted review: it is either routed in the
-same request, or picked up by `route_pending()` (run at start-up and on a
-timer), or routed by a client's retry of the same `external_id`.
+process that dies never loses an accepted review. A synchronous request stores it with a
+short routing lease (`TRIAGE_ROUTE_LEASE_SECONDS`) and routes it itself; an asynchronous
+one (`Prefer: respond-async`) stores it with none and wakes the background router
+(`route_backlog`), which claims what is waiting in batches (the model reads a batch at a
+time) and routes it. A review whose lease ran out (its process died) is claimed again;
+the decision is written once, only while the review is still `received`, so a review is
+routed exactly once however many processes try.
 """
 
 from __future__ import annotations
@@ -12,10 +16,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import Prediction, SentimentClassifier
@@ -26,6 +30,7 @@ from triage.core.metrics import Metrics
 from triage.decisions.policy import policy_for
 from triage.decisions.routing import Decision, ReviewFacts, decide
 from triage.decisions.threshold_store import stored_for
+from triage.events import outbox
 from triage.intake.language import decide_language
 from triage.journeys import journey, journey_stats
 from triage.storage.db import unit_of_work, utcnow
@@ -94,14 +99,23 @@ class Ingestor:
         sessions: sessionmaker[Session],
         classifier: ClassifierSource,
         metrics: Metrics,
+        *,
+        route_lease: timedelta = timedelta(seconds=30),
     ) -> None:
         self._sessions = sessions
         self._classifier = classifier
         self._metrics = metrics
+        self._route_lease = route_lease
+        #: called after reviews were stored for the background router (set by the app)
+        self.on_backlog: Callable[[], None] = lambda: None
 
-    def ingest(self, principal: Principal, items: Sequence[NewReview]) -> list[Accepted | Rejected]:
-        """Store and route each item; one result per item, in order."""
+    def ingest(
+        self, principal: Principal, items: Sequence[NewReview], *, wait: bool = True
+    ) -> list[Accepted | Rejected]:
+        """Store each item, and route it in this call (`wait`) or leave it to the background
+        router; one result per item, in order."""
         results: list[Accepted | Rejected] = []
+        lease_until = utcnow() + self._route_lease if wait else None
         with unit_of_work(self._sessions) as session:
             known = set(
                 session.scalars(
@@ -113,12 +127,16 @@ class Ingestor:
                 if problem is not None:
                     results.append(Rejected(problem))
                     continue
-                results.append(_store(session, item))
+                results.append(_store(session, item, lease_until))
         created = [r.review_id for r in results if isinstance(r, Accepted) and r.created]
         for item, result in zip(items, results, strict=True):
             if isinstance(result, Accepted) and result.created:
                 source = item.source if item.source in KNOWN_SOURCES else "other"
                 self._metrics.reviews_ingested.labels(source=source).inc()
+        if not wait:
+            if created:
+                self.on_backlog()
+            return results
         self.route(created)
         # A known review still `received` was stored by a request that is routing it now,
         # or that died before it could: route it here too (the decision is stored once).
@@ -216,22 +234,53 @@ class Ingestor:
             log.exception("classifier failed on one review (length %d)", len(text))
             return None
 
-    def route_pending(self, older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
-        """Route reviews stored but never routed (a crash between store and route)."""
-        cutoff = utcnow() - older_than
+    def route_backlog(self, limit: int = 64) -> int:
+        """Claim up to `limit` reviews waiting to be routed (accepted asynchronously, or
+        left by a process that died: its lease ran out), oldest first, and route them as
+        one model batch. Returns how many were claimed."""
+        now = utcnow()
         with unit_of_work(self._sessions) as session:
+            waiting = (
+                select(Review.id)
+                .where(
+                    Review.status == "received",
+                    or_(Review.route_lease_until.is_(None), Review.route_lease_until < now),
+                )
+                .order_by(Review.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
             ids = list(
                 session.scalars(
-                    select(Review.id)
-                    .where(Review.status == "received", Review.received_at <= cutoff)
-                    .order_by(Review.id)
-                    .limit(limit)
+                    update(Review)
+                    .where(Review.id.in_(waiting.scalar_subquery()))
+                    .values(route_lease_until=now + self._route_lease)
+                    .returning(Review.id)
+                    .execution_options(synchronize_session=False)
                 )
             )
-        if ids:
-            log.warning("routing %d reviews that were stored but not routed", len(ids))
-            self.route(ids)
+        self.route(sorted(ids))
         return len(ids)
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """Reviews stored but not routed yet, and how long the oldest has waited."""
+
+    reviews: int
+    oldest_seconds: float
+
+
+def backlog(session: Session) -> Backlog:
+    count, oldest = session.execute(
+        select(func.count(), func.min(Review.received_at)).where(Review.status == "received")
+    ).one()
+    age = 0.0
+    if oldest is not None:
+        if oldest.tzinfo is None:  # SQLite's MIN() bypasses the column type
+            oldest = datetime.fromisoformat(str(oldest)).replace(tzinfo=UTC)
+        age = max(0.0, (utcnow() - oldest).total_seconds())
+    return Backlog(int(count or 0), age)
 
 
 def _check(principal: Principal, item: NewReview, known: set[str]) -> TriageError | None:
@@ -242,7 +291,7 @@ def _check(principal: Principal, item: NewReview, known: set[str]) -> TriageErro
     return None
 
 
-def _store(session: Session, item: NewReview) -> Accepted:
+def _store(session: Session, item: NewReview, lease_until: datetime | None) -> Accepted:
     values = {
         "property_id": item.property_id,
         "source": item.source,
@@ -261,6 +310,7 @@ def _store(session: Session, item: NewReview) -> Accepted:
         "guest_email": item.guest_email,
         "metadata": item.metadata,
         "status": "received",
+        "route_lease_until": lease_until,
     }
     statement = insert_or_ignore(
         session,
@@ -350,5 +400,25 @@ def _store_decision(
     journey_stats.record_touchpoints(session, review, summaries, decision.route)
     if decision.route == "human" and decision.priority is not None and due_at is not None:
         enqueue(session, review, priority=decision.priority, due_at=due_at, now=now)
+    outbox.emit(
+        session,
+        "review.routed",
+        property_id=review.property_id,
+        review=review,
+        at=now,
+        data={
+            "review": {
+                "status": values["status"],
+                "route": decision.route,
+                "priority": decision.priority,
+                "due_at": due_at.isoformat().replace("+00:00", "Z") if due_at else None,
+                "language": language,
+                "sentiment": prediction.label if prediction is not None else None,
+                "departments": values.get("departments") or [],
+                "model_version": prediction.model_version if prediction is not None else None,
+            },
+            "reasons": [{"code": r.code, "explanation": r.explanation} for r in decision.reasons],
+        },
+    )
     session.flush()
     return True

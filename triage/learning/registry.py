@@ -23,6 +23,7 @@ from triage.access import permissions
 from triage.access.accounts import Principal
 from triage.access.audit import record
 from triage.core.errors import Conflict, InvalidInput, NotFound
+from triage.events import outbox
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, ModelVersion, Review
 
@@ -247,8 +248,20 @@ def promote(
             "problems": result.problems,
         },
     )
+    _announce(session, row, current.version if current else None, rollback=False)
     session.flush()
     return row, result
+
+
+def _announce(session: Session, row: ModelVersion, previous: str | None, *, rollback: bool) -> None:
+    """The `model.promoted` event: every property's listeners hear of it."""
+    outbox.emit(
+        session,
+        "model.promoted",
+        property_id=None,
+        at=row.activated_at,
+        data={"version": row.version, "previous_version": previous, "rollback": rollback},
+    )
 
 
 def rollback(session: Session, actor: Principal | str, *, reason: str) -> ModelVersion:
@@ -272,6 +285,7 @@ def rollback(session: Session, actor: Principal | str, *, reason: str) -> ModelV
         subject=previous.version,
         details={"from": current.version, "reason": reason.strip()},
     )
+    _announce(session, previous, current.version, rollback=True)
     session.flush()
     return previous
 

@@ -149,6 +149,9 @@ class Review(Base):
     departments: Mapped[list[str] | None] = mapped_column(JSON)
     # When retention or an erasure request removed the guest's words and details.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Until when a process is routing this `received` review (none: any process may take it
+    # now); after a crash the lease runs out and another process routes it.
+    route_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class QueueItem(Base):
@@ -392,3 +395,102 @@ class LearnedThreshold(Base):
     @property
     def pinned(self) -> bool:
         return self.pinned_value is not None
+
+
+class Event(Base):
+    """A change a hotel system may want to hear about (`triage.events.outbox`): written in
+    the transaction of the change itself, so a rolled-back change leaves none.
+
+    `seq` is given when the event is published, one publisher at a time, so the order of
+    `seq` is the order of the commits a poller sees (`GET /v1/events?after=`); webhook
+    deliveries are made at the same time."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index(
+            "ix_events_unpublished",
+            "id",
+            sqlite_where=text("seq IS NULL"),
+            postgresql_where=text("seq IS NULL"),
+        ),
+        Index("ix_events_property_id_seq", "property_id", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    type: Mapped[str] = mapped_column(String(40))
+    #: None for events of the whole installation (`model.promoted`)
+    property_id: Mapped[str | None] = mapped_column(String(64))
+    review_id: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    seq: Mapped[int | None] = mapped_column(Integer, unique=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookEndpoint(Base):
+    """A URL an admin registered for one property's events, with the secret that signs them."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    property_id: Mapped[str] = mapped_column(
+        ForeignKey("properties.id", ondelete="CASCADE"), index=True
+    )
+    url: Mapped[str] = mapped_column(String(2000))
+    description: Mapped[str | None] = mapped_column(String(200))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    #: HMAC key of the signatures; shown once at creation and at rotation
+    secret: Mapped[str] = mapped_column(String(128))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: an admin allowed a private, loopback or link-local address (else refused)
+    allow_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one endpoint: pending until its receiver answers 2xx, retried with
+    backoff, failed after the retry window. `sending` holds a lease (`lease_until`)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id"),
+        Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_endpoint_id_review_id_seq", "endpoint_id", "review_id", "seq"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    #: the event's review and seq: deliveries of one review go out in order
+    review_id: Mapped[int | None] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: until when it is retried: created_at plus the retry window, renewed by a re-send
+    give_up_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+
+
+class WebhookAttempt(Base):
+    """One try at a delivery: when, what the receiver answered (status, never its body)."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(300))
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    #: who asked for it: `schedule`, or `resend:<actor>`
+    trigger: Mapped[str] = mapped_column(String(64), default="schedule")

@@ -1,0 +1,1 @@
+"""Events: what changed, for the systems that listen (webhooks, the changes feed)."""

@@ -1,0 +1,1 @@
+"""Webhooks: endpoints admins register, signed deliveries from the outbox, retries."""

@@ -1,0 +1,186 @@
+"""Webhook endpoints: registered, changed and removed by admins of the property, every
+change audited. The secret is shown once, when it is made (at creation and rotation)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from triage.access import audit, permissions
+from triage.access.principals import Principal
+from triage.core.errors import FieldProblem, InvalidInput, NotFound
+from triage.events.outbox import EVENT_TYPES
+from triage.storage.db import utcnow
+from triage.storage.tables import Property, WebhookEndpoint
+from triage.webhooks import addresses, signing
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointChange:
+    """What an admin sets; None leaves a field as it is (on update)."""
+
+    url: str | None = None
+    events: Sequence[str] | None = None
+    description: str | None = None
+    enabled: bool | None = None
+    allow_private: bool | None = None
+
+
+def _check_events(events: Sequence[str]) -> list[str]:
+    unknown = sorted(set(events) - set(EVENT_TYPES))
+    if unknown or not events:
+        raise InvalidInput(
+            "invalid webhook events",
+            [
+                FieldProblem(
+                    "events",
+                    "enum",
+                    f"one or more of {', '.join(EVENT_TYPES)}"
+                    + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+                )
+            ],
+        )
+    return [e for e in EVENT_TYPES if e in set(events)]  # the documented order, no repeats
+
+
+def _scope(actor: Principal | str, property_id: str) -> None:
+    if isinstance(actor, Principal) and not actor.can_see(property_id):
+        raise NotFound(f"property {property_id!r} not found")
+
+
+def create(
+    session: Session, actor: Principal | str, property_id: str, change: EndpointChange
+) -> WebhookEndpoint:
+    """Register an endpoint; its secret is in the returned row (show it once)."""
+    permissions.manage_webhooks(actor)
+    _scope(actor, property_id)
+    if session.get(Property, property_id) is None:
+        raise NotFound(f"property {property_id!r} not found")
+    if change.url is None:
+        raise InvalidInput("invalid webhook", [FieldProblem("url", "missing", "required")])
+    allow_private = bool(change.allow_private)
+    addresses.check_for_saving(change.url, allow_private)
+    now = utcnow()
+    endpoint = WebhookEndpoint(
+        property_id=property_id,
+        url=change.url.strip(),
+        description=change.description,
+        events=_check_events(change.events or list(EVENT_TYPES)),
+        secret=signing.new_secret(),
+        enabled=True if change.enabled is None else change.enabled,
+        allow_private=allow_private,
+        created_by=audit.actor_name(actor) if isinstance(actor, Principal) else actor,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(endpoint)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "webhook.create",
+        property_id=property_id,
+        subject=f"webhook:{endpoint.id}",
+        details=_described(endpoint),
+    )
+    return endpoint
+
+
+def _described(endpoint: WebhookEndpoint) -> dict[str, object]:
+    """What the audit log keeps of an endpoint (never its secret)."""
+    return {
+        "url": endpoint.url,
+        "events": list(endpoint.events),
+        "enabled": endpoint.enabled,
+        "allow_private": endpoint.allow_private,
+    }
+
+
+def get(session: Session, actor: Principal | str, endpoint_id: int) -> WebhookEndpoint:
+    permissions.manage_webhooks(actor)
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or (
+        isinstance(actor, Principal) and not actor.can_see(endpoint.property_id)
+    ):
+        raise NotFound(f"webhook {endpoint_id} not found")
+    return endpoint
+
+
+def list_for(
+    session: Session, actor: Principal, property_id: str | None = None
+) -> list[WebhookEndpoint]:
+    permissions.manage_webhooks(actor)
+    properties = sorted(actor.property_ids)
+    if property_id is not None:
+        _scope(actor, property_id)
+        properties = [property_id]
+    return list(
+        session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.property_id.in_(properties))
+            .order_by(WebhookEndpoint.property_id, WebhookEndpoint.id)
+        )
+    )
+
+
+def update(
+    session: Session, actor: Principal | str, endpoint_id: int, change: EndpointChange
+) -> WebhookEndpoint:
+    endpoint = get(session, actor, endpoint_id)
+    allow_private = endpoint.allow_private if change.allow_private is None else change.allow_private
+    url = endpoint.url if change.url is None else change.url.strip()
+    if change.url is not None or change.allow_private is not None:
+        addresses.check_for_saving(url, allow_private)
+    endpoint.url = url
+    endpoint.allow_private = allow_private
+    if change.events is not None:
+        endpoint.events = _check_events(change.events)
+    if change.description is not None:
+        endpoint.description = change.description or None
+    if change.enabled is not None:
+        endpoint.enabled = change.enabled
+    endpoint.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "webhook.update",
+        property_id=endpoint.property_id,
+        subject=f"webhook:{endpoint.id}",
+        details=_described(endpoint),
+    )
+    return endpoint
+
+
+def rotate_secret(session: Session, actor: Principal | str, endpoint_id: int) -> WebhookEndpoint:
+    """A new secret; deliveries sign with it from now on (show it once)."""
+    endpoint = get(session, actor, endpoint_id)
+    endpoint.secret = signing.new_secret()
+    endpoint.updated_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "webhook.rotate_secret",
+        property_id=endpoint.property_id,
+        subject=f"webhook:{endpoint.id}",
+    )
+    return endpoint
+
+
+def delete(session: Session, actor: Principal | str, endpoint_id: int) -> None:
+    """Remove the endpoint with its deliveries and their attempts."""
+    endpoint = get(session, actor, endpoint_id)
+    audit.record(
+        session,
+        actor,
+        "webhook.delete",
+        property_id=endpoint.property_id,
+        subject=f"webhook:{endpoint.id}",
+        details=_described(endpoint),
+    )
+    session.delete(endpoint)
+    session.flush()
