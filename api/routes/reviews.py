@@ -60,20 +60,22 @@ def wants_async(prefer: str | None) -> bool:
 
 
 def _accepted(svc: ServicesDep, results: list[Accepted]) -> dict[int, ReviewAccepted]:
-    """The stored status of accepted reviews (a known one may be routed already)."""
-    ids = [r.review_id for r in results]
-    with unit_of_work(svc.sessions) as s:
-        status = (
-            dict(s.execute(select(Review.id, Review.status).where(Review.id.in_(ids))).tuples())
-            if ids
-            else {}
-        )
+    """What an asynchronous ingest answers: a new review is `received`; a known one has the
+    status it has now (it may be routed already)."""
+    known = [r.review_id for r in results if not r.created]
+    status: dict[int, str] = {}
+    if known:
+        with unit_of_work(svc.sessions) as s:
+            rows = s.execute(select(Review.id, Review.status).where(Review.id.in_(known)))
+            status = {review_id: state for review_id, state in rows.tuples()}
     return {
-        r.review_id: ReviewAccepted(
-            id=r.review_id,
-            url=f"/v1/reviews/{r.review_id}",
-            status=status[r.review_id],
-            created=r.created,
+        r.review_id: ReviewAccepted.model_validate(
+            {
+                "id": r.review_id,
+                "url": f"/v1/reviews/{r.review_id}",
+                "status": status.get(r.review_id, "received"),
+                "created": r.created,
+            }
         )
         for r in results
     }

@@ -1,11 +1,13 @@
 """No accepted review is ever lost: a real server is SIGKILLed while clients post.
 
-Several client threads post reviews (one by one, and in batches) to a `triage serve`
-process; the process is killed mid-stream; a new one starts on the same database.
-Every review that got a 2xx must be stored exactly once and routed (the new process's
-start-up recovery routes what the dead one stored but had not routed yet), and the
-clients' retries of everything not acknowledged (same external_id) create nothing
-twice. Runs on SQLite and on PostgreSQL.
+Several client threads post reviews (one by one, in batches, and asynchronously with
+`Prefer: respond-async`, singly and in batches) to a `triage serve` process; the process
+is killed mid-stream; a new one starts on the same database. Every review that got a 2xx
+must be stored exactly once and routed exactly once (one decision, one `review.routed`
+event, one queue item per review for a person): the new process routes what the dead one
+stored but had not routed yet once its routing lease runs out. The clients' retries of
+everything not acknowledged (same external_id) create nothing twice. Runs on SQLite and
+on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.api.servers import Server
 from tests.conftest import World
-from triage.storage.tables import QueueItem, Review
+from triage.storage.tables import Event, QueueItem, Review
 
 pytestmark = pytest.mark.slow
 
+ASYNC = {"Prefer": "respond-async"}
+#: Short leases and timers, so the restarted process routes a dead one's reviews quickly.
+QUICK = {"rate_limit_per_minute": "0", "route_lease_seconds": "2", "recovery_interval_seconds": "1"}
 COMPLAINT = "The room was dirty and the staff were rude."
 PRAISE = "Lovely stay, friendly staff, clean and comfortable room. Wonderful."
 
@@ -50,14 +55,15 @@ class Clients:
         self.stop = threading.Event()
         self.lock = threading.Lock()
 
-    def singles(self, who: int) -> None:
-        with httpx.Client(base_url=self.url, headers=self.headers, timeout=10) as http:
+    def singles(self, who: int, asynchronous: bool = False) -> None:
+        headers = {**self.headers, **(ASYNC if asynchronous else {})}
+        with httpx.Client(base_url=self.url, headers=headers, timeout=10) as http:
             n = 0
             while not self.stop.is_set():
-                external_id = f"s{who}-{n}"
+                external_id = f"{'a' if asynchronous else 's'}{who}-{n}"
                 try:
                     response = http.post("/v1/reviews", json=body(external_id, n))
-                    ok = response.status_code in (200, 201)
+                    ok = response.status_code in ((200, 202) if asynchronous else (200, 201))
                 except httpx.HTTPError:
                     ok = False
                 with self.lock:
@@ -66,18 +72,20 @@ class Clients:
                 if not ok:
                     time.sleep(0.05)
 
-    def batches(self, size: int = 40) -> None:
-        with httpx.Client(base_url=self.url, headers=self.headers, timeout=30) as http:
+    def batches(self, size: int = 40, asynchronous: bool = False) -> None:
+        headers = {**self.headers, **(ASYNC if asynchronous else {})}
+        good = (200, 202) if asynchronous else (200, 201)
+        with httpx.Client(base_url=self.url, headers=headers, timeout=30) as http:
             b = 0
             while not self.stop.is_set():
-                ids = [f"b{b}-{i}" for i in range(size)]
+                ids = [f"{'ab' if asynchronous else 'b'}{b}-{i}" for i in range(size)]
                 try:
                     response = http.post(
                         "/v1/reviews/batch",
                         json={"reviews": [body(x, i) for i, x in enumerate(ids)]},
                     )
-                    ok = response.status_code == 200 and all(
-                        r["status"] in (200, 201) for r in response.json()["results"]
+                    ok = response.status_code == good[-1] and all(
+                        r["status"] in good for r in response.json()["results"]
                     )
                 except httpx.HTTPError:
                     ok = False
@@ -107,12 +115,14 @@ def not_routed(sessions: sessionmaker[Session]) -> int:
 def test_sigkill_mid_stream_loses_nothing_and_retries_duplicate_nothing(
     database_url: str, sessions: sessionmaker[Session], world: World, tmp_path: Path
 ) -> None:
-    first = Server(database_url, tmp_path, rate_limit_per_minute="0")
+    first = Server(database_url, tmp_path, **QUICK)
     try:
         first.wait_ready()
         clients = Clients(first.url, world.key_a)
         threads = [threading.Thread(target=clients.singles, args=(i,)) for i in range(3)]
+        threads.append(threading.Thread(target=clients.singles, args=(9, True)))
         threads.append(threading.Thread(target=clients.batches))
+        threads.append(threading.Thread(target=clients.batches, args=(40, True)))
         for t in threads:
             t.start()
         deadline = time.monotonic() + 30
@@ -130,7 +140,7 @@ def test_sigkill_mid_stream_loses_nothing_and_retries_duplicate_nothing(
     assert unacked, "some requests should have been cut off by the kill"
     left_unrouted = not_routed(sessions)
 
-    second = Server(database_url, tmp_path, rate_limit_per_minute="0")
+    second = Server(database_url, tmp_path, **QUICK)
     try:
         second.wait_ready()
         deadline = time.monotonic() + 30
@@ -165,6 +175,16 @@ def test_sigkill_mid_stream_loses_nothing_and_retries_duplicate_nothing(
         complaints = s.scalar(select(func.count()).select_from(QueueItem))
         humans = s.scalar(select(func.count()).select_from(Review).where(Review.route == "human"))
         assert complaints == humans  # one queue item per review routed to a person
+        routed_events = s.execute(
+            select(Event.review_id, func.count())
+            .where(Event.type == "review.routed")
+            .group_by(Event.review_id)
+        ).all()
+        reviews = s.scalar(select(func.count()).select_from(Review))
+        assert len(routed_events) == reviews  # routed exactly once, each with its one event
+        assert {n for _, n in routed_events} == {1}
+        asynchronous = {x for x in acked if x.startswith("a")}
+        assert asynchronous, "some reviews should have been accepted asynchronously"
     print(
         f"acked {len(acked)}, unacknowledged {len(unacked)}, "
         f"stored-but-unrouted at the kill {left_unrouted}"

@@ -54,7 +54,7 @@ def policy_for(settings: Settings) -> RetryPolicy:
         base_seconds=settings.webhook_backoff_seconds,
         cap_seconds=settings.webhook_backoff_cap_seconds,
         # past the send's deadline, with room to record the outcome
-        lease=timedelta(seconds=settings.webhook_timeout_seconds * 2 + 30),
+        lease=timedelta(seconds=settings.webhook_timeout_seconds * 2 + 5),
     )
 
 
