@@ -67,7 +67,7 @@ def _accepted(svc: ServicesDep, results: list[Accepted]) -> dict[int, ReviewAcce
     if known:
         with unit_of_work(svc.sessions) as s:
             rows = s.execute(select(Review.id, Review.status).where(Review.id.in_(known)))
-            status = {review_id: state for review_id, state in rows.tuples()}
+            status = {review_id: state for review_id, state in rows}
     return {
         r.review_id: ReviewAccepted.model_validate(
             {
