@@ -10,7 +10,8 @@
   the shadow candidate loaded;
 - shadow: score newly routed reviews with the shadow candidate (never affects routing);
 - retention: anonymise reviews older than TRIAGE_RETENTION_DAYS (when set);
-- housekeeping: prune old rate-limit windows and failed sign-ins;
+- housekeeping: prune old rate-limit windows and failed sign-ins, and events older than
+  TRIAGE_EVENTS_KEEP_DAYS (with their finished deliveries);
 - quality: estimate the negative-miss rate from spot-checks per property, and raise the
   alert (a log line and a metric) when it is above the target;
 - thresholds: recompute the learned auto-handling thresholds from people's labels
@@ -37,11 +38,12 @@ from service.web import Services
 from service.webhook_sender import WebhookSender
 from triage.access import throttle
 from triage.decisions import threshold_store
+from triage.events import outbox
 from triage.intake.model_slot import ModelSlot
 from triage.learning import registry, shadow
 from triage.learning.trainer_queues import miss_rate_alert, negative_miss_estimate
 from triage.privacy import retention
-from triage.storage.db import unit_of_work
+from triage.storage.db import unit_of_work, utcnow
 from triage.storage.tables import Property
 
 log = logging.getLogger(__name__)
@@ -232,6 +234,11 @@ def housekeeping(svc: Services) -> Callable[[], object]:
             return
         with unit_of_work(svc.sessions) as s:
             throttle.prune(s, keep=keep)
+        before = utcnow() - timedelta(days=svc.settings.events_keep_days)
+        while True:
+            with unit_of_work(svc.sessions) as s:
+                if outbox.prune(s, before) < 5_000:
+                    break
 
     return step
 

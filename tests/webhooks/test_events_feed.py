@@ -4,6 +4,8 @@ caller's properties."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -15,9 +17,9 @@ from triage.access import accounts
 from triage.casework import escalation
 from triage.events import outbox
 from triage.learning import registry
-from triage.storage.db import unit_of_work
-from triage.storage.tables import Event, Review
-from triage.webhooks import deliveries
+from triage.storage.db import unit_of_work, utcnow
+from triage.storage.tables import Event, Review, WebhookDelivery
+from triage.webhooks import deliveries, endpoints
 
 
 def feed(client: TestClient, secret: str, after: str = "0", **params: object) -> dict[str, object]:
@@ -147,3 +149,61 @@ def test_a_promotion_is_an_event_for_every_property(
         assert event["type"] == "model.promoted"
         assert event["property_id"] is None
         assert event["data"]["version"] == "v-next"
+
+
+def test_old_events_are_pruned_unless_a_delivery_is_still_open(
+    app_client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    for n in range(3):
+        app_client.post("/v1/reviews", headers=world.auth(world.key_a), json=review(f"r{n}"))
+    wait_until(lambda: _unpublished(sessions) == 0, what="published")
+    with unit_of_work(sessions) as s:
+        events = list(s.scalars(select(Event).order_by(Event.id)))
+        s.add(
+            WebhookDelivery(
+                endpoint_id=endpoints.create(
+                    s,
+                    SETUP,
+                    "hotel-a",
+                    endpoints.EndpointChange(url="http://10.0.0.1/x", allow_private=True),
+                ).id,
+                event_id=events[0].id,
+                seq=events[0].seq,
+                status="pending",
+                next_attempt_at=utcnow() + timedelta(hours=1),
+                give_up_at=utcnow() + timedelta(hours=2),
+            )
+        )
+    with unit_of_work(sessions) as s:
+        assert outbox.prune(s, before=utcnow() - timedelta(days=1)) == 0  # none old enough
+    with unit_of_work(sessions) as s:
+        assert outbox.prune(s, before=utcnow() + timedelta(seconds=1)) == 2
+    with unit_of_work(sessions) as s:
+        assert list(s.scalars(select(Event.id))) == [events[0].id]  # its delivery is open
+
+
+def test_erasing_a_guest_removes_notes_from_their_events(
+    app_client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    posted = app_client.post(
+        "/v1/reviews",
+        headers=world.auth(world.key_a),
+        json=review("r1", guest={"email": "guest@example.com"}),
+    ).json()
+    agent = world.auth(world.agent_a)
+    app_client.post("/v1/queue/claim", headers=agent, json={})
+    app_client.post(
+        f"/v1/queue/{posted['queue']['item_id']}/resolve",
+        headers=agent,
+        json={"label": "negative", "action": "replied", "note": "Maria Schulz called back"},
+    )
+    erased = app_client.post(
+        "/v1/erasures",
+        headers=world.auth(world.admin_ab),
+        json={"property_id": "hotel-a", "email": "guest@example.com"},
+    )
+    assert erased.json()["anonymised_review_ids"] == [posted["id"]]
+    wait_until(lambda: _unpublished(sessions) == 0, what="published")
+    resolved = [e for e in all_events(app_client, world.key_a) if e["type"] == "review.resolved"]
+    assert [e["data"]["note"] for e in resolved] == [None]  # type: ignore[index]
+    assert "Maria" not in str(all_events(app_client, world.key_a))

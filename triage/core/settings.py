@@ -140,6 +140,13 @@ class Settings(BaseSettings):
         description="How often each process looks for committed events to publish (to the "
         "changes feed and the webhook deliveries).",
     )
+    events_keep_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="How long published events stay in the changes feed (with their webhook "
+        "deliveries and attempts); an event with a delivery still being retried stays.",
+    )
     webhook_timeout_seconds: float = Field(
         default=10.0,
         gt=0,

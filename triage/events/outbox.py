@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from triage.storage.db import utcnow
-from triage.storage.tables import Event, Review
+from triage.storage.tables import Event, Review, WebhookDelivery
 
 #: Every event type, with what it says. A webhook endpoint subscribes to some of them.
 EVENT_TYPES: dict[str, str] = {
@@ -90,6 +90,44 @@ def take_unpublished(session: Session, limit: int = 500) -> list[Event]:
         event.published_at = now
     session.flush()
     return events
+
+
+def forget_notes(session: Session, review_ids: Sequence[int]) -> int:
+    """Remove the people's free-text notes from these reviews' events (anonymisation: a
+    note may quote or name the guest). Returns the events changed."""
+    changed = 0
+    for event in session.scalars(
+        select(Event).where(Event.review_id.in_(list(review_ids)), Event.type == "review.resolved")
+    ):
+        if event.data.get("note") is not None:
+            event.data = {**event.data, "note": None}
+            changed += 1
+    session.flush()
+    return changed
+
+
+def prune(session: Session, before: datetime, limit: int = 5_000) -> int:
+    """Delete events published before `before` whose deliveries are all over (delivered or
+    failed), with those deliveries and their attempts. Returns the events deleted."""
+    open_delivery = (
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.event_id == Event.id,
+            WebhookDelivery.status.in_(("pending", "sending")),
+        )
+        .exists()
+    )
+    ids = list(
+        session.scalars(
+            select(Event.id)
+            .where(Event.published_at < before, ~open_delivery)
+            .order_by(Event.id)
+            .limit(limit)
+        )
+    )
+    if ids:
+        session.execute(delete(Event).where(Event.id.in_(ids)))
+    return len(ids)
 
 
 def unpublished_count(session: Session) -> int:

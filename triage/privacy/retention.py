@@ -2,10 +2,10 @@
 
 Anonymising a review removes what could identify or quote the guest: the text, the
 guest's e-mail, booking reference and room, the free metadata, and the free-text
-notes people wrote about it (on its queue item and labels). What stays is what the
-statistics and the model's history need: property, source, external id (so a retry
-of the same review is still recognised and not stored again), dates, rating, the
-routing decision with its reasons, the sentiment scores and sentence offsets, and
+notes people wrote about it (on its queue item, labels and `review.resolved` events).
+What stays is what the statistics and the model's history need: property, source,
+external id (so a retry of the same review is still recognised and not stored again),
+dates, rating, the routing decision with its reasons, the sentiment scores and sentence offsets, and
 the labels (label, who, when, the model's prediction).
 
 - `apply_retention`: every review received more than `days` ago (run by the app's
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from triage.access import audit, permissions
 from triage.access.accounts import Principal
 from triage.core.errors import FieldProblem, InvalidInput, NotFound
+from triage.events import outbox
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, Property, QueueItem, Review
 
@@ -67,6 +68,7 @@ def anonymise(session: Session, review_ids: Sequence[int], now: datetime | None 
         .values(note=None)
         .execution_options(synchronize_session=False)
     )
+    outbox.forget_notes(session, ids)
     return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
