@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import ssl
 import time
 from collections import Counter as Tally
 
@@ -32,35 +33,41 @@ MAX_ANSWER_BYTES = 64 * 1024
 USER_AGENT = "GuestTriage-Webhooks/1"
 
 
-async def _send(client: httpx.AsyncClient, claimed: Claimed, timeout: float) -> Outcome:
-    started = time.perf_counter()
+class Refused(Exception):
+    """The delivery may not or cannot go out (its URL, its name, its address)."""
 
-    def done(status: int | None, error: str | None) -> Outcome:
-        return Outcome(status, error, int((time.perf_counter() - started) * 1000))
 
+async def _addresses(claimed: Claimed) -> tuple[addresses.Target, list[addresses.IPAddress]]:
+    """The target and the addresses to connect to, checked now; or Refused."""
     try:
         target = addresses.parse(claimed.url)
     except Exception:
-        return done(None, "invalid URL")
-    loop = asyncio.get_running_loop()
+        raise Refused("invalid URL") from None
     found = addresses.literal(target.host)
     if found is not None:
         resolved = [found]
     else:
         try:
-            infos = await loop.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                target.host, target.port, type=socket.SOCK_STREAM
+            )
         except (OSError, UnicodeError) as error:
-            return done(None, f"name not resolved ({type(error).__name__})")
+            raise Refused(f"name not resolved ({type(error).__name__})") from None
         found_all = (addresses.literal(str(info[4][0])) for info in infos)
         resolved = list(dict.fromkeys(a for a in found_all if a is not None))
     if not resolved:
-        return done(None, "name not resolved")
+        raise Refused("name not resolved")
     why = addresses.refusal(resolved, claimed.allow_private)
     if why is not None:
-        return done(None, "refused: " + why.split(";")[0])
-    address = resolved[0]
+        raise Refused("refused: " + why.split(";")[0])
+    return target, resolved
+
+
+async def _exchange(client: httpx.AsyncClient, claimed: Claimed) -> int:
+    """POST the delivery to each checked address in turn until one takes the connection;
+    the answer's status (at most MAX_ANSWER_BYTES of its body are read)."""
+    target, resolved = await _addresses(claimed)
     url = httpx.URL(claimed.url)
-    pinned = url.copy_with(host=str(address))
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
@@ -72,13 +79,22 @@ async def _send(client: httpx.AsyncClient, claimed: Claimed, timeout: float) -> 
         "Triage-Delivery-Attempt": str(claimed.attempt),
         signing.HEADER: signing.header_value([claimed.secret], timestamp, claimed.body),
     }
+    # The connection goes to the checked address; the name is the Host and the TLS name.
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-
-    async def exchange() -> int:
+    for n, address in enumerate(resolved):
         request = client.build_request(
-            "POST", pinned, headers=headers, content=claimed.body, extensions=extensions
+            "POST",
+            url.copy_with(host=str(address)),
+            headers=headers,
+            content=claimed.body,
+            extensions=extensions,
         )
-        response = await client.send(request, stream=True)
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.ConnectError:
+            if n + 1 < len(resolved):
+                continue  # the next address of the name
+            raise
         try:
             read = 0
             async for chunk in response.aiter_raw():
@@ -88,15 +104,28 @@ async def _send(client: httpx.AsyncClient, claimed: Claimed, timeout: float) -> 
         finally:
             await response.aclose()
         return response.status_code
+    raise Refused("no address")  # pragma: no cover - resolved is never empty
+
+
+async def _send(client: httpx.AsyncClient, claimed: Claimed, timeout: float) -> Outcome:
+    """One attempt, name resolution to answer within `timeout`, as an Outcome."""
+    started = time.perf_counter()
+
+    def done(status: int | None, error: str | None) -> Outcome:
+        return Outcome(status, error, int((time.perf_counter() - started) * 1000))
 
     try:
-        status = await asyncio.wait_for(exchange(), timeout=timeout)
+        status = await asyncio.wait_for(_exchange(client, claimed), timeout=timeout)
     except TimeoutError:
         return done(None, f"no answer within {timeout:g} s")
-    except httpx.HTTPError as error:
-        return done(None, f"{type(error).__name__}")
-    except OSError as error:
-        return done(None, f"{type(error).__name__}")
+    except Refused as refused:
+        return done(None, str(refused))
+    except httpx.ConnectError as error:
+        if "CERTIFICATE_VERIFY_FAILED" in str(error):
+            return done(None, "TLS certificate not trusted")
+        return done(None, "ConnectError")
+    except (httpx.HTTPError, OSError) as error:
+        return done(None, type(error).__name__)
     if 300 <= status < 400:
         return done(status, "redirect not followed")
     if not 200 <= status < 300:
@@ -142,8 +171,15 @@ class WebhookSender:
         settings = self._svc.settings
         timeout = settings.webhook_timeout_seconds
         limits = httpx.Limits(max_connections=settings.webhook_concurrency * 2)
+        verify: ssl.SSLContext | bool = True
+        if settings.webhook_ca_file is not None:
+            verify = ssl.create_default_context(cafile=str(settings.webhook_ca_file))
         async with httpx.AsyncClient(
-            follow_redirects=False, timeout=httpx.Timeout(timeout), limits=limits, trust_env=False
+            follow_redirects=False,
+            timeout=httpx.Timeout(timeout),
+            limits=limits,
+            trust_env=False,
+            verify=verify,
         ) as client:
             try:
                 while True:

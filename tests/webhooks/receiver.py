@@ -9,6 +9,7 @@ request until `release` is set. Every request is recorded with its headers and r
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections import Counter
@@ -39,9 +40,12 @@ class Receiver:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
     def base(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"http://{self.server.server_address[0]!s}:{self.port}"
 
     def on(self, path: str) -> list[Received]:
         with self.lock:
@@ -62,7 +66,8 @@ class Receiver:
         self.server.server_close()
 
 
-def start() -> Receiver:
+def start(tls: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> Receiver:
+    """Serve on `host` (HTTPS when `tls` is given) on a free port."""
     receiver: Receiver
 
     class Handler(BaseHTTPRequestHandler):
@@ -110,7 +115,9 @@ def start() -> Receiver:
             self.end_headers()
             self.wfile.write(body)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((host, 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     receiver = Receiver(server)
     threading.Thread(target=server.serve_forever, daemon=True).start()

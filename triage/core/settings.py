@@ -153,6 +153,11 @@ class Settings(BaseSettings):
         le=120,
         description="The deadline of one webhook delivery, connection to answer.",
     )
+    webhook_ca_file: Path | None = Field(
+        default=None,
+        description="A PEM file of the certificate authorities to verify webhook receivers "
+        "with, instead of the bundled public ones (a receiver with an internal CA).",
+    )
     webhook_concurrency: int = Field(
         default=16, ge=1, le=256, description="Webhook deliveries one process sends at once."
     )
