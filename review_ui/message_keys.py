@@ -57,6 +57,7 @@ COMPOSED_KEYS = (
     N_("models.state.retired"),
     # flash messages: page modules redirect with ?msg=<key>
     N_("msg.adjudicated"),
+    N_("msg.delivery_resent"),
     N_("msg.empty"),
     N_("msg.escalated"),
     N_("msg.labelled"),
@@ -69,6 +70,8 @@ COMPOSED_KEYS = (
     N_("msg.shadow_off"),
     N_("msg.shadow_on"),
     N_("msg.touchpoints"),
+    N_("msg.webhook_deleted"),
+    N_("msg.webhook_saved"),
     # "priority." + a queue item's priority
     N_("priority.1"),
     N_("priority.2"),
@@ -110,4 +113,14 @@ COMPOSED_KEYS = (
     N_("train.submit.double_label"),
     N_("train.submit.relabel"),
     N_("train.submit.spot_check"),
+    # webhooks: "webhooks.status." + a delivery's status, "webhooks.event." + an event type
+    N_("webhooks.status.delivered"),
+    N_("webhooks.status.failed"),
+    N_("webhooks.status.pending"),
+    N_("webhooks.status.sending"),
+    N_("webhooks.event.model.promoted"),
+    N_("webhooks.event.review.claimed"),
+    N_("webhooks.event.review.escalated"),
+    N_("webhooks.event.review.resolved"),
+    N_("webhooks.event.review.routed"),
 )

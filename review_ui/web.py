@@ -17,6 +17,7 @@ from review_ui import (
     queue_pages,
     session_pages,
     train_pages,
+    webhook_pages,
 )
 from review_ui.pages import PREFIX
 
@@ -29,6 +30,7 @@ PAGE_MODULES = (
     journey_pages,
     train_pages,
     model_pages,
+    webhook_pages,
 )
 
 

@@ -16,13 +16,15 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.api.test_access_matrix import app_routes
-from tests.conftest import World, _password_hash
+from tests.conftest import SETUP, World, _password_hash
 from tests.review_ui.helpers import sign_in
 from triage.storage.db import unit_of_work
-from triage.storage.tables import Property, QueueItem, Review, User
+from triage.storage.tables import Property, QueueItem, Review, User, WebhookDelivery
+from triage.webhooks import deliveries, endpoints
 
 MARKER = {"hotel-a": "MARKER-OF-HOTEL-A", "hotel-b": "MARKER-OF-HOTEL-B"}
 PEOPLE = {
@@ -36,7 +38,7 @@ PEOPLE = {
 #: Pages for trainers and admins only (blind double labels are for every person), and for
 #: admins only.
 TRAINERS_ONLY = re.compile(r"^/ui/(train(?!/double)|models)")
-ADMINS_ONLY = re.compile(r"^/ui/(audit|thresholds)")
+ADMINS_ONLY = re.compile(r"^/ui/(audit|thresholds|webhooks)")
 #: Reached without signing in.
 PUBLIC = {("GET", "/ui/signin"), ("POST", "/ui/signin")}
 #: Addresses that only redirect to the queue page (which the matrix checks); see test_pages.
@@ -59,6 +61,9 @@ FORM = {
     "language": "en",
     "group": "default",
     "value": "0.9",
+    "url": "https://93.184.215.14/hooks/triage",
+    "events": "review.routed",
+    "confirm": "yes",
 }
 
 
@@ -66,6 +71,8 @@ FORM = {
 class Cast:
     reviews: dict[str, int]
     items: dict[str, int]
+    webhooks: dict[str, int]
+    deliveries: dict[str, int]
 
 
 def _fill(path: str, target: str, cast: Cast) -> str:
@@ -74,6 +81,8 @@ def _fill(path: str, target: str, cast: Cast) -> str:
         "{item_id}": str(cast.items[target]),
         "{review_id}": str(cast.reviews[target]),
         "{version}": "no-such-version",
+        "{endpoint_id}": str(cast.webhooks[target]),
+        "{delivery_id}": str(cast.deliveries[target]),
     }
     for name, value in fills.items():
         path = path.replace(name, value)
@@ -98,6 +107,11 @@ def cast(client: TestClient, world: World, sessions: sessionmaker[Session]) -> C
                         properties=[s.get(Property, property_id)],
                     )
                 )
+    webhooks, sent = {}, {}
+    with unit_of_work(sessions) as s:
+        for property_id in ("hotel-a", "hotel-b"):
+            change = endpoints.EndpointChange(url=FORM["url"], description=MARKER[property_id])
+            webhooks[property_id] = endpoints.create(s, SETUP, property_id, change).id
     reviews, items = {}, {}
     for property_id, key in (("hotel-a", world.key_a), ("hotel-b", world.key_b)):
         response = client.post(
@@ -114,7 +128,13 @@ def cast(client: TestClient, world: World, sessions: sessionmaker[Session]) -> C
         assert response.status_code == 201, response.text
         reviews[property_id] = response.json()["id"]
         items[property_id] = response.json()["queue"]["item_id"]
-    return Cast(reviews, items)
+    with unit_of_work(sessions) as s:
+        deliveries.publish(s, deliveries.RetryPolicy())
+        for property_id, webhook_id in webhooks.items():
+            sent[property_id] = s.scalars(
+                select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == webhook_id)
+            ).one()
+    return Cast(reviews, items, webhooks, sent)
 
 
 def ui_routes(client: TestClient) -> list[tuple[str, str]]:
