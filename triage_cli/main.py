@@ -9,12 +9,12 @@ from collections.abc import Sequence
 
 from triage.core.errors import TriageError
 from triage.core.settings import Settings
-from triage_cli.commands import accounts, bench, learning, registry, reviews, serve
+from triage_cli.commands import accounts, bench, learning, registry, reviews, serve, webhooks
 
 __all__ = ["build_parser", "main"]
 
 #: The areas in the order their commands appear in `triage --help`.
-AREAS = (serve, accounts, reviews, learning, registry, bench)
+AREAS = (serve, accounts, reviews, learning, registry, webhooks, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

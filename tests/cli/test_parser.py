@@ -25,6 +25,7 @@ COMMANDS: dict[str, list[str]] = {
     "calibrate": [],
     "export": [],
     "models": ["list", "register", "evaluate", "promote", "rollback", "shadow"],
+    "webhooks": ["list", "add", "remove", "deliveries", "resend"],
     "bench": [],
 }
 
@@ -77,5 +78,10 @@ def test_every_command_has_a_function_from_its_area_module() -> None:
         "models promote": "triage_cli.commands.registry",
         "models rollback": "triage_cli.commands.registry",
         "models shadow": "triage_cli.commands.registry",
+        "webhooks list": "triage_cli.commands.webhooks",
+        "webhooks add": "triage_cli.commands.webhooks",
+        "webhooks remove": "triage_cli.commands.webhooks",
+        "webhooks deliveries": "triage_cli.commands.webhooks",
+        "webhooks resend": "triage_cli.commands.webhooks",
         "bench": "triage_cli.commands.bench",
     }

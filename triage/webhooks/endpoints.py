@@ -110,20 +110,17 @@ def get(session: Session, actor: Principal | str, endpoint_id: int) -> WebhookEn
 
 
 def list_for(
-    session: Session, actor: Principal, property_id: str | None = None
+    session: Session, actor: Principal | str, property_id: str | None = None
 ) -> list[WebhookEndpoint]:
+    """The endpoints of the actor's properties (an operator's: all), or of one of them."""
     permissions.manage_webhooks(actor)
-    properties = sorted(actor.property_ids)
+    query = select(WebhookEndpoint).order_by(WebhookEndpoint.property_id, WebhookEndpoint.id)
     if property_id is not None:
         _scope(actor, property_id)
-        properties = [property_id]
-    return list(
-        session.scalars(
-            select(WebhookEndpoint)
-            .where(WebhookEndpoint.property_id.in_(properties))
-            .order_by(WebhookEndpoint.property_id, WebhookEndpoint.id)
-        )
-    )
+        query = query.where(WebhookEndpoint.property_id == property_id)
+    elif isinstance(actor, Principal):
+        query = query.where(WebhookEndpoint.property_id.in_(sorted(actor.property_ids)))
+    return list(session.scalars(query))
 
 
 def update(
