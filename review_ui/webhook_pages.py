@@ -3,8 +3,9 @@ changing, rotating the secret, removing, and an endpoint's deliveries with every
 and a re-send. Who may do what and which URL is allowed is the domain's
 (`triage.webhooks`); these pages parse forms and show the outcome.
 
-The secret is shown once: in the answer to the form that made it (adding an endpoint,
-rotating its secret), never on a later view of a page. A refusal of the domain
+The secret is shown once: on the page the form that made it (adding an endpoint, rotating
+its secret) redirects to, and never on a later view of a page (a reload included; the
+domain marks it seen, `endpoints.secret_to_show`). A refusal of the domain
 (`InvalidInput`: a private address, no event) is shown on the form with what was typed.
 The change runs in a savepoint: rolling it back undoes what the domain had set before it
 refused (and expires those rows), so the request's unit of work commits nothing of it."""
@@ -123,13 +124,14 @@ def _list_page(
     msg: str | None = None,
 ) -> Response:
     found = endpoints.list_for(session, who.principal)
+    counts = deliveries.counts_by_endpoint(session, [e.id for e in found])
     names = property_names(session, who.principal)
     return render(
         request,
         "webhooks.html",
         status=status,
         identity=who,
-        rows=[(e, deliveries.counts(session, [e.id])) for e in found],
+        rows=[(e, counts[e.id]) for e in found],
         names=names,
         draft=draft or Draft(property_id=next(iter(names), "")),
         refusal=refusal,
@@ -206,11 +208,11 @@ def add_webhook(
     try:
         with session.begin_nested():  # a refusal leaves nothing behind (see the module)
             change = replace(draft.change(), description=draft.description or None)
-            endpoint = endpoints.create(session, who.principal, property, change)
+            endpoint = endpoints.create(session, who.principal, property, change, show_later=True)
     except InvalidInput as error:
         refusal = Refusal.of(error)
         return _list_page(request, session, who, draft=draft, refusal=refusal, status=422)
-    return _endpoint_page(request, session, who, endpoint.id, secret="created", status=201)
+    return RedirectResponse(f"{PREFIX}/webhooks/{endpoint.id}?made=created", status_code=303)
 
 
 @router.get("/webhooks/{endpoint_id}")
@@ -222,9 +224,19 @@ def webhook_page(
     status: StatusFilter = None,
     before: Before = None,
     msg: WebhookMessage = None,
+    made: Annotated[Literal["created", "rotated"] | None, Query()] = None,
 ) -> Response:
+    """The endpoint; a secret just made (`made`) is shown on the first view only."""
+    shown = endpoints.secret_to_show(session, who.principal, endpoint_id)
     return _endpoint_page(
-        request, session, who, endpoint_id, status_filter=status or None, before=before, msg=msg
+        request,
+        session,
+        who,
+        endpoint_id,
+        status_filter=status or None,
+        before=before,
+        msg=msg,
+        secret=(made or "created") if shown is not None else None,
     )
 
 
@@ -256,9 +268,9 @@ def change_webhook(
 def rotate_webhook_secret(
     request: Request, endpoint_id: EndpointId, session: SessionDep, who: ActorDep
 ) -> Response:
-    """A new secret, shown on the page this answer is (and never again)."""
-    endpoints.rotate_secret(session, who.principal, endpoint_id)
-    return _endpoint_page(request, session, who, endpoint_id, secret="rotated")
+    """A new secret, shown on the page this redirects to (and never again)."""
+    endpoints.rotate_secret(session, who.principal, endpoint_id, show_later=True)
+    return RedirectResponse(f"{PREFIX}/webhooks/{endpoint_id}?made=rotated", status_code=303)
 
 
 @router.post("/webhooks/{endpoint_id}/delete")

@@ -442,6 +442,9 @@ class WebhookEndpoint(Base):
     events: Mapped[list[str]] = mapped_column(JSON)
     #: HMAC key of the signatures; shown once at creation and at rotation
     secret: Mapped[str] = mapped_column(String(128))
+    #: the secret was made for a page that has not shown it yet (the UI shows it after a
+    #: redirect, once: `triage.webhooks.endpoints.secret_to_show`)
+    secret_unseen: Mapped[bool] = mapped_column(Boolean, default=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     #: an admin allowed a private, loopback or link-local address (else refused)
     allow_private: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -327,6 +327,20 @@ def list_for(
     return [DeliveryView(d, e, attempts.get(d.id, [])) for d, e in rows]
 
 
+def counts_by_endpoint(session: Session, endpoint_ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """Each endpoint's deliveries by status, in one query."""
+    found = {e: dict.fromkeys(STATUSES, 0) for e in endpoint_ids}
+    if endpoint_ids:
+        query = (
+            select(WebhookDelivery.endpoint_id, WebhookDelivery.status, func.count())
+            .where(WebhookDelivery.endpoint_id.in_(list(endpoint_ids)))
+            .group_by(WebhookDelivery.endpoint_id, WebhookDelivery.status)
+        )
+        for endpoint_id, status, n in session.execute(query):
+            found[int(endpoint_id)][str(status)] = int(n)
+    return found
+
+
 def counts(session: Session, endpoint_ids: Sequence[int] | None = None) -> dict[str, int]:
     """Deliveries by status (of these endpoints, or all)."""
     query = select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)

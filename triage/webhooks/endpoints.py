@@ -52,9 +52,15 @@ def _scope(actor: Principal | str, property_id: str) -> None:
 
 
 def create(
-    session: Session, actor: Principal | str, property_id: str, change: EndpointChange
+    session: Session,
+    actor: Principal | str,
+    property_id: str,
+    change: EndpointChange,
+    *,
+    show_later: bool = False,
 ) -> WebhookEndpoint:
-    """Register an endpoint; its secret is in the returned row (show it once)."""
+    """Register an endpoint; its secret is in the returned row (show it once), or kept for
+    the next `secret_to_show` (`show_later`: a page that redirects first)."""
     permissions.manage_webhooks(actor)
     _scope(actor, property_id)
     if session.get(Property, property_id) is None:
@@ -70,6 +76,7 @@ def create(
         description=change.description,
         events=_check_events(change.events or list(EVENT_TYPES)),
         secret=signing.new_secret(),
+        secret_unseen=show_later,
         enabled=True if change.enabled is None else change.enabled,
         allow_private=allow_private,
         created_by=audit.actor_name(actor) if isinstance(actor, Principal) else actor,
@@ -152,10 +159,13 @@ def update(
     return endpoint
 
 
-def rotate_secret(session: Session, actor: Principal | str, endpoint_id: int) -> WebhookEndpoint:
-    """A new secret; deliveries sign with it from now on (show it once)."""
+def rotate_secret(
+    session: Session, actor: Principal | str, endpoint_id: int, *, show_later: bool = False
+) -> WebhookEndpoint:
+    """A new secret; deliveries sign with it from now on (show it once, as `create`)."""
     endpoint = get(session, actor, endpoint_id)
     endpoint.secret = signing.new_secret()
+    endpoint.secret_unseen = show_later
     endpoint.updated_at = utcnow()
     session.flush()
     audit.record(
@@ -166,6 +176,16 @@ def rotate_secret(session: Session, actor: Principal | str, endpoint_id: int) ->
         subject=f"webhook:{endpoint.id}",
     )
     return endpoint
+
+
+def secret_to_show(session: Session, actor: Principal | str, endpoint_id: int) -> str | None:
+    """The secret made with `show_later`, this once (None when it has been shown)."""
+    endpoint = get(session, actor, endpoint_id)
+    if not endpoint.secret_unseen:
+        return None
+    endpoint.secret_unseen = False
+    session.flush()
+    return endpoint.secret
 
 
 def delete(session: Session, actor: Principal | str, endpoint_id: int) -> None:

@@ -58,6 +58,7 @@ def upgrade() -> None:
         sa.Column("description", sa.String(length=200), nullable=True),
         sa.Column("events", sa.JSON(), nullable=False),
         sa.Column("secret", sa.String(length=128), nullable=False),
+        sa.Column("secret_unseen", sa.Boolean(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("allow_private", sa.Boolean(), nullable=False),
         sa.Column("created_by", sa.String(length=320), nullable=False),
