@@ -16,8 +16,10 @@ from service.web import ServicesDep, SessionDep
 from triage.casework.queue_board import property_names
 from triage.casework.stats import PERIODS, dashboard
 from triage.decisions import threshold_pins, threshold_views
+from triage.intake.ingest import backlog
 from triage.journeys.journey_stats import kudos_counts, positive_mentions
 from triage.learning.workspace import miss_estimates
+from triage.webhooks import deliveries
 
 router = APIRouter(prefix=PREFIX, route_class=UIRoute, include_in_schema=False)
 
@@ -62,6 +64,8 @@ def dashboard_page(
             session, who.principal, svc.model.current, board.property_id
         ),
         confidence=s.threshold_confidence,
+        waiting=backlog(session, board.property_id),
+        hooks=deliveries.counts_for_property(session, board.property_id),
     )
 
 

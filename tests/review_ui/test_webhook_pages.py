@@ -21,7 +21,14 @@ from tests.conftest import SETUP, World, _password_hash, make_settings
 from tests.review_ui.helpers import ingest, post, sign_in
 from triage.events.outbox import EVENT_TYPES
 from triage.storage.db import unit_of_work, utcnow
-from triage.storage.tables import AuditEvent, Property, User, WebhookDelivery, WebhookEndpoint
+from triage.storage.tables import (
+    AuditEvent,
+    Property,
+    Review,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from triage.webhooks import deliveries, endpoints
 from triage.webhooks.deliveries import Outcome, RetryPolicy
 from triage.webhooks.endpoints import EndpointChange
@@ -384,3 +391,47 @@ def test_every_event_type_is_described_in_both_languages() -> None:
     for type, description in EVENT_TYPES.items():
         assert en(f"webhooks.event.{type}") == description
         assert de(f"webhooks.event.{type}") not in ("", description)
+
+
+def test_the_dashboard_shows_the_backlog_and_failing_deliveries(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    with unit_of_work(sessions) as s:  # a review another process is routing right now
+        s.add(
+            Review(
+                property_id="hotel-a",
+                source="survey",
+                external_id="waiting",
+                text="Lovely.",
+                status="received",
+                received_at=utcnow() - timedelta(minutes=3, seconds=10),
+                route_lease_until=utcnow() + timedelta(minutes=5),
+            )
+        )
+    sign_in(client, ADMIN)
+    page = client.get("/ui/dashboard", params={"property": "hotel-a"}).text
+    tile = page[page.index('id="backlog"') :]
+    assert 'Waiting to be routed</h2><p class="big">1</p>' in tile
+    assert "The oldest has waited 3 min." in tile
+    assert "Webhook deliveries" not in tile  # the property has no endpoint
+    endpoint_id = _endpoint(sessions)
+    ingest(client, world, "failing-1")
+    with unit_of_work(sessions) as s:
+        deliveries.publish(s, RetryPolicy())
+        s.execute(update(WebhookDelivery).values(status="failed"))
+    page = client.get("/ui/dashboard", params={"property": "hotel-a"}).text
+    assert (
+        '<p class="muted bad"><a href="/ui/webhooks">Webhook deliveries</a>: '
+        "0 on their way, 1 failed</p>" in page
+    )
+    assert endpoint_id
+    sign_in(client, "agent.a@example.com")
+    agents = client.get("/ui/dashboard", params={"property": "hotel-a"}).text
+    assert '<p class="muted bad">Webhook deliveries: 0 on their way, 1 failed</p>' in agents
+    with unit_of_work(sessions) as s:
+        s.execute(update(User).where(User.email == ADMIN).values(locale="de"))
+    sign_in(client, ADMIN)
+    german = client.get("/ui/dashboard", params={"property": "hotel-a"}).text
+    german = german[german.index('id="backlog"') :]
+    assert "Warten auf Zuordnung" in german and "Die älteste wartet seit 3 min." in german
+    assert "0 unterwegs, 1 fehlgeschlagen" in german

@@ -271,10 +271,12 @@ class Backlog:
     oldest_seconds: float
 
 
-def backlog(session: Session) -> Backlog:
-    count, oldest = session.execute(
-        select(func.count(), func.min(Review.received_at)).where(Review.status == "received")
-    ).one()
+def backlog(session: Session, property_id: str | None = None) -> Backlog:
+    """What waits to be routed (of one property, or of all)."""
+    query = select(func.count(), func.min(Review.received_at)).where(Review.status == "received")
+    if property_id is not None:
+        query = query.where(Review.property_id == property_id)
+    count, oldest = session.execute(query).one()
     age = 0.0
     if oldest is not None:
         if oldest.tzinfo is None:  # SQLite's MIN() bypasses the column type

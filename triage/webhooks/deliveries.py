@@ -341,6 +341,16 @@ def counts_by_endpoint(session: Session, endpoint_ids: Sequence[int]) -> dict[in
     return found
 
 
+def counts_for_property(session: Session, property_id: str) -> dict[str, int] | None:
+    """A property's deliveries by status, over all its endpoints (None: it has none)."""
+    ids = list(
+        session.scalars(
+            select(WebhookEndpoint.id).where(WebhookEndpoint.property_id == property_id)
+        )
+    )
+    return counts(session, ids) if ids else None
+
+
 def counts(session: Session, endpoint_ids: Sequence[int] | None = None) -> dict[str, int]:
     """Deliveries by status (of these endpoints, or all)."""
     query = select(WebhookDelivery.status, func.count()).group_by(WebhookDelivery.status)
