@@ -187,3 +187,41 @@ def test_a_trainer_adjudicates_and_the_review_leaves_the_list(
     assert page.get_by_text("Adjudicated. The review left this list.").is_visible()
     assert page.locator(f"#review-{review_id}").count() == 0
     assert page.get_by_text("Nothing waiting here.").is_visible()
+
+
+def test_an_admin_registers_a_webhook_and_sees_the_delivery(
+    server: Server, browser: object, tmp_path: Path
+) -> None:
+    """Through the browser: add an endpoint (a private address, allowed), copy its secret,
+    and watch a review's `review.routed` event arrive at a real receiver, signed with it."""
+    from tests.webhooks.receiver import start
+    from triage.webhooks import signing
+
+    receiver = start()
+    try:
+        page = browser.new_page()  # type: ignore[attr-defined]
+        sign_in(page, server.base, "admin@example.com")
+        page.get_by_role("link", name="Webhooks").click()
+        page.get_by_label("URL").fill(f"{receiver.base}/ok")
+        page.get_by_label("Allow a private address").check()
+        page.get_by_role("button", name="Add endpoint").click()
+        page.wait_for_url("**/ui/webhooks/*?made=created")
+        secret = page.get_by_role("textbox", name="Signing secret").input_value()
+        assert secret.startswith("whsec_")
+        page.reload()
+        assert page.get_by_role("textbox", name="Signing secret").count() == 0  # shown once
+
+        server.ingest("hook-1", COMPLAINT)
+        (got,) = receiver.wait_for("/ok", 1)
+        assert got.event["type"] == "review.routed"
+        signing.verify(secret, got.headers["Triage-Signature"], got.body)
+        rows = page.locator("#deliveries tbody tr")
+        deadline = time.monotonic() + 15
+        while rows.count() == 0 or "HTTP 200" not in rows.first.inner_text():
+            assert time.monotonic() < deadline, "the delivery did not show as delivered"
+            time.sleep(0.3)
+            page.reload()
+        assert "review.routed" in rows.first.inner_text()
+        assert "delivered" in rows.first.inner_text()
+    finally:
+        receiver.close()
