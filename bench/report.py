@@ -23,11 +23,11 @@ def _ratio(value: Any) -> str:
     return "—" if value is None else f"{value:.2f}x"
 
 
-def _met(result: dict[str, Any], figure: str) -> str:
+def _met(result: dict[str, Any], figure: str, what: str = "", unit: str = "") -> str:
     for target in result.get("targets", []):
         if target["figure"] == figure:
             mark = {True: "met", False: "**missed**", None: "—"}[target["met"]]
-            return f"{target['target']} ({mark})"
+            return f"{what}{target['target']}{unit} ({mark})"
     return ""
 
 
@@ -152,20 +152,99 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     return out
 
 
-def markdown(result: dict[str, Any]) -> str:
-    m = result["machine"]
-    head = (
+def _measured_on(m: dict[str, Any]) -> str:
+    return (
         f"Measured {m['date']} on {m['cpu']}, {m['cores']} cores "
         f"({', '.join(m['cpu_flags']) or 'no AVX'}), load average {m['load_average_at_start']} "
-        f"at start and {m.get('load_average_at_end', '?')} at the end; `triage bench` "
-        f"({result['mode']} mode), texts: {result['texts']['count']} {result['texts']['source']} "
-        "rows. Every baseline ran in the same run, interleaved.\n\n"
-        "| figure | measured | baseline (same run) | ratio | target |\n"
-        "| --- | --- | --- | --- | --- |\n"
+        f"at start and {m.get('load_average_at_end', '?')} at the end"
     )
-    body = "".join(f"| {' | '.join(cells)} |\n" for cells in rows(result))
+
+
+def _table(head: str, lines: list[tuple[str, str, str, str, str]], result: dict[str, Any]) -> str:
+    body = "".join(f"| {' | '.join(cells)} |\n" for cells in lines)
     skipped = "".join(f"\nSkipped: {s}" for s in result.get("skipped", []))
-    return head + body + skipped
+    return (
+        f"{head}\n\n"
+        "| figure | measured | baseline (same run) | ratio | target |\n"
+        "| --- | --- | --- | --- | --- |\n" + body + skipped
+    )
+
+
+def markdown(result: dict[str, Any]) -> str:
+    head = (
+        f"{_measured_on(result['machine'])}; `triage bench` ({result['mode']} mode), texts: "
+        f"{result['texts']['count']} {result['texts']['source']} rows. Every baseline ran in "
+        "the same run, interleaved."
+    )
+    return _table(head, rows(result), result)
+
+
+def _answers(mode: dict[str, Any]) -> str:
+    return (
+        f"{_num(mode['requests_per_s'])} req/s, p50 {_num(mode['p50_ms'])} ms, "
+        f"p99 {_num(mode['p99_ms'])} ms; all routed after {_num(mode['routed_s'])} s"
+    )
+
+
+def async_ingest_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """`bench.async_ingest`: each level asynchronous against synchronous, then the import."""
+    out = []
+    for engine, figures in result["engines"].items():
+        levels = sorted(figures["singles"], key=int)
+        for clients in levels:
+            level = figures["singles"][clients]
+            asynchronous = level["async"]
+            out.append(
+                (
+                    f"`POST /v1/reviews` with `Prefer: respond-async`, {clients} client(s), "
+                    f"{engine}",
+                    f"{_answers(asynchronous)} ({_num(asynchronous['routed_per_s'])} reviews/s)",
+                    f"synchronous, alternated with it: {_answers(level['sync'])}",
+                    f"p99 {_ratio(level['async_vs_sync_p99'])}, all routed in "
+                    f"{_ratio(level['async_vs_sync_routed_s'])} the time",
+                    _met(result, f"async_p99_ms_{clients}_clients_{engine}", "p99 ", " ms"),
+                )
+            )
+        imported = figures["import"]
+        sync_top = figures["singles"][levels[-1]]["sync"]
+        out.append(
+            (
+                f"morning import of {imported['reviews']:,} reviews: `POST /v1/reviews/batch` "
+                f"({imported['batch_size']} a batch, {imported['clients']} clients, "
+                f"respond-async), {engine}",
+                f"accepted in {_num(imported['accepted_s'])} s "
+                f"({_num(imported['accepted_per_s'])} reviews/s; a batch p50 "
+                f"{_num(imported['batch_p50_ms'])} ms, p99 {_num(imported['batch_p99_ms'])} ms); "
+                f"all routed after {_num(imported['routed_s'])} s "
+                f"({_num(imported['routed_per_s'])} reviews/s); backlog peak "
+                f"{_num(imported['peak_backlog'])}; server peak RSS "
+                f"{_num(imported['memory_mb']['VmHWM'])} MB",
+                f"synchronous singles, {levels[-1]} clients, same run: "
+                + _num(sync_top["requests_per_s"], " reviews/s"),
+                _ratio(imported["routed_per_s"] / sync_top["requests_per_s"]) + " routed",
+                "",
+            )
+        )
+    return out
+
+
+def async_ingest_markdown(result: dict[str, Any]) -> str:
+    versions = sorted({e["model_version"] for e in result["engines"].values()})
+    limit = result["rate_limit_per_minute"]
+    levels = sorted(result["requests_per_mode_and_round"].items(), key=lambda x: int(x[0]))
+    requests = ", ".join(f"{n:,} at {c} client(s)" for c, n in levels)
+    head = (
+        f"{_measured_on(result['machine'])}; `python -m bench.async_ingest` ({result['mode']} "
+        f"mode), model {', '.join(versions)}, texts: {result['texts']['count']} "
+        f"{result['texts']['source']} rows; {result['rounds']} round(s), each with requests per "
+        f"mode of {requests}, synchronous and asynchronous alternated; "
+        + (
+            f"every request counted against a rate limit of {_num(limit)}/min (not reached)."
+            if limit
+            else "rate limit off."
+        )
+    )
+    return _table(head, async_ingest_rows(result), result)
 
 
 def plans(result: dict[str, Any]) -> str:

@@ -2,8 +2,9 @@
 
 The server is `triage serve` (the real model) or, for tests, the same app with
 the keyword double (`python -m bench.serving --double --port N`). Clients are
-threads, each with its own HTTP connection, posting single reviews with unique
-external ids; latency is measured per request, throughput over the wall time.
+threads, each with its own HTTP connection, posting single reviews or batches with unique
+external ids, synchronously or with `Prefer: respond-async` (`bench.async_ingest`); latency
+is measured per request, throughput over the wall time.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,21 +75,31 @@ class Server:
 
 @contextmanager
 def running_server(
-    url: str, cache_dir: Path, log: Path, *, double: bool = False, timeout: float = 600
+    url: str,
+    cache_dir: Path,
+    log: Path,
+    *,
+    double: bool = False,
+    timeout: float = 600,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Server]:
-    """Start the server process, wait for `/v1/readyz` to say 200, stop it afterwards."""
+    """Start the server process (`env`: more of its settings, TRIAGE_...), wait for
+    `/v1/readyz` to say 200, stop it afterwards."""
     port = free_port()
     if double:
         command = [sys.executable, "-m", "bench.serving", "--double", "--port", str(port)]
     else:
         command = [sys.executable, "-m", "triage_cli.main", "serve", "--port", str(port)]
-    env = child_env(
-        TRIAGE_DATABASE_URL=url, TRIAGE_DATA_DIR=str(cache_dir), TRIAGE_LOAD_MODEL="true"
+    environment = child_env(
+        TRIAGE_DATABASE_URL=url,
+        TRIAGE_DATA_DIR=str(cache_dir),
+        TRIAGE_LOAD_MODEL="true",
+        **(env or {}),
     )
     base_url = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=environment, stdout=out, stderr=subprocess.STDOUT)
         try:
             ready_s = _wait_ready(process, base_url, started, timeout)
             compiled_s = _wait_compiled(base_url, started, timeout)
@@ -132,7 +144,7 @@ def _wait_compiled(base_url: str, started: float, timeout: float) -> float | Non
 Reviews = list[tuple[str, str | None]]
 
 
-def _review(review: tuple[str, str | None], external_id: str) -> dict[str, Any]:
+def review_body(review: tuple[str, str | None], external_id: str) -> dict[str, Any]:
     text, language = review
     body = {"property_id": PROPERTY, "source": "other", "external_id": external_id, "text": text}
     return {**body, "language": language} if language else body
@@ -164,35 +176,67 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank]
 
 
-def post_singles(
-    base_url: str, api_key: str, texts: Reviews, *, clients: int, requests: int
-) -> dict[str, Any]:
-    """`requests` single-review POSTs spread over `clients` concurrent connections."""
-    run = uuid.uuid4().hex[:8]
+@dataclass
+class Load:
+    """What concurrent clients got back: a latency and an HTTP status per request, a status
+    and an id per review (a single review is its own item; a batch has one per review)."""
+
+    clients: int
+    #: `time.perf_counter()` when the clients were let go (the first request's start).
+    started: float
+    wall_s: float
+    latencies_ms: list[float]
+    statuses: Counter[int]
+    item_statuses: Counter[int]
+    review_ids: list[int]
+
+    def figures(self) -> dict[str, Any]:
+        """Requests, requests/s over the wall time, and p50 / p99 / max of the answers."""
+        ms = self.latencies_ms
+        return {
+            "requests": len(ms),
+            "requests_per_s": round(len(ms) / self.wall_s, 2),
+            "p50_ms": round(statistics.median(ms), 1),
+            "p99_ms": round(percentile(ms, 99), 1),
+            "max_ms": round(max(ms), 1),
+        }
+
+
+def combined(loads: list[Load]) -> Load:
+    """Several loads (rounds) as one: their answers together, their wall times added."""
+    return Load(
+        clients=loads[0].clients,
+        started=loads[0].started,
+        wall_s=sum(x.wall_s for x in loads),
+        latencies_ms=[ms for x in loads for ms in x.latencies_ms],
+        statuses=sum((x.statuses for x in loads), Counter()),
+        item_statuses=sum((x.item_statuses for x in loads), Counter()),
+        review_ids=[i for x in loads for i in x.review_ids],
+    )
+
+
+Send = Callable[[httpx.Client, int], httpx.Response]
+
+
+def _drive(base_url: str, headers: dict[str, str], clients: int, jobs: int, send: Send) -> Load:
+    """`jobs` requests (`send(client, n)`, n = 0 .. jobs-1) over `clients` connections."""
     numbers = itertools.count()
     lock = threading.Lock()
-    latencies: list[float] = []
-    failures: list[int] = []
+    answers: list[tuple[float, httpx.Response]] = []
     barrier = threading.Barrier(clients + 1)
 
-    def client_loop(quota: int) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"}
-        with httpx.Client(base_url=base_url, headers=headers, timeout=300) as client:
+    def client_loop() -> None:
+        with httpx.Client(base_url=base_url, headers=headers, timeout=600) as client:
             client.get("/v1/healthz")  # connect before the clock starts
             barrier.wait()
-            for _ in range(quota):
-                n = next(numbers)
-                body = _review(texts[n % len(texts)], f"bench-{run}-{clients}-{n}")
+            while (n := next(numbers)) < jobs:
                 started = time.perf_counter()
-                response = client.post("/v1/reviews", json=body)
+                response = send(client, n)
                 elapsed = time.perf_counter() - started
                 with lock:
-                    latencies.append(elapsed)
-                    if response.status_code != 201:
-                        failures.append(response.status_code)
+                    answers.append((elapsed * 1000, response))
 
-    quotas = [requests // clients + (1 if i < requests % clients else 0) for i in range(clients)]
-    threads = [threading.Thread(target=client_loop, args=(q,)) for q in quotas]
+    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
     for thread in threads:
         thread.start()
     barrier.wait()
@@ -200,46 +244,103 @@ def post_singles(
     for thread in threads:
         thread.join()
     wall = time.perf_counter() - started
-    ms = [v * 1000 for v in latencies]
-    return {
-        "clients": clients,
-        "requests": len(ms),
-        "failed": len(failures),
-        "requests_per_s": round(len(ms) / wall, 2),
-        "p50_ms": round(statistics.median(ms), 1),
-        "p99_ms": round(percentile(ms, 99), 1),
-        "max_ms": round(max(ms), 1),
-    }
+    load = Load(clients, started, wall, [ms for ms, _ in answers], Counter(), Counter(), [])
+    for _, response in answers:
+        load.statuses[response.status_code] += 1
+        for status, review_id in _items(response):
+            load.item_statuses[status] += 1
+            if review_id is not None:
+                load.review_ids.append(review_id)
+    return load
+
+
+def _items(response: httpx.Response) -> list[tuple[int, int | None]]:
+    """(status, review id) per review an answer speaks of: a batch's items, or the one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return [(response.status_code, None)]
+    if not response.is_success or not isinstance(body, dict):
+        return [(response.status_code, None)]
+    if "results" not in body:  # a single review: ReviewRead or ReviewAccepted
+        return [(response.status_code, int(body["id"]))]
+    out: list[tuple[int, int | None]] = []
+    for item in body["results"]:
+        found = item.get("accepted") or item.get("review")
+        out.append((int(item["status"]), int(found["id"]) if found else None))
+    return out
+
+
+def _headers(api_key: str, prefer_async: bool) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {api_key}"}
+    return {**headers, "Prefer": "respond-async"} if prefer_async else headers
+
+
+def load_singles(
+    base_url: str,
+    api_key: str,
+    texts: Reviews,
+    *,
+    clients: int,
+    requests: int,
+    prefer_async: bool = False,
+) -> Load:
+    """`requests` single-review POSTs spread over `clients` concurrent connections, each a
+    new review; with `prefer_async`, `Prefer: respond-async` (answered 202, routed later)."""
+    run = uuid.uuid4().hex[:8]
+
+    def send(client: httpx.Client, n: int) -> httpx.Response:
+        body = review_body(texts[n % len(texts)], f"bench-{run}-{clients}-{n}")
+        return client.post("/v1/reviews", json=body)
+
+    return _drive(base_url, _headers(api_key, prefer_async), clients, requests, send)
+
+
+def post_singles(
+    base_url: str, api_key: str, texts: Reviews, *, clients: int, requests: int
+) -> dict[str, Any]:
+    """`requests` synchronous single-review POSTs over `clients` concurrent connections."""
+    load = load_singles(base_url, api_key, texts, clients=clients, requests=requests)
+    failed = sum(n for status, n in load.statuses.items() if status != 201)
+    return {"clients": clients, **load.figures(), "failed": failed}
+
+
+def load_batches(
+    base_url: str,
+    api_key: str,
+    texts: Reviews,
+    *,
+    reviews: int,
+    batch_size: int,
+    clients: int = 1,
+    prefer_async: bool = False,
+) -> Load:
+    """`reviews` new reviews through `POST /v1/reviews/batch`, `batch_size` a batch (the
+    last one holds the rest), the batches shared out over `clients` connections."""
+    run = uuid.uuid4().hex[:8]
+
+    def send(client: httpx.Client, b: int) -> httpx.Response:
+        numbers = range(b * batch_size, min(reviews, (b + 1) * batch_size))
+        batch = [review_body(texts[n % len(texts)], f"bench-{run}-b{n}") for n in numbers]
+        return client.post("/v1/reviews/batch", json={"reviews": batch})
+
+    batches = -(-reviews // batch_size)
+    return _drive(base_url, _headers(api_key, prefer_async), clients, batches, send)
 
 
 def post_batches(
     base_url: str, api_key: str, texts: Reviews, *, batch_size: int, batches: int
 ) -> dict[str, Any]:
     """Reviews/s through `POST /v1/reviews/batch`, one client, `batches` batches."""
-    run = uuid.uuid4().hex[:8]
-    headers = {"Authorization": f"Bearer {api_key}"}
-    created = 0
-    failed = 0
-    with httpx.Client(base_url=base_url, headers=headers, timeout=600) as client:
-        client.get("/v1/healthz")
-        started = time.perf_counter()
-        for b in range(batches):
-            reviews = [
-                _review(texts[(b * batch_size + i) % len(texts)], f"bench-{run}-b{b}-{i}")
-                for i in range(batch_size)
-            ]
-            response = client.post("/v1/reviews/batch", json={"reviews": reviews})
-            response.raise_for_status()
-            result = response.json()
-            created += int(result["created"])
-            failed += int(result["failed"])
-        wall = time.perf_counter() - started
+    reviews = batch_size * batches
+    load = load_batches(base_url, api_key, texts, reviews=reviews, batch_size=batch_size)
+    created = load.item_statuses[201]
     return {
         "batch_size": batch_size,
-        "reviews": batch_size * batches,
+        "reviews": reviews,
         "created": created,
-        "failed": failed,
-        "reviews_per_s": round(batch_size * batches / wall, 2),
+        "failed": reviews - created - load.item_statuses[200],
+        "reviews_per_s": round(reviews / load.wall_s, 2),
     }
 
 
