@@ -236,7 +236,7 @@ def test_the_app_applies_retention_in_the_background(
             with sessions() as s:
                 row = s.scalar(select(Review).where(Review.external_id == "ancient"))
                 assert row is not None
-                if row.anonymised_at is not None:
-                    break
+                if row.anonymised_at is not None and row.status != "received":
+                    break  # anonymised by retention, and routed by the background router
             time.sleep(0.1)
     assert (row.text, row.guest_email, row.status) == (None, None, "queued")
