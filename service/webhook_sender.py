@@ -21,6 +21,7 @@ from collections import Counter as Tally
 import httpx
 from starlette.concurrency import run_in_threadpool
 
+from service.waiting import woken
 from service.web import Services
 from triage.storage.db import unit_of_work
 from triage.webhooks import addresses, signing
@@ -115,7 +116,8 @@ async def _send(client: httpx.AsyncClient, claimed: Claimed, timeout: float) -> 
         return Outcome(status, error, int((time.perf_counter() - started) * 1000))
 
     try:
-        status = await asyncio.wait_for(_exchange(client, claimed), timeout=timeout)
+        async with asyncio.timeout(timeout):
+            status = await _exchange(client, claimed)
     except TimeoutError:
         return done(None, f"no answer within {timeout:g} s")
     except Refused as refused:
@@ -197,10 +199,7 @@ class WebhookSender:
                         task.add_done_callback(self._tasks.discard)
                     if not claimed:
                         self._wake.clear()
-                        with contextlib.suppress(TimeoutError):
-                            await asyncio.wait_for(
-                                self._wake.wait(), timeout=settings.webhook_poll_seconds
-                            )
+                        await woken(self._wake, settings.webhook_poll_seconds)
             finally:
                 for task in list(self._tasks):
                     task.cancel()

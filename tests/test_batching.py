@@ -123,3 +123,32 @@ def test_build_off_main_thread_raises_the_builders_error() -> None:
 
     with pytest.raises(ModelLoadError, match="no encoder here"):
         build_off_main_thread(build)
+
+
+def test_the_model_thread_runs_at_a_lower_priority_than_the_requests() -> None:
+    import os
+
+    class Where:
+        """Records the scheduling priority of the thread that runs the model."""
+
+        def __init__(self) -> None:
+            self.inner = KeywordClassifier()
+            self.nice: int | None = None
+
+        @property
+        def info(self) -> ClassifierInfo:
+            return self.inner.info
+
+        def predict(self, texts: Sequence[str]) -> list[Prediction]:
+            self.nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            return self.inner.predict(texts)
+
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    model = Where()
+    batcher = BatchingClassifier(model, nice=5)
+    try:
+        assert [p.label for p in batcher.predict(["Dirty room, rude staff."])] == ["negative"]
+        assert model.nice == min(19, mine + 5)
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # ours stays
+    finally:
+        batcher.close()

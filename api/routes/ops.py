@@ -12,7 +12,7 @@ from api.deps import ServicesDep
 from api.schemas import BacklogRead, Health, Readiness
 from triage.events import outbox
 from triage.intake.ingest import backlog
-from triage.storage.db import unit_of_work
+from triage.storage.db import reading
 from triage.webhooks import deliveries
 
 router = APIRouter(tags=["operations"])
@@ -31,14 +31,14 @@ def healthz() -> Health:
 )
 def readyz(svc: ServicesDep, response: Response) -> Readiness:
     try:
-        with unit_of_work(svc.sessions) as s:
+        with reading(svc.sessions) as s:  # never waits for a writer
             s.execute(text("SELECT 1"))
         database = "ok"
     except Exception as error:
         database = f"unavailable: {type(error).__name__}"
     waiting: BacklogRead | None = None
     if database == "ok":
-        with unit_of_work(svc.sessions) as s:
+        with reading(svc.sessions) as s:
             found = backlog(s)
             waiting = BacklogRead(
                 reviews_received=found.reviews,

@@ -26,7 +26,14 @@ from triage.access import audit
 from triage.access.principals import Principal as Principal  # re-exported: callers find it here
 from triage.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, Unauthenticated
 from triage.storage.db import utcnow
-from triage.storage.tables import ApiKey, Property, User, UserToken, user_properties
+from triage.storage.tables import (
+    ApiKey,
+    Property,
+    User,
+    UserToken,
+    api_key_properties,
+    user_properties,
+)
 
 Role = Literal["agent", "trainer", "admin"]
 ROLES: tuple[Role, ...] = ("agent", "trainer", "admin")
@@ -219,17 +226,18 @@ def authenticate_bearer(session: Session, secret: str) -> Principal:
     """The principal behind an API key or personal token, or Unauthenticated."""
     digest = _secret_hash(secret)
     if secret.startswith(KEY_PREFIX):
-        key = session.scalar(
-            select(ApiKey)
+        # One query, on every API request: the key and its properties (none: no row).
+        rows = session.execute(
+            select(ApiKey.id, api_key_properties.c.property_id)
+            .outerjoin(api_key_properties, api_key_properties.c.api_key_id == ApiKey.id)
             .where(ApiKey.secret_hash == digest, ApiKey.revoked_at.is_(None))
-            .options(selectinload(ApiKey.properties))
-        )
-        if key is not None:
+        ).all()
+        if rows:
             return Principal(
                 kind="api_key",
-                id=key.id,
+                id=int(rows[0][0]),
                 role="system",
-                property_ids=frozenset(p.id for p in key.properties),
+                property_ids=frozenset(p for _, p in rows if p is not None),
             )
     elif secret.startswith(TOKEN_PREFIX):
         row = session.execute(

@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     model_batch_wait_ms: float = Field(
         default=4.0, ge=0, le=1000, description="How long a batch waits for more texts."
     )
+    model_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower the model's CPU priority is than the requests' (Linux "
+        "nice increment of its threads): under load, taking reviews in and answering "
+        "people come first; 0 for equal priority.",
+    )
     load_model: bool = Field(
         default=True,
         description="Load the sentiment model at start-up. False: every review goes to a human.",
