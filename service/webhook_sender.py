@@ -102,6 +102,8 @@ async def _exchange(client: httpx.AsyncClient, claimed: Claimed) -> int:
                 read += len(chunk)
                 if read >= MAX_ANSWER_BYTES:
                     break  # enough: the status is what counts
+        except httpx.HTTPError:
+            pass  # the status has arrived; a body cut short does not change it
         finally:
             await response.aclose()
         return response.status_code
