@@ -65,7 +65,8 @@ class BatchingClassifier:
     """Wraps a classifier; safe to call from many threads.
 
     `nice` lowers the CPU priority of the worker thread, and so of the compute threads its
-    model starts (Linux threads inherit it): requests that take reviews in or answer
+    model starts (Linux threads inherit it), and of the threads an engine started when it
+    was loaded (the model's `compute_threads`): requests that take reviews in or answer
     people get the cores first, the model every idle cycle. Without it, 32 clients posting
     reviews asynchronously waited behind the model's two threads (p99 500 ms)."""
 
@@ -123,11 +124,15 @@ class BatchingClassifier:
     def _run(self) -> None:
         self.worker_tid = threading.get_native_id()
         if self._nice:
-            try:  # this thread only (Linux); before the model starts its compute threads
-                current = os.getpriority(os.PRIO_PROCESS, self.worker_tid)
-                os.setpriority(os.PRIO_PROCESS, self.worker_tid, min(19, current + self._nice))
-            except OSError:
-                pass  # not permitted here: the model runs at the usual priority
+            # This thread (Linux: per thread), before the model starts compute threads of
+            # its own from it, and those an engine started when it was loaded.
+            engine_threads = getattr(self._inner, "compute_threads", ())
+            for tid in (self.worker_tid, *engine_threads):
+                try:
+                    current = os.getpriority(os.PRIO_PROCESS, tid)
+                    os.setpriority(os.PRIO_PROCESS, tid, min(19, current + self._nice))
+                except OSError:
+                    pass  # not permitted here, or gone: that thread keeps its priority
         while True:
             first = self._jobs.get()
             if first is None:

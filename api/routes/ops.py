@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from api.deps import ServicesDep
 from api.schemas import BacklogRead, Health, Readiness
+from api.schemas.ops import EngineRead
 from triage.events import outbox
 from triage.intake.ingest import backlog
 from triage.storage.db import reading
@@ -56,18 +55,16 @@ def readyz(svc: ServicesDep, response: Response) -> Readiness:
         database=database,
         model=model,
         model_version=classifier.info.version if classifier else None,
-        model_encoder=encoder_state(classifier) if classifier else None,
+        model_engine=engine_report(classifier) if classifier else None,
         backlog=waiting,
     )
 
 
-def encoder_state(classifier: object) -> Literal["compiled", "compiling", "eager"]:
-    """Whether the served encoder is compiled (`models.compiled`), compiling, or eager."""
+def engine_report(classifier: object) -> EngineRead | None:
+    """What runs the served model's encoder (`models.engines`), if it is the real model."""
     model = getattr(classifier, "inner", classifier)  # behind the batcher
-    compiling = getattr(model, "compiling", None)
-    if compiling is None or (compiling.done.is_set() and not compiling.compiled):
-        return "eager"
-    return "compiled" if compiling.compiled else "compiling"
+    report = getattr(model, "engine_report", None)
+    return EngineRead.model_validate(report.as_dict()) if report is not None else None
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -18,15 +18,39 @@ class BacklogRead(BaseModel):
     webhook_deliveries: dict[str, int] = Field(description="Webhook deliveries by status")
 
 
+class EngineCandidateRead(BaseModel):
+    engine: str
+    probe_seconds: float | None = Field(
+        description="Seconds to read the probe texts (None if not timed)"
+    )
+    min_cosine: float | None = Field(
+        description="Smallest cosine of a probe window's vector to the reference's"
+    )
+    label_agreement: float | None = Field(
+        description="Share of probe windows labelled as the reference labels them"
+    )
+    refused: str | None = Field(description="Why the engine was not used, if it was refused")
+
+
+class EngineRead(BaseModel):
+    engine: str = Field(
+        description="torch, onnxruntime, onnxruntime-int8, openvino or openvino-bf16"
+    )
+    chosen_by: Literal["auto", "setting"]
+    candidates: list[EngineCandidateRead]
+    files_build_seconds: float | None = Field(
+        description="How long building the engine files took (None: no files, or built "
+        "before this version recorded it)"
+    )
+
+
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
     database: str
     model: str
     model_version: str | None
-    model_encoder: Literal["compiled", "compiling", "eager"] | None = Field(
-        default=None,
-        description="How the model's encoder runs: compiled (torch.compile), still compiling "
-        "in the background (the eager encoder serves meanwhile), or eager.",
+    model_engine: EngineRead | None = Field(
+        default=None, description="What runs the model's encoder, and how it was chosen"
     )
     backlog: BacklogRead | None = Field(
         default=None, description="Work waiting in the background (None when the database is down)"

@@ -318,7 +318,7 @@ def test_health_ready_and_metrics(client: TestClient, world: World) -> None:
         "database": "ok",
         "model": "ok",
         "model_version": "keyword-double-1",
-        "model_encoder": "eager",
+        "model_engine": None,
         "backlog": {
             "reviews_received": 0,
             "oldest_received_seconds": 0.0,

@@ -80,8 +80,8 @@ def test_verdicts_to_a_promoted_model_and_back(
         "TRIAGE_ENCODER": str(tiny_encoder),
         "TRIAGE_MODEL_THREADS": "1",
         "TRIAGE_MODEL_POLL_SECONDS": "0.2",
-        "TRIAGE_MODEL_PRECISION": "fp32",
-        "TRIAGE_MODEL_COMPILE": "false",  # compiling is tested in test_compiled
+        # Every promotion exports the new version and picks its engine, as in production.
+        "TRIAGE_MODEL_ENGINE": "auto",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -144,26 +144,6 @@ def test_missing_encoder_raises_model_load_error(
         load_classifier(make_model_dir(), encoder=str(tmp_path / "no-encoder"), cache_dir=tmp_path)
 
 
-def test_precision_choices(
-    tiny_encoder: Path, make_model_dir: Callable[..., Path], tmp_path: Path
-) -> None:
-    from models.precision import resolve_precision
-
-    assert resolve_precision("fp32") == "fp32"
-    assert resolve_precision("auto") == "fp32"  # no model to measure on
-    with pytest.raises(ModelLoadError, match="precision"):
-        resolve_precision("fp8")
-    model_dir = make_model_dir(encoder=str(tiny_encoder))
-    text = "das zimmer war gut. the room was bad"
-    reference = load_classifier(model_dir, cache_dir=tmp_path, threads=1).predict([text])[0]
-    for precision in ("bf16", "int8"):
-        fast = load_classifier(model_dir, cache_dir=tmp_path, threads=1, precision=precision)
-        (got,) = fast.predict([text])
-        assert got.label in ("negative", "neutral", "positive")
-        for label, p in reference.probabilities.items():
-            assert abs(got.probabilities[label] - p) < 0.1
-
-
 def test_a_passage_reads_the_same_whatever_surrounds_it(
     tiny_encoder: Path, make_model_dir: Callable[..., Path], tmp_path: Path
 ) -> None:

