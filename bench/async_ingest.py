@@ -16,10 +16,9 @@ keyword double):
 
 The server counts every request against its rate limit as in production (one counter row
 per API key and minute), with a limit no run reaches (`--rate-limit`; 0 turns it off). The
-full mode first runs an uncounted round at a quarter of the counts (the compiled encoder
-compiles again for new batch shapes); the quick mode serves the eager encoder, as `triage
-bench --quick` does. Review texts come from `bench.texts` and are never logged. Exit status
-1 when a posted review was refused or not routed.
+server's engine (`/v1/readyz`, `model_engine`) is reported with its figures. Review texts
+come from `bench.texts` and are never logged. Exit status 1 when a posted review was refused
+or not routed.
 """
 
 from __future__ import annotations
@@ -141,31 +140,28 @@ def _mode_figures(runs: list[tuple[Load, float]], expected: int) -> dict[str, An
 
 def singles(target: Target, options: Options) -> dict[str, Any]:
     """Each level in both modes, alternating which goes first; every review routed before
-    the next load starts. The full mode first runs a round at a quarter of the counts, not
-    counted: the compiled encoder compiles again for batch shapes it has not seen."""
+    the next load starts."""
     assert options.rounds
     watch = Watch(target.server)
     runs: dict[tuple[int, str], list[tuple[Load, float]]] = {}
     levels = sorted(options.requests.items())
-    for round_ in range(0 if options.quick else -1, options.rounds):
+    for round_ in range(options.rounds):
         for index, (clients, requests) in enumerate(levels):
             order = MODES if (round_ + index) % 2 == 0 else MODES[::-1]
-            count = requests if round_ >= 0 else max(clients, requests // 4)
             for mode in order:
-                posted = target.post(clients, count, prefer_async=mode == "async")
+                posted = target.post(clients, requests, prefer_async=mode == "async")
                 routed = wait_routed(
-                    watch, target.sessions, posted, poll_s=0.05, timeout_s=120 + count
+                    watch, target.sessions, posted, poll_s=0.05, timeout_s=120 + requests
                 )
                 log.info(
-                    "%d client(s), %s, %s: %d requests, all routed after %.2f s",
+                    "%d client(s), %s, round %d: %d requests, all routed after %.2f s",
                     clients,
                     mode,
-                    f"round {round_ + 1}" if round_ >= 0 else "warm-up (not counted)",
-                    count,
+                    round_ + 1,
+                    requests,
                     routed,
                 )
-                if round_ >= 0:
-                    runs.setdefault((clients, mode), []).append((posted, routed))
+                runs.setdefault((clients, mode), []).append((posted, routed))
     out: dict[str, Any] = {}
     for clients, _ in levels:
         level = {
@@ -221,8 +217,6 @@ def morning_import(target: Target, options: Options) -> dict[str, Any]:
 def one_engine(url: str, options: Options, texts: Reviews, work: Path) -> dict[str, Any]:
     key = prepare_database(url)
     env = {"TRIAGE_RATE_LIMIT_PER_MINUTE": str(options.rate_limit)}
-    if options.quick:
-        env["TRIAGE_MODEL_COMPILE"] = "false"  # no time for the compile (as `triage bench`)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     out: dict[str, Any] = {}
@@ -233,7 +227,7 @@ def one_engine(url: str, options: Options, texts: Reviews, work: Path) -> dict[s
         ) as server:
             ready = httpx.get(server.base_url + "/v1/readyz", timeout=30).json()
             out["model_version"] = ready["model_version"]
-            out["model_encoder"] = ready["model_encoder"]
+            out["model_engine"] = server.engine
             out["startup_s"] = round(server.ready_s, 2)
             target = Target(server, key, texts, sessions)
             warm = Watch(server)

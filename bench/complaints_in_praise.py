@@ -76,7 +76,7 @@ def check(answer: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
 
 def run(model_dir: Path, data: Path, cache_dir: Path) -> dict[str, Any]:
     rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines() if line]
-    classifier = load_classifier(model_dir, cache_dir=cache_dir, precision="auto")
+    classifier = load_classifier(model_dir, cache_dir=cache_dir)
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'check.db'}"
         engine = make_engine(url)
@@ -85,7 +85,7 @@ def run(model_dir: Path, data: Path, cache_dir: Path) -> dict[str, Any]:
             accounts.add_property(session, "check-hotel", "Check Hotel")
             key = accounts.create_api_key(session, "bench", ["check-hotel"])[1]
         engine.dispose()
-        settings = Settings(database_url=url, data_dir=Path(tmp), load_model=False)  # type: ignore[call-arg]
+        settings = Settings(database_url=url, data_dir=Path(tmp), load_model=False)
         results = []
         with TestClient(create_app(settings, classifier=classifier)) as client:
             for row in rows:

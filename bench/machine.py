@@ -19,12 +19,13 @@ def cpu_model() -> str:
 
 
 def cpu_flags() -> list[str]:
-    """The matrix-multiply features that decide the model's arithmetic."""
+    """The matrix-multiply features the engines' kernels choose by (and the bf16 ones,
+    whether "auto" tries openvino-bf16 at all)."""
     try:
         text = Path("/proc/cpuinfo").read_text(encoding="utf-8")
     except OSError:
         return []
-    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "amx_int8", "avx512_vnni")
+    wanted = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx_vnni", "avx512_vnni", "amx_int8")
     words = set(text.split())
     return [flag for flag in wanted if flag in words]
 

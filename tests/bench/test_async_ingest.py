@@ -39,6 +39,7 @@ def test_quick_run_with_the_keyword_double(tmp_path: Path) -> None:
     assert list(result["engines"]) == ["sqlite"]
     figures = result["engines"]["sqlite"]
     assert figures["model_version"] == "keyword-double-1"
+    assert figures["model_engine"] is None  # the double has no engine behind it
     assert figures["startup_s"] > 0
     for clients, requests in LEVELS.items():
         level = figures["singles"][str(clients)]

@@ -93,13 +93,14 @@ def test_tiny_run_with_the_keyword_double(tmp_path: Path) -> None:
 
     assert json.loads(json.dumps(result)) == result
     assert result["texts"] == {"source": "hotel_reviews", "count": 12}
-    assert result["model_precision"] == "keyword-double"
+    assert result["model_engine"] == "keyword-double"
     assert result["model_reviews_per_s"] > 0
     # nothing to compare a double with: present, and honestly empty
     assert result["pipeline_reviews_per_s"] is None
     assert result["model_speedup_vs_pipeline"] is None
     ingest = result["ingest"]["sqlite"]
     assert result["ingest_engine"] == "sqlite"
+    assert ingest["model_engine"] is None  # the double has no engine behind it
     for clients, requests in ((1, 4), (8, 8), (32, 32)):
         level = ingest[f"clients_{clients}"]
         assert (level["requests"], level["failed"]) == (requests, 0)
