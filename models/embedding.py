@@ -273,7 +273,7 @@ class TextEncoder:
             for row, i in enumerate(batch):
                 for j, a, b in window_spans_[i]:
                     piece = hidden[row, offset + a : offset + b].mean(axis=0)
-                    span_vectors[owner[i]][j] = _unit(piece) if self.normalize else piece
+                    span_vectors[owner[i]][j] = unit_rows(piece) if self.normalize else piece
         return WindowEmbeddings(
             vectors=vectors,
             owner=np.asarray(owner, dtype=np.int64),
@@ -334,13 +334,13 @@ class TextEncoder:
     def _pool(self, hidden: Float32Array, mask: IntArray) -> Float32Array:
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1.0)
-        return _unit(pooled) if self.normalize else pooled.astype(np.float32)
+        return unit_rows(pooled) if self.normalize else pooled.astype(np.float32)
 
     def _forward(self, batch: list[list[int]]) -> Float32Array:
         return self._pool(*self._hidden(batch))
 
 
-def _unit(vectors: Float32Array) -> Float32Array:
+def unit_rows(vectors: Float32Array) -> Float32Array:
     """`vectors` (one, or one per row) scaled to length 1, as torch's `normalize` does."""
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     unit: Float32Array = (vectors / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -22,16 +22,21 @@ Files: `prepare_files` builds them from the served model (its adapter merged) in
 `<cache>/engines/<key>/`, the key a digest of the encoder's weights, the adapter, the window
 settings and the library versions: once per model and machine (`triage setup`, or the first
 load of a promoted model), written to a temporary folder and moved in whole, never
-committed. With them, `reference.npz`: the torch model's window vectors of the probe texts
-(`PROBE_FILES`, hand-written reviews that ship with the project).
+committed; the `KEEP_FILES` most recently used folders are kept, older ones removed. With
+them, `reference.npz`: the torch model's window vectors of the probe texts (`PROBE_FILES`,
+hand-written reviews that ship with the project), and in `build.json` the time torch took
+for them.
 
 Checking: an engine other than torch is served only if its window vectors of the probe
 texts keep a cosine of at least `MIN_COSINE` to the reference and its labels (through the
 model's head) agree on at least `MIN_AGREEMENT` of them; otherwise it is refused.
 
-Choosing (`choose`): "auto" loads each engine in turn, checks it, times the probe texts
-with it, keeps the fastest that passed and closes the others. The choice, with every
-candidate's time and drift, is logged and reported on /v1/readyz (`EngineReport`).
+Choosing (`choose`): "auto" loads each exported engine in turn, checks it, times the probe
+texts with it, keeps the fastest that passed and closes the others. Torch is timed too, but
+its weights are read for that only when the build's time for it (same threads) comes within
+`TORCH_MARGIN` of the fastest exported engine: elsewhere each start-up and promotion would
+read 470 MB of weights and hold them beside an engine only to find torch slower. The choice,
+with every candidate's time and drift, is logged and reported on /v1/readyz (`EngineReport`).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.atomic import replace_directory
+from models.embedding import unit_rows
 from models.errors import ModelLoadError
 
 if TYPE_CHECKING:
@@ -64,7 +70,12 @@ logger = logging.getLogger(__name__)
 ENGINES = ("torch", "onnxruntime", "onnxruntime-int8", "openvino", "openvino-bf16")
 SETTINGS = ("auto", *ENGINES)
 #: Bumped when what `prepare_files` writes changes: older folders are then rebuilt.
-FILES_FORMAT = 1
+FILES_FORMAT = 2
+#: Engine folders kept in the data directory, the most recently used: the active model's,
+#: a shadow candidate's, and the versions a rollback would go back to.
+KEEP_FILES = 4
+#: A building folder older than this was left by a process that was killed.
+STALE_BUILD_SECONDS = 3600
 #: Smallest cosine allowed between an engine's window vector and the reference's.
 #: Measured on the default model: float32 engines 1.0000, onnxruntime-int8 0.9997.
 MIN_COSINE = 0.99
@@ -262,15 +273,26 @@ def files_key(location: str, adapter: Path | None, encoder: TextEncoder) -> str:
     return digest.hexdigest()[:24]
 
 
+def built_files(cache_dir: Path, key: str) -> EngineFiles | None:
+    """The engine files for `key` if they are built (marked as used now, so that
+    `prune_files` keeps them), else None."""
+    folder = cache_dir / "engines" / key
+    if not (folder / "build.json").is_file():
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(folder / "build.json")
+    return EngineFiles(folder)
+
+
 def prepare_files(
     cache_dir: Path, key: str, torch_encoder: Callable[[], TextEncoder]
 ) -> EngineFiles:
     """The engine files for `key`, built now from `torch_encoder()` (the served model, its
     adapter merged) if they are not there yet."""
-    folder = cache_dir / "engines" / key
-    files = EngineFiles(folder)
-    if (folder / "build.json").is_file():
+    files = built_files(cache_dir, key)
+    if files is not None:
         return files
+    folder = cache_dir / "engines" / key
     started = time.perf_counter()
     encoder = torch_encoder()
     if encoder.model is None:
@@ -282,21 +304,56 @@ def prepare_files(
         with _quiet("onnxruntime", "onnx_model", "fusion_base", "fusion_utils", "onnx_model_bert"):
             timings = _build(encoder, building)
         timings["total_seconds"] = round(time.perf_counter() - started, 1)
+        timings["process"] = os.getpid()
         (building / "build.json").write_text(json.dumps(timings, indent=2))
         folder.parent.mkdir(parents=True, exist_ok=True)
         replace_directory(building, folder)
     finally:
         shutil.rmtree(building, ignore_errors=True)
     logger.info("built the engine files in %.0f s: %s", time.perf_counter() - started, timings)
-    return files
+    prune_files(folder.parent)
+    return EngineFiles(folder)
+
+
+def prune_files(engines_dir: Path, keep: int = KEEP_FILES) -> list[str]:
+    """Remove all but the `keep` most recently used engine folders (a promoted version's
+    files take about 850 MB for the default model), and building folders a killed process
+    left behind. Returns the names removed."""
+    now = time.time()
+    used: list[tuple[float, Path]] = []
+    removed: list[str] = []
+    for path in engines_dir.iterdir() if engines_dir.is_dir() else ():
+        if not path.is_dir():
+            continue
+        marker = path / "build.json"
+        if path.name.startswith("."):
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > STALE_BUILD_SECONDS:
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path.name)
+        elif marker.is_file():
+            used.append((marker.stat().st_mtime, path))
+    for _, path in sorted(used, reverse=True)[keep:]:
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    if removed:
+        logger.info("removed %d engine folders no longer used: %s", len(removed), removed)
+    return removed
 
 
 def _build(encoder: TextEncoder, folder: Path) -> dict[str, Any]:
     timings: dict[str, Any] = {}
     started = time.perf_counter()
-    reference = encoder.embed_windows(probe_texts()).vectors
+    texts = probe_texts()
+    reference = encoder.embed_windows(texts).vectors  # also torch's warm-up
     np.savez(folder / "reference.npz", vectors=reference)
     started = _lap(timings, "reference_seconds", started)
+    # Torch's time for `choose`, so that "auto" need not read the torch weights to time it.
+    import torch
+
+    timings["torch_probe_seconds"] = probe_seconds(encoder, texts)
+    timings["torch_threads"] = torch.get_num_threads()
+    started = time.perf_counter()
     export_onnx(encoder, folder / "encoder.onnx")
     started = _lap(timings, "export_seconds", started)
     quantize_int8(folder / "encoder.onnx", folder / "encoder-int8.onnx", encoder)
@@ -433,6 +490,9 @@ class Candidate:
     min_cosine: float | None = None
     label_agreement: float | None = None
     refused: str | None = None
+    #: When `probe_seconds` was measured: "start-up", or "build" (torch, by `prepare_files`,
+    #: when it was clearly slower than an exported engine: its weights were not read).
+    timed_at: str = "start-up"
 
 
 @dataclass(frozen=True)
@@ -462,13 +522,29 @@ def check(
     """Read the probe texts with `engine` (on `encoder`), compare them with `reference`,
     and time them (`timed`)."""
     texts = probe_texts()
+    serving = encoder.engine
     encoder.engine = engine
+    try:
+        return _check(encoder, engine, reference, labels_of, texts, timed=timed)
+    finally:
+        encoder.engine = serving
+
+
+def _check(
+    encoder: TextEncoder,
+    engine: Engine,
+    reference: npt.NDArray[np.float32],
+    labels_of: Callable[[npt.NDArray[np.float32]], npt.NDArray[np.int64]],
+    texts: list[str],
+    *,
+    timed: bool,
+) -> Candidate:
     got = encoder.embed_windows(texts).vectors  # also the warm-up
     if got.shape != reference.shape:
         return Candidate(
             engine.name, refused=f"{got.shape[0]} windows, reference {reference.shape[0]}"
         )
-    cosine = float(np.min(np.sum(_unit(got) * _unit(reference), axis=1)))
+    cosine = float(np.min(np.sum(unit_rows(got) * unit_rows(reference), axis=1)))
     agreement = float(np.mean(labels_of(got) == labels_of(reference)))
     refused = None
     if engine.name == "torch":
@@ -479,12 +555,7 @@ def check(
         refused = f"label agreement {agreement:.3f} < {MIN_AGREEMENT}"
     seconds = None
     if timed and refused is None:
-        seconds = float("inf")
-        for _ in range(TIMED_ROUNDS):
-            started = time.perf_counter()
-            encoder.embed_windows(texts)
-            seconds = min(seconds, time.perf_counter() - started)
-        seconds = round(seconds, 4)
+        seconds = probe_seconds(encoder, texts)
     return Candidate(
         engine.name,
         probe_seconds=seconds,
@@ -494,10 +565,20 @@ def check(
     )
 
 
-def _unit(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    unit: npt.NDArray[np.float32] = vectors / np.maximum(norms, 1e-12)
-    return unit
+def probe_seconds(encoder: TextEncoder, texts: list[str]) -> float:
+    """Seconds `encoder` (on its engine, warmed up) takes for `texts`: best of `TIMED_ROUNDS`."""
+    seconds = float("inf")
+    for _ in range(TIMED_ROUNDS):
+        started = time.perf_counter()
+        encoder.embed_windows(texts)
+        seconds = min(seconds, time.perf_counter() - started)
+    return round(seconds, 4)
+
+
+#: "auto" times torch at start-up only if the files' build timed it (with the same threads)
+#: at most this much slower than the fastest exported engine: otherwise the build's time
+#: stands and the torch weights are never read.
+TORCH_MARGIN = 1.1
 
 
 def choose(
@@ -506,21 +587,25 @@ def choose(
     files: EngineFiles | None,
     *,
     threads: int,
-    torch_model: Any,
+    torch_model: Callable[[], Any],
     labels_of: Callable[[npt.NDArray[np.float32]], npt.NDArray[np.int64]],
     candidates: Sequence[str] = ENGINES,
 ) -> tuple[Engine, EngineReport]:
     """The engine to serve (set on `encoder`) and the report of how it was chosen.
 
     A set engine (not "auto") is still checked against the reference and refused if it
-    drifts (`ModelLoadError`). "auto" tries `candidates` (torch only with `torch_model`).
+    drifts (`ModelLoadError`). "auto" checks and times the exported engines among
+    `candidates`, then torch: `torch_model()` (which reads the encoder's weights) is called
+    only when torch could win, that is when no exported engine passed, or the build did
+    not time torch with `threads`, or timed it within `TORCH_MARGIN` of the fastest.
     """
     if setting not in SETTINGS:
         raise ModelLoadError(f"engine must be one of {', '.join(SETTINGS)}, not {setting!r}")
-    build = files.build_info().get("total_seconds") if files is not None else None
+    info = files.build_info() if files is not None else {}
+    build = info.get("total_seconds")
     reference = files.reference() if files is not None else None
     if setting != "auto":
-        engine = open_engine(setting, files, threads, torch_model)
+        engine = open_engine(setting, files, threads, torch_model() if setting == "torch" else None)
         if reference is None or setting == "torch":
             found = Candidate(setting)
         else:
@@ -532,43 +617,55 @@ def choose(
         return engine, EngineReport(setting, "setting", (found,), build)
     if reference is None:
         raise ModelLoadError("engine auto needs the engine files")
-    found_all: list[Candidate] = []
+    found_all: dict[str, Candidate] = {}
     best: Engine | None = None
     best_seconds = float("inf")
-    for name in candidates:
-        if name == "torch" and torch_model is None:
-            continue
-        if name == "openvino-bf16" and not cpu_has_bf16():
-            continue
+
+    def consider(name: str, weights: Any = None) -> None:
+        nonlocal best, best_seconds
         try:
-            engine = open_engine(name, files, threads, torch_model)
+            engine = open_engine(name, files, threads, weights)
             found = check(encoder, engine, reference, labels_of, timed=True)
         except Exception as error:  # an engine that cannot run here is left out, not fatal
             logger.warning("engine %s unavailable: %s", name, error)
-            found_all.append(Candidate(name, refused=f"{type(error).__name__}: {error}"[:300]))
-            continue
-        found_all.append(found)
-        if (
-            found.refused is None
-            and found.probe_seconds is not None
-            and found.probe_seconds < best_seconds
-        ):
+            found_all[name] = Candidate(name, refused=f"{type(error).__name__}: {error}"[:300])
+            return
+        found_all[name] = found
+        seconds = found.probe_seconds
+        if found.refused is None and seconds is not None and seconds < best_seconds:
             if best is not None:
                 best.close()
-            best, best_seconds = engine, found.probe_seconds
+            best, best_seconds = engine, seconds
         else:
             engine.close()
+
+    for name in candidates:
+        if name == "torch" or (name == "openvino-bf16" and not cpu_has_bf16()):
+            continue
+        consider(name)
+    if "torch" in candidates:
+        built = info.get("torch_probe_seconds") if info.get("torch_threads") == threads else None
+        if best is not None and built is not None and built > best_seconds * TORCH_MARGIN:
+            found_all["torch"] = Candidate("torch", probe_seconds=built, timed_at="build")
+        else:
+            try:
+                weights = torch_model()
+            except Exception as error:
+                logger.warning("engine torch unavailable: %s", error)
+                found_all["torch"] = Candidate("torch", refused=f"{type(error).__name__}: {error}")
+            else:
+                consider("torch", weights)
     if best is None:
-        raise ModelLoadError(f"no engine passed its check: {found_all}")
+        raise ModelLoadError(f"no engine passed its check: {list(found_all.values())}")
     encoder.engine = best
     release_memory()
-    report = EngineReport(best.name, "auto", tuple(found_all), build)
+    ordered = tuple(found_all[name] for name in candidates if name in found_all)
+    report = EngineReport(best.name, "auto", ordered, build)
     logger.info(
         "engine %s serves (%s)",
         best.name,
         "; ".join(
-            f"{c.engine}: {c.refused or f'{c.probe_seconds:.3f} s, cosine {c.min_cosine}'}"
-            for c in found_all
+            f"{c.engine}: {c.refused or f'{c.probe_seconds:.3f} s ({c.timed_at})'}" for c in ordered
         ),
     )
     return best, report

@@ -28,8 +28,9 @@ head and similarity to touchpoint descriptions embedded by this encoder).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -304,32 +305,80 @@ def _text_encoder(
     return loaded
 
 
-def _engine_files(
+def _files_key(
     model_dir: Path, card: ModelCard, encoder: str | None, cache_dir: Path, served: TextEncoder
-) -> EngineFiles:
-    """The model's exported engine files, built now (from `served` if it has its weights)
-    when they are not there yet."""
+) -> str:
     from models import engines
 
     location = resolve_encoder(encoder or card.encoder, cache_dir=cache_dir)
     adapter = model_dir / card.adapter if card.adapter is not None else None
-    key = engines.files_key(location, adapter, served)
-    return engines.prepare_files(
-        cache_dir,
-        key,
-        lambda: (
-            served
-            if served.model is not None
-            else _text_encoder(model_dir, card, encoder, cache_dir, served.batch_size, weights=True)
-        ),
-    )
+    return engines.files_key(location, adapter, served)
 
 
-def prepare_engine_files(model_dir: Path, *, encoder: str | None, cache_dir: Path) -> EngineFiles:
-    """Build a model's exported engine files ahead of serving (`triage setup`)."""
+def _weights_reader(
+    model_dir: Path, card: ModelCard, encoder: str | None, cache_dir: Path, served: TextEncoder
+) -> Callable[[], Any]:
+    """Reads the torch weights (the adapter merged) into `served` on the first call."""
+
+    def torch_model() -> Any:
+        if served.model is None:
+            loaded = _text_encoder(
+                model_dir, card, encoder, cache_dir, served.batch_size, weights=True
+            )
+            served.model = loaded.model
+            if served.engine is None:  # until `engines.choose` sets the one that serves
+                served.engine = loaded.engine
+        return served.model
+
+    return torch_model
+
+
+def prepare_engine_files(
+    model_dir: Path, *, encoder: str | None, cache_dir: Path, threads: int | None = None
+) -> EngineFiles:
+    """Build a model's exported engine files in this process, if they are not built yet
+    (`triage setup`, and the child process `load_classifier` starts). `threads`: torch's,
+    as the engines will be timed with (the build times torch)."""
+    import torch
+
+    from models import engines
+
+    if threads is not None:
+        torch.set_num_threads(threads)
     card = load_model_dir(model_dir).card
     served = _text_encoder(model_dir, card, encoder, cache_dir, 32, weights=False)
-    return _engine_files(model_dir, card, encoder, cache_dir, served)
+    torch_model = _weights_reader(model_dir, card, encoder, cache_dir, served)
+
+    def with_weights() -> TextEncoder:
+        torch_model()
+        return served
+
+    key = _files_key(model_dir, card, encoder, cache_dir, served)
+    return engines.prepare_files(cache_dir, key, with_weights)
+
+
+def _engine_files_built_apart(
+    model_dir: Path,
+    card: ModelCard,
+    encoder: str | None,
+    cache_dir: Path,
+    served: TextEncoder,
+    threads: int,
+) -> EngineFiles:
+    """The model's engine files; built first, when they are not there, by a child process
+    (`models.engine_build`): the export and quantisation need about 4 GB for a while and
+    import libraries that would stay in a serving process after a promotion."""
+    from models import engines
+    from models.engine_build import build_in_child
+
+    key = _files_key(model_dir, card, encoder, cache_dir, served)
+    files = engines.built_files(cache_dir, key)
+    if files is None:
+        build_in_child(model_dir, encoder=encoder, cache_dir=cache_dir, threads=threads)
+        files = engines.built_files(cache_dir, key)
+        if files is None:
+            raise ModelLoadError(f"the engine files of {card.version} were not built")
+    return files
 
 
 def load_classifier(
@@ -362,13 +411,16 @@ def load_classifier(
     directory = load_model_dir(model_dir)
     card = directory.card
     torch.set_num_threads(threads)
-    # Without torch among the candidates, the weights are read only to build the engine
-    # files the first time; the serving process then holds the engine's copy alone.
+    # The torch weights are read here only when torch serves or could (`engines.choose`);
+    # an exported engine holds its own copy.
     served = _text_encoder(
-        model_dir, card, encoder, cache_dir, batch_size, weights=engine in ("auto", "torch")
+        model_dir, card, encoder, cache_dir, batch_size, weights=engine == "torch"
     )
+    torch_model = _weights_reader(model_dir, card, encoder, cache_dir, served)
     files = (
-        _engine_files(model_dir, card, encoder, cache_dir, served) if engine != "torch" else None
+        _engine_files_built_apart(model_dir, card, encoder, cache_dir, served, threads)
+        if engine != "torch"
+        else None
     )
     touchpoint_head = (
         TouchpointHead.load(model_dir / card.touchpoint_head) if card.touchpoint_head else None
@@ -381,7 +433,7 @@ def load_classifier(
         served,
         files,
         threads=threads,
-        torch_model=served.model,
+        torch_model=torch_model,
         labels_of=classifier.labels_of,
     )
     if report.engine != "torch":

@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 
 from models import SentimentClassifier
 from models.batching import BatchingClassifier
+from models.engines import release_memory
 from service.waiting import woken
 from service.web import Services
 from service.webhook_sender import WebhookSender
@@ -83,9 +84,11 @@ def freeze_heap() -> None:
     Full collections otherwise walk the whole model's objects over and over while
     requests wait: measured on 32 clients posting asynchronously, p99 fell from 411 to
     247-269 ms (PostgreSQL) with this alone. Called once the model is loaded and after
-    every switch of model."""
+    every switch of model. What the collection freed (a retired model's buffers) goes back
+    to the system (`release_memory`): without that, three promotions left the serving
+    process 109 MB larger."""
     gc.unfreeze()
-    gc.collect()
+    release_memory()
     gc.freeze()
 
 

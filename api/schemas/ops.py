@@ -30,6 +30,11 @@ class EngineCandidateRead(BaseModel):
         description="Share of probe windows labelled as the reference labels them"
     )
     refused: str | None = Field(description="Why the engine was not used, if it was refused")
+    timed_at: Literal["start-up", "build"] = Field(
+        default="start-up",
+        description="When probe_seconds was measured: at this start-up, or (torch) when the "
+        "engine files were built, its weights not read because it was clearly slower",
+    )
 
 
 class EngineRead(BaseModel):

@@ -63,6 +63,7 @@ def cmd_setup(_args: argparse.Namespace, settings: Settings) -> int:
             settings.model_dir or default_model_dir(),
             encoder=settings.encoder,
             cache_dir=settings.data_dir,
+            threads=settings.model_threads,
         )
         log.info("engine files ready at %s", files.folder)
     open_sessions(settings)
