@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triage.learning.registry import gold_review_ids
-from triage.privacy.redaction import redact
+from triage.privacy.redaction import redact_counted
 from triage.storage.tables import Label, QueueItem, Review
 from triage.verdicts.labels import current_label, labels_by_review
 
@@ -133,6 +134,8 @@ def training_records(
     property_ids: list[str] | None = None,
     *,
     redact_text: bool = False,
+    redact_staff: bool = False,
+    found: Counter[str] | None = None,
     dev_share: float = 0.0,
     group_by: str = "booking",
     chunk: int = 1000,
@@ -140,8 +143,10 @@ def training_records(
     """The labelled reviews as training rows (the current label, with its provenance).
 
     Gold-set reviews are never included: they are the promotion gate's test. With
-    `dev_share`, each row gets a `split`, and all reviews of one group (a property, or a
-    booking / guest) fall on the same side.
+    `redact_text`, personal data is replaced (`triage.privacy.redaction`; staff names too
+    with `redact_staff`) and counted by kind into `found` (kept staff names as
+    "STAFF_KEPT"), never printed. With `dev_share`, each row gets a `split`, and all
+    reviews of one group (a property, or a booking / guest) fall on the same side.
     """
     if group_by not in SPLIT_GROUPS:
         raise ValueError(f"group_by must be one of {SPLIT_GROUPS}")
@@ -166,9 +171,15 @@ def training_records(
             if label is None or review.id in gold:
                 continue
             text = review.text or ""
+            if redact_text:
+                redacted = redact_counted(text, staff=redact_staff)
+                text = redacted.text
+                if found is not None:
+                    found.update(redacted.replaced)
+                    found.update({f"{k}_KEPT": n for k, n in redacted.kept.items()})
             yield {
                 "id": f"review:{review.id}",
-                "text": redact(text) if redact_text else text,
+                "text": text,
                 "label": label.label,
                 "lang": review.language or "",
                 "property_id": review.property_id,

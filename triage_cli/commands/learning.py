@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,6 +174,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
     if not args.training and (args.redact or args.dev_share):
         raise InvalidInput("--redact and --dev-share go with --training")
+    if args.redact_staff and not args.redact:
+        raise InvalidInput("--redact-staff goes with --redact")
+    found: Counter[str] = Counter()
     if not 0.0 <= args.dev_share < 1.0:
         raise InvalidInput("--dev-share must be at least 0 and below 1")
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
@@ -184,6 +188,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
                     s,
                     args.property or None,
                     redact_text=args.redact,
+                    redact_staff=args.redact_staff,
+                    found=found,
                     dev_share=args.dev_share,
                     group_by=args.group_by,
                 )
@@ -197,6 +203,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         if args.output:
             out.close()
     print(f"exported {count} reviews", file=sys.stderr)
+    if args.redact:
+        # What was found, by kind; never the data itself.
+        print(f"redacted: {json.dumps(dict(sorted(found.items())))}", file=sys.stderr)
     return 0
 
 
@@ -300,7 +309,13 @@ def register(commands: Subcommands) -> None:
         "gold-set reviews left out)",
     )
     exp.add_argument(
-        "--redact", action="store_true", help="replace e-mail addresses, phone numbers, names"
+        "--redact",
+        action="store_true",
+        help="replace personal data (names, e-mail, phone, address, booking and room numbers, "
+        "IBAN, card, date of birth) with typed placeholders; staff names are kept",
+    )
+    exp.add_argument(
+        "--redact-staff", action="store_true", help="with --redact: replace staff names too"
     )
     exp.add_argument(
         "--dev-share", type=float, default=0.0, help="share of groups marked split=dev"

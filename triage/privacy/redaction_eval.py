@@ -1,0 +1,184 @@
+"""The redactor measured on the hand-written, annotated set (`triage/privacy/datasets`).
+
+Each file holds texts separated by a line `---`; a personal span is written
+`{KIND|text}`, a span that must stay `{KEEP|text}` (README there). Scored per kind and
+language, typed: a gold span counts as found when spans of the same kind cover every one of
+its characters; a found span is right when it overlaps a gold span of its kind. Besides:
+`leaked`, gold spans (staff names aside) not wholly replaced with `staff=False`, whatever
+kind the placeholder says; `keep_hits`, found spans that touch a KEEP span.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from triage.privacy.redaction import KINDS, Span, find
+
+DATASETS = Path(__file__).parent / "datasets"
+DEFAULT_FILES = (DATASETS / "redaction_de.txt", DATASETS / "redaction_en.txt")
+_MARK = re.compile(r"\{([A-Z]+)\|([^{}|]*)\}")
+
+
+@dataclass(frozen=True)
+class Annotated:
+    text: str
+    spans: tuple[Span, ...]
+    keep: tuple[tuple[int, int], ...]
+
+
+def parse(markup: str) -> Annotated:
+    """One annotated text: the plain text, its personal spans and its KEEP spans."""
+    out: list[str] = []
+    spans: list[Span] = []
+    keep: list[tuple[int, int]] = []
+    at = 0
+    length = 0
+    for m in _MARK.finditer(markup):
+        plain = markup[at : m.start()]
+        out.append(plain)
+        length += len(plain)
+        kind, inner = m.group(1), m.group(2)
+        if kind != "KEEP" and kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        (
+            keep.append((length, length + len(inner)))
+            if kind == "KEEP"
+            else spans.append(Span(length, length + len(inner), kind))
+        )
+        out.append(inner)
+        length += len(inner)
+        at = m.end()
+    out.append(markup[at:])
+    text = "".join(out)
+    if "{" in text or "}" in text:
+        raise ValueError(f"unbalanced markup in {markup[:60]!r}")
+    return Annotated(text, tuple(spans), tuple(keep))
+
+
+def read(path: Path) -> list[Annotated]:
+    blocks = re.split(r"(?m)^---\s*$", path.read_text(encoding="utf-8"))
+    return [parse(block.strip("\n")) for block in blocks if block.strip()]
+
+
+def language_of(path: Path) -> str:
+    match = re.search(r"_(de|en)\b", path.stem)
+    return match.group(1) if match else path.stem
+
+
+@dataclass
+class Tally:
+    gold: Counter[str] = field(default_factory=Counter)
+    found: Counter[str] = field(default_factory=Counter)
+    recalled: Counter[str] = field(default_factory=Counter)
+    right: Counter[str] = field(default_factory=Counter)
+    leaked: int = 0
+    personal: int = 0
+    keep_hits: int = 0
+    texts: int = 0
+
+    def add(self, item: Annotated, predicted: list[Span]) -> None:
+        self.texts += 1
+        for gold in item.spans:
+            self.gold[gold.kind] += 1
+            if _covered(gold, [p for p in predicted if p.kind == gold.kind]):
+                self.recalled[gold.kind] += 1
+            if gold.kind != "STAFF":
+                self.personal += 1
+                if not _covered(gold, [p for p in predicted if p.kind != "STAFF"]):
+                    self.leaked += 1
+        for span in predicted:
+            self.found[span.kind] += 1
+            if any(g.kind == span.kind and _overlap(g.start, g.end, span) for g in item.spans):
+                self.right[span.kind] += 1
+            if any(_overlap(a, b, span) for a, b in item.keep):
+                self.keep_hits += 1
+
+    def as_dict(self) -> dict[str, Any]:
+        kinds = {}
+        for kind in KINDS:
+            if not self.gold[kind] and not self.found[kind]:
+                continue
+            kinds[kind] = {
+                "gold": self.gold[kind],
+                "found": self.found[kind],
+                "recall": _ratio(self.recalled[kind], self.gold[kind]),
+                "precision": _ratio(self.right[kind], self.found[kind]),
+            }
+        return {
+            "texts": self.texts,
+            "kinds": kinds,
+            "leaked": self.leaked,
+            "leak_rate": _ratio(self.leaked, self.personal),
+            "keep_hits": self.keep_hits,
+        }
+
+
+def _covered(gold: Span, predicted: list[Span]) -> bool:
+    return all(any(p.start <= i < p.end for p in predicted) for i in range(gold.start, gold.end))
+
+
+def _overlap(start: int, end: int, span: Span) -> bool:
+    return span.start < end and start < span.end
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def evaluate(files: list[Path]) -> dict[str, Any]:
+    """Scores per language (and in all), with the throughput of `find` on these texts."""
+    per_language: dict[str, Tally] = {}
+    total = Tally()
+    seconds = 0.0
+    for path in files:
+        tally = per_language.setdefault(language_of(path), Tally())
+        for item in read(path):
+            started = time.perf_counter()
+            predicted = find(item.text)
+            seconds += time.perf_counter() - started
+            tally.add(item, predicted)
+            total.add(item, predicted)
+    return {
+        "languages": {lang: t.as_dict() for lang, t in per_language.items()},
+        "all": total.as_dict(),
+        "texts_per_second": round(total.texts / seconds, 1) if seconds else None,
+    }
+
+
+def misses(files: list[Path]) -> list[dict[str, Any]]:
+    """Every wrong or missed span, for tuning (prints guest-like text: the set is invented)."""
+    out = []
+    for path in files:
+        for item in read(path):
+            predicted = find(item.text)
+            for gold in item.spans:
+                if not _covered(gold, [p for p in predicted if p.kind == gold.kind]):
+                    out.append(
+                        {
+                            "miss": gold.kind,
+                            "span": item.text[gold.start : gold.end],
+                            "got": [
+                                (p.kind, item.text[p.start : p.end])
+                                for p in predicted
+                                if _overlap(gold.start, gold.end, p)
+                            ],
+                            "text": item.text,
+                        }
+                    )
+            for span in predicted:
+                if not any(
+                    g.kind == span.kind and _overlap(g.start, g.end, span) for g in item.spans
+                ):
+                    out.append(
+                        {
+                            "wrong": span.kind,
+                            "span": item.text[span.start : span.end],
+                            "text": item.text,
+                        }
+                    )
+    return out
