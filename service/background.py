@@ -231,10 +231,12 @@ def learn_thresholds(svc: Services) -> Callable[[], object]:
 
 
 def apply_retention(svc: Services, days: int) -> Callable[[], object]:
+    redact_text = svc.settings.retention_text == "redact"
+
     def step() -> None:
         while True:  # in batches, each its own transaction
             with unit_of_work(svc.sessions) as s:
-                done = retention.apply_retention(s, days)
+                done = retention.apply_retention(s, days, redact_text=redact_text)
             if done < retention.BATCH:
                 return
 

@@ -212,6 +212,33 @@ def test_retention_anonymises_only_old_reviews(
         )
 
 
+def test_retention_can_keep_the_text_redacted(
+    client: TestClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    """TRIAGE_RETENTION_TEXT=redact: the words stay for statistics and training, the
+    personal data in them does not (staff names included)."""
+    old = ingest(client, world, "old", email=EMAIL)
+    with unit_of_work(sessions) as s:
+        s.execute(
+            update(Review)
+            .where(Review.id == old["id"])
+            .values(received_at=utcnow() - timedelta(days=31))
+        )
+    with unit_of_work(sessions) as s:
+        assert retention.apply_retention(s, 30, redact_text=True) == 1
+    kept = personal(sessions, old["id"])
+    assert kept == {
+        **GONE,
+        "label_notes": [],
+        "text": "The room was dirty and the staff were rude. [NAME], room [ROOM].",
+    }
+    with sessions() as s:
+        (event,) = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "retention.anonymise")
+        ).all()
+        assert event.details is not None and event.details["text"] == "redacted"
+
+
 def test_the_app_applies_retention_in_the_background(
     database_url: str, world: World, sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:

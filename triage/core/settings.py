@@ -220,6 +220,13 @@ class Settings(BaseSettings):
         "e-mail, booking reference, room, metadata); statistics and labels stay. "
         "Default: off.",
     )
+    retention_text: Literal["remove", "redact"] = Field(
+        default="remove",
+        description="What retention does with an old review's text: remove it, or keep it "
+        "with its personal data replaced by typed placeholders (staff names too; "
+        "triage.privacy.redaction), so statistics and training keep the words. An erasure "
+        "request always removes the text.",
+    )
     retention_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often the retention loop runs (when it is on)."
     )

@@ -3,6 +3,9 @@
 Anonymising a review removes what could identify or quote the guest: the text, the
 guest's e-mail, booking reference and room, the free metadata, and the free-text
 notes people wrote about it (on its queue item, labels and `review.resolved` events).
+Retention may keep the text instead with its personal data replaced
+(TRIAGE_RETENTION_TEXT=redact, `triage.privacy.redaction`, staff names too); an erasure
+request always removes it.
 What stays is what the statistics and the model's history need: property, source,
 external id (so a retry of the same review is still recognised and not stored again),
 dates, rating, the routing decision with its reasons, the sentiment scores and sentence offsets, and
@@ -28,6 +31,7 @@ from triage.access import audit, permissions
 from triage.access.accounts import Principal
 from triage.core.errors import FieldProblem, InvalidInput, NotFound
 from triage.events import outbox
+from triage.privacy.redaction import redact
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, Property, QueueItem, Review
 
@@ -37,17 +41,37 @@ log = logging.getLogger(__name__)
 BATCH = 1_000
 
 
-def anonymise(session: Session, review_ids: Sequence[int], now: datetime | None = None) -> int:
-    """Remove the personal data of these reviews (those not anonymised yet)."""
+def anonymise(
+    session: Session,
+    review_ids: Sequence[int],
+    now: datetime | None = None,
+    *,
+    redact_text: bool = False,
+) -> int:
+    """Remove the personal data of these reviews (those not anonymised yet); with
+    `redact_text`, keep each text with its personal data replaced (staff names too)."""
     if not review_ids:
         return 0
     now = now or utcnow()
     ids = list(review_ids)
+    if redact_text:
+        rows = session.execute(
+            select(Review.id, Review.text).where(
+                Review.id.in_(ids), Review.anonymised_at.is_(None), Review.text.is_not(None)
+            )
+        ).all()
+        for review_id, text in rows:
+            session.execute(
+                update(Review)
+                .where(Review.id == review_id)
+                .values(text=redact(text or "", staff=True))
+                .execution_options(synchronize_session=False)
+            )
     done = session.execute(
         update(Review)
         .where(Review.id.in_(ids), Review.anonymised_at.is_(None))
         .values(
-            text=None,
+            **({} if redact_text else {"text": None}),
             guest_email=None,
             booking_reference=None,
             room=None,
@@ -72,8 +96,11 @@ def anonymise(session: Session, review_ids: Sequence[int], now: datetime | None 
     return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def apply_retention(session: Session, days: int, *, limit: int = BATCH) -> int:
-    """Anonymise up to `limit` reviews received more than `days` days ago."""
+def apply_retention(
+    session: Session, days: int, *, limit: int = BATCH, redact_text: bool = False
+) -> int:
+    """Anonymise up to `limit` reviews received more than `days` days ago (`redact_text`:
+    keep their texts redacted, TRIAGE_RETENTION_TEXT=redact)."""
     if days < 1:
         raise InvalidInput("retention needs at least one day")
     now = utcnow()
@@ -94,14 +121,19 @@ def apply_retention(session: Session, days: int, *, limit: int = BATCH) -> int:
                 .limit(limit - total)
             )
         )
-        count = anonymise(session, ids, now)
+        count = anonymise(session, ids, now, redact_text=redact_text)
         if count:
             audit.record(
                 session,
                 "retention",
                 "retention.anonymise",
                 property_id=property_id,
-                details={"reviews": count, "days": days, "received_before": cutoff.isoformat()},
+                details={
+                    "reviews": count,
+                    "days": days,
+                    "received_before": cutoff.isoformat(),
+                    "text": "redacted" if redact_text else "removed",
+                },
             )
             log.info("retention anonymised %d reviews of %s", count, property_id)
         total += count

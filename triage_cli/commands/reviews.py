@@ -33,7 +33,9 @@ def cmd_retention_run(args: argparse.Namespace, settings: Settings) -> int:
     total = 0
     while True:
         with unit_of_work(sessions) as s:
-            done = retention.apply_retention(s, days)
+            done = retention.apply_retention(
+                s, days, redact_text=settings.retention_text == "redact"
+            )
         total += done
         if done < retention.BATCH:
             break
