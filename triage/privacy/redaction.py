@@ -51,7 +51,7 @@ _PRIORITY = {
     )
 }
 #: Where phone numbers without a country code are read as national numbers.
-PHONE_REGIONS = ("DE", "AT", "CH", "GB", "US")
+PHONE_REGIONS = ("DE", "AT", "CH", "GB", "US", "IE", "NL", "FR", "IT", "AU")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +163,7 @@ def _valid_iban(candidate: str) -> bool:
 
 _CARD = re.compile(r"(?<![\d-])[1-9](?:[ -]?\d){12,18}(?![\d-])")
 _CARD_END = re.compile(
-    r"(?i)(?:endet auf|endend auf|endet mit|endend mit|ending(?: (?:in|with))?|"
+    r"(?i)(?:endet auf|endend auf|endet mit|endend mit|endet|ending(?: (?:in|with))?|"
     r"ends (?:in|with)|last (?:four|4)(?: digits)?(?: are| of| were)?|"
     r"letzten? (?:vier|4)(?: Ziffern)?(?: sind| lauten)?|"
     r"(?:\*{2,}|x{2,}|•{2,})[\s-]?(?:(?:\*{4}|x{4}|•{4})[\s-]?)*)\s*:?\s*(\d{4})\b"
@@ -190,12 +190,10 @@ _DATE = (
     rf"{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}})"
 )
 _DOB = re.compile(
-    r"(?i)\b(?:geboren(?:\s+am)?|geb\.|born(?:\s+on)?|date of birth|d\.?o\.?b\.?|"
-    r"geburtsdatum|birth ?date|birthday|geburtstag)\s*(?:is|ist|war|was)?\s*[:,(]?\s*"
-    rf"(?:(?:am|on|the)\s+)?({_DATE})(?!\d)"
+    r"(?i)(?:\b(?:geboren(?:\s+am)?|geb\.?-?dat(?:um|\.)?|geb\.|born(?:\s+on)?|date of birth|"
+    r"d\.?o\.?b\.?|geburtsdatum|birth ?date|birthday|geburtstag)|(?<!\w)\*)\s*"
+    rf"(?:is|ist|war|was)?\s*[:,(]?\s*(?:(?:am|on|the)\s+)?({_DATE})(?!\d)"
 )
-
-
 _BORN_AFTER = re.compile(rf"(?i)\bam\s+({_DATE})\s+geboren")
 _FULL_DATE = re.compile(rf"(?<![\d.])({_DATE})(?![\d])")
 _YEAR = re.compile(r"(?:19|20)\d{2}|(?<=[./-])\d{2}$")
@@ -212,17 +210,33 @@ _PERSON_BEFORE_DATE = re.compile(
 )
 
 
+#: A sentence about dates of birth: every full date in it is one.
+_BIRTH_SENTENCE = re.compile(
+    r"(?i)geburtsdat|geburtstage? der|dates? of birth|birth ?dates|\bdobs\b|\bgeb\.|geboren|born"
+)
+
+
+def _year_of(date: str, this_year: int) -> int:
+    """The year of a date `_DATE` matched (two digits read as the nearest past century)."""
+    year = _YEAR.search(date)
+    if year is None:
+        return this_year
+    value = int(year.group(0))
+    return value + (0 if value > 99 else (1900 if value > this_year % 100 else 2000))
+
+
 def _dates_of_birth(text: str) -> Iterator[Span]:
     for pattern in (_DOB, _BORN_AFTER):
         for m in pattern.finditer(text):
             yield Span(m.start(1), m.end(1), "DOB")
     this_year = time.gmtime().tm_year
+    for sentence in re.finditer(r"[^.!?\n]+(?:\.(?=\d)[^.!?\n]*)*", text):
+        if _BIRTH_SENTENCE.search(sentence.group(0)):
+            for m in _FULL_DATE.finditer(text, sentence.start(), sentence.end()):
+                if _year_of(m.group(1), this_year) < this_year:  # not this year's stay
+                    yield Span(m.start(1), m.end(1), "DOB")
     for m in _FULL_DATE.finditer(text):
-        year = _YEAR.search(m.group(1))
-        if year is None:
-            continue
-        value = int(year.group(0))
-        value += 0 if value > 99 else (1900 if value > this_year % 100 else 2000)
+        value = _year_of(m.group(1), this_year)
         line_start = text.rfind("\n", 0, m.start()) + 1
         before = text[max(line_start, m.start() - 40) : m.start()]
         if value <= this_year - DOB_YEARS_BACK and _PERSON_BEFORE_DATE.search(before):
@@ -243,12 +257,15 @@ _BOOKING = re.compile(
     r"invoice|rechnung|loyalty(?:\s*(?:number|no\.?|id))?|membership(?:\s*(?:number|no\.?))?|"
     r"member(?:ship)?\s*(?:number|no\.?|id)|stammgast-?(?:nummer|nr\.?)|kunden-?(?:nummer|nr\.?)|"
     r"mitglieds-?(?:nummer|nr\.?)|bonus-?(?:nummer|karte)|lost property(?:\s*(?:number|no\.?))?|"
-    r"fundsachen-?(?:nummer|nr\.?))"
+    r"fundsachen-?(?:nummer|nr\.?)|[\w-]*reiseplan|buchungscode(?: der \w+)?|"
+    r"bonus(?:karten)?-?(?:nummer|nr\.?)|rewards?(?:\s*(?:number|no\.?|id))?|folio|re:|"
+    r"member\s*no\.?|record locator)"
     r"\s*(?:(?:ist|is|war|was|lautet|lautete|unter|under|mit|with|nr\.?|no\.?)\s+)?[:#.]?\s*"
-    r"((?=[A-Za-z0-9/-]*\d)[A-Za-z0-9][A-Za-z0-9/-]{3,}[A-Za-z0-9]|\d{2,}(?: \d{2,}){1,3})"
+    r"(\d{2,}(?:[ .]\d{2,}){1,3}|[A-Z]{1,4} \d{4,}(?: \d{2,})*|"
+    r"(?=[A-Za-z0-9/-]*\d)[A-Za-z0-9][A-Za-z0-9/-]{3,}[A-Za-z0-9])"
 )
 #: An unlabelled reference in the shape bookings have ("KX-20931", "RES-2026-004512").
-_CODE = re.compile(r"\b[A-Z]{2,4}(?:-\d{2,4})?-\d{4,}\b")
+_CODE = re.compile(r"\b[A-Z]{2,4}(?:-\d{2,4})*-\d{4,}(?:-[A-Z]{2,3})?\b")
 
 
 def _bookings(text: str) -> Iterator[Span]:
@@ -276,6 +293,8 @@ _COUNTRY_BEFORE = re.compile(r"(?:\+|00)\d{1,3}\s?$")
 
 def _phones(text: str) -> Iterator[Span]:
     seen: set[tuple[int, int]] = set()
+    if not _DIGITS.search(text):
+        return  # no run of seven digits or more: no phone number (most reviews)
     valid = phonenumbers.Leniency.VALID
     candidates: list[tuple[int, int]] = []
     for region in PHONE_REGIONS:
@@ -310,7 +329,14 @@ def _phones(text: str) -> Iterator[Span]:
 _ROOM_NUMBER = (
     r"(\d{1,4}[a-zA-Z]?|\d[A-Z])(?![.,]\d)(?!\s*(?:floors?|stars?|nights?|Stock|Sterne|"
     r"Nächte|Etagen?|people|persons|Personen|Betten|beds|m²|qm|sq|€|euro|eur|£|\$|%|x\b|"
-    r"mal\b|times\b|minutes|Minuten|hours|Stunden|years|Jahre))"
+    r"mal\b|times\b|minutes|Minuten|hours|Stunden|years|Jahre|Uhr|Tage|days|km|min\b|am\b|"
+    r"pm\b|Euro|pounds|GBP|USD|CHF|kg|Gäste|guests|Kinder|kids|children|percent|per cent|"
+    r"prozent|Prozent))"
+)
+#: Three or four digits (or "12B") standing alone, not a time, price or quantity.
+_ROOM_NUMBER_3 = (
+    r"(?<![\d.,:/-])(\d{3,4}[A-Z]?|\d{1,2}[A-Z])(?![.,:/]\d)"
+    + _ROOM_NUMBER[_ROOM_NUMBER.index(")") + 1 :]
 )
 _ROOMS = (
     re.compile(
@@ -328,6 +354,18 @@ _ROOMS = (
         r"(?i)\b(?:from|aus)\s+(?:room\s+|zimmer\s+)?(\d{3,4}[a-zA-Z]?)\b(?=\s*[.,!?]|\s+(?:here|hier))"
     ),
     re.compile(r"(?i)\bor was it\s+(\d{2,4}[a-zA-Z]?)\b"),
+    # German "die 214", "in die 226", "aus der 310", "auf 305"; English "in 408", "moved to
+    # 219", "was 512", "Mo here, 903": three or four digits (or "12B") after these words.
+    re.compile(
+        r"(?i)\b(?:die|der|in die|in der|aus der|auf|in|im|nach|to|was|at|here,|maybe|"
+        rf"vielleicht(?: auch)?(?: die)?)\s+{_ROOM_NUMBER_3}\b"
+    ),
+    re.compile(r"\b(?:die|der)\s+(\d{1,2})\b(?=[,.]?\s+(?:und|aber|war|die|the|,))"),
+    # "zimmer war 3.12", "room was 512"; "(612)" after a room word
+    re.compile(r"(?i)\b(?:zimmer|room)\s+(?:war|was|is|ist)\s+(\d{1,2}\.\d{1,3}|\d{1,4}[A-Z]?)\b"),
+    re.compile(
+        r"(?i)\b(?:zimmer|room|floor|stock|etage)[^.!?\n]{0,30}\((\d{2,4}[A-Z]?)\)(?!\s*\d)"
+    ),
 )
 #: A room that is no guest's: a function room, a room shown in photos or a brochure.
 _NOT_GUESTS_ROOM = re.compile(
@@ -343,7 +381,9 @@ def _rooms(text: str) -> Iterator[Span]:
             value = m.group(1)
             if re.fullmatch(r"(?:19|20)\d{2}", value):  # a year
                 continue
-            if _NOT_GUESTS_ROOM.search(text[max(0, m.start() - 40) : m.start()]):
+            before = text[max(0, m.start() - 40) : m.start()]
+            before = before[max((e.end() for e in _SENTENCE_END.finditer(before)), default=0) :]
+            if _NOT_GUESTS_ROOM.search(before):
                 continue
             yield Span(start, end, "ROOM")
 
@@ -353,19 +393,36 @@ _STREET_SUFFIX = (
     r"graben|wall|kamp|stieg|zeile|gracht|straat|laan|plein|kade|dreef|singel)"
 )
 _STREET_DE = (
+    r"(?:(?:Alte|Alter|Neue|Neuer|Große|Großer|Grosse|Kleine|Kleiner|Obere|Oberer|Untere|"
+    r"Unterer|Hohe|Lange|Breite|Innere|Äußere|Hintere|Vordere|Sankt|St\.)\s+)?"
     rf"(?:[A-ZÄÖÜ][\wäöüß.-]*{_STREET_SUFFIX}|"
     r"[A-ZÄÖÜ][\wäöüß-]+\s(?:Straße|Strasse|Str\.|Weg|Gasse|Allee|Platz|Ring|Damm|Ufer|Markt)|"
-    r"(?:Am|An der|An den|Im|In der|Auf der|Zum|Zur|Hinter der|Unter den)\s+[A-ZÄÖÜ][\wäöüß-]+)"
+    r"(?:Am|An der|An den|Im|In der|Auf der|Auf dem|Auf den|Zum|Zur|Hinter der|Unter den|"
+    r"Unter der|Vor dem|Bei der)\s+[A-ZÄÖÜ][\wäöüß-]+)"
 )
-_HOUSE = r"\d{1,4}\s?[a-zA-Z]?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?){0,3}"
+_HOUSE = r"\d{1,4}(?:\s?[a-zA-Z]\b)?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?){0,3}(?:-[IVX]+)?"
 _TOWN = r"[A-ZÄÖÜ][\wäöüß-]+(?:\s(?:am|an der|im|bei|ob der|in der)\s[A-ZÄÖÜ][\wäöüß-]+)?"
 _POSTCODE_TOWN = rf"(?:(?:D|A|CH|NL|F|B|L)-)?(?:\d{{4}}\s?[A-Z]{{2}}|\d{{4,5}})\s+{_TOWN}"
 _ADDRESS_DE = re.compile(rf"\b{_STREET_DE}\s+{_HOUSE}\b(?:,?\s+{_POSTCODE_TOWN})?")
 _ADDRESS_ROMANCE = re.compile(
-    r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?:Rue|Avenue|Av\.|Boulevard|Bd|Place|Chemin|Allée|Impasse|"
-    r"Quai|Via|Viale|Piazza|Corso|Calle|Avenida|Rua|Plaza)\s+[\w'’ -]{2,40}?"
+    r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?i:Rue|Avenue|Av\.|Boulevard|Bd|Place|Chemin|Allée|"
+    r"Impasse|Quai|Via|Viale|Piazza|Corso|Calle|Avenida|Rua|Plaza)\s+[\w'’ -]{2,40}?"
     rf"(?:,\s*{_POSTCODE_TOWN}|(?=[,.\n]))"
+    r"|\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Rua)\s+[A-Z][\w'’ ]{2,30}?\s+\d{1,4}[a-z]?"
+    rf"(?:,\s*{_POSTCODE_TOWN})?"
 )
+#: UK and Irish addresses that start with a flat or a house name and end in a postcode:
+#: "Rose Cottage, 4 Mill Lane, Chipping Norton OX7 5LP".
+_ADDRESS_HOUSE_NAME = re.compile(
+    r"\b(?:(?:Flat|Apartment|Apt\.?|Unit)\s+\d+\w?|(?:The\s+)?(?:[A-Z][a-z]+\s+){0,2}"
+    r"(?:Cottage|House|Court|Farm|Lodge|Barn|Forge|Rectory|Vicarage|Mill|Hall|Manor|Grange|"
+    r"Mews|Villa))(?:,\s*[^,\n]{2,40}){1,4}?,?\s+"
+    r"(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|[A-Z]\d{2}\s?[A-Z\d]{4})\b"
+)
+#: A line that is a US town, state and ZIP code ("Chicago, IL 60614").
+_ADDRESS_US_TOWN = re.compile(r"(?m)^[A-Z][a-z]+(?: [A-Z][a-z]+)*, [A-Z]{2} \d{5}(?:-\d{4})?\b")
+#: A line that is a postcode and a town, under a street line.
+_ADDRESS_TOWN_LINE = re.compile(rf"(?m)(?<=\n)(?:{_POSTCODE_TOWN})[ \t]*$")
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _STREET_EN = (
     r"(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Ln\.?|Drive|Dr\.?|Close|Way|Place|"
@@ -373,7 +430,7 @@ _STREET_EN = (
 )
 _ADDRESS_EN = re.compile(
     rf"(?:\b(?:Flat|Apt\.?|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+)?\b\d{{1,5}}[A-Za-z]?,?\s+"
-    rf"(?:[A-Z][a-z'’]+\s+){{1,3}}{_STREET_EN}(?![a-z])"
+    rf"(?:[NSEW]\.?\s+)?(?:[A-Z][a-z'’]+\s+){{1,3}}{_STREET_EN}(?![a-z])"
     rf"(?:,?\s+(?:Apt\.?|Flat|Unit|Suite)\s+\w+)?"
     rf"(?:,?\s+(?!{_UK_POSTCODE})[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)?"
     rf"(?:,?\s+(?:{_UK_POSTCODE}|[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?|\d{{5}}))?"
@@ -383,7 +440,8 @@ _ADDRESS_LABELLED = re.compile(
     r"(?i)\b(?:(?:my|home|postal|our|billing)\s+address(?:\s+is)?|address:|"
     r"(?:meine|unsere)\s+(?:adresse|anschrift)(?:\s+(?:ist|lautet))?|adresse:|anschrift:|"
     r"wohnhaft in|post (?:it|them) to|send (?:it|them) to|schicken sie (?:es|sie) an)"
-    r"\s*:?\s*(?P<address>(?=[^\n]{0,80}\d)[A-Z0-9][^\n]{5,120}?)(?=\.\s|\.$|\n|\?|!|$| / )"
+    r"\s*:?\s*(?P<address>(?=[^\n]{0,80}\d)(?-i:[A-ZÄÖÜ0-9])[^\n]{5,120}?)"
+    r"(?=(?<!str)\.\s|\.$|\n|\?|!|$| / )"
 )
 _HOTELS_OWN = re.compile(
     r"(?i)(?:hotel|haus|liegt|gelegen|befindet sich|located|situated|adresse des hotels|"
@@ -393,7 +451,14 @@ _HOTELS_OWN = re.compile(
 
 
 def _addresses(text: str) -> Iterator[Span]:
-    for pattern in (_ADDRESS_DE, _ADDRESS_EN, _ADDRESS_ROMANCE):
+    for pattern in (
+        _ADDRESS_DE,
+        _ADDRESS_EN,
+        _ADDRESS_ROMANCE,
+        _ADDRESS_HOUSE_NAME,
+        _ADDRESS_US_TOWN,
+        _ADDRESS_TOWN_LINE,
+    ):
         for m in pattern.finditer(text):
             if _HOTELS_OWN.search(text[max(0, m.start() - 60) : m.start()]):
                 continue
@@ -436,7 +501,8 @@ _TITLES = (
 _TITLED = re.compile(rf"\b(?P<title>{_TITLES})\.?\s+(?:(?:Dr|Prof)\.?\s+)?(?P<name>{_NAME})")
 #: A letter's salutation: its addressee works at the hotel.
 _SALUTED = re.compile(
-    r"(?i)(?:sehr geehrte[rs]?|liebe[rs]?|hallo|dear|hi|hey|guten tag|moin|servus)\s*$"
+    r"(?i)(?:sehr geehrte[rs]?|liebe[rs]?|hallo|dear|hi|hey|guten tag|moin|servus|z\.\s?hd\.?|"
+    r"zu händen|attn\.?:?|attention:?|for the attention of)\s*$"
 )
 #: Where the text says the next words are a person's name (a guest's, unless a staff role
 #: stands beside it).
@@ -511,7 +577,7 @@ _STAFF_CONTEXT = re.compile(rf"(?i)\b(?:{_STAFF_ROLES})\b")
 #: A name right after these is one a guest thanks or asks for: staff.
 _THANKED = re.compile(
     r"(?i)(?:danke an|dank an|danke|thanks to|thank you to|thank you|thanks|shout-?out to|"
-    r"kudos to|big up|ask for|fragt nach|fragen sie nach|lob an|ein lob an|grüße an|"
+    r"kudos to|big up|lob an|ein lob an|grüße an|gruß an|gruß auch an|grüße auch an|"
     r"special mention to|mention to|props to|hats off to|agreed with|spoke to|spoke with|"
     r"talked to|besprochen mit|gesprochen mit|telefoniert mit|vereinbart mit)\s*$"
 )
@@ -527,7 +593,14 @@ _STAFF_AFTER = re.compile(
     rf"(?:{_STAFF_ROLES})\b)"
 )
 #: "Mo here, room 27."
-_HERE = re.compile(rf"(?:^|\n)(?P<name>{_WORD})\s+here\s*[,:-]")
+_HERE = re.compile(rf"(?:^|\n)(?P<name>{_WORD})\s+(?:here|hier)\s*[,:-]")
+#: A sentence that speaks of other guests or of forms a guest fills in: names there are
+#: guests' even beside a staff word ("beim Frühstück Ingrid und Hartmut kennengelernt").
+_GUEST_CONTEXT = re.compile(
+    r"(?i)\b(?:kennengelernt|kennen gelernt|getroffen|met|the couple|das paar|other guests?|"
+    r"andere[nrs]? gäste?|neighbours|nachbarn|nachbartisch|next table|table next|waiver|"
+    r"formular|form\b|anmeldung|meldeschein|registration|teilnehmer|attendees?)\b"
+)
 _PLACE_AFTER = re.compile(
     r"['’]?s?\s+(?:Mile|Pier|Street|St\.?|Avenue|Ave\.?|Road|Building|Tower|Center|Centre|"
     r"Hotel|Motel|Inn|Steakhouse|Restaurant|Bar|Caf[eé]|Park|Square|Plaza|Mall|Bridge|"
@@ -879,6 +952,8 @@ def _role(text: str, start: int, end: int, *, default: str) -> str:
     right_match = _SENTENCE_END.search(text, end, min(len(text), end + 120))
     right = right_match.start() if right_match else min(len(text), end + 120)
     sentence = text[left:start] + " " + text[end:right]
-    if _STAFF_CONTEXT.search(sentence) or _THANKED.search(text[max(0, start - 25) : start]):
+    if _THANKED.search(text[max(0, start - 25) : start]):
+        return "STAFF"
+    if _STAFF_CONTEXT.search(sentence) and not _GUEST_CONTEXT.search(sentence):
         return "STAFF"
     return default

@@ -111,14 +111,6 @@ def cmd_eval_redaction(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(commands: Subcommands) -> None:
-    ev = commands.add_parser(
-        "eval-redaction",
-        help="measure the redaction of personal data on an annotated set (default: the "
-        "hand-written German and English sets in triage/privacy/datasets)",
-    )
-    ev.add_argument("--data", type=Path, action="append", help="an annotated file (repeatable)")
-    ev.add_argument("--misses", action="store_true", help="also list every missed or wrong span")
-    ev.set_defaults(func=cmd_eval_redaction)
 
     ret = commands.add_parser("retention", help="data retention").add_subparsers(
         dest="retention", required=True
@@ -143,3 +135,12 @@ def register(commands: Subcommands) -> None:
     imp.add_argument("--batch-size", type=int, default=256)
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(func=cmd_import)
+
+    ev = commands.add_parser(
+        "eval-redaction",
+        help="measure the redaction of personal data on an annotated set (default: the "
+        "hand-written German and English sets in triage/privacy/datasets)",
+    )
+    ev.add_argument("--data", type=Path, action="append", help="an annotated file (repeatable)")
+    ev.add_argument("--misses", action="store_true", help="also list every missed or wrong span")
+    ev.set_defaults(func=cmd_eval_redaction)
