@@ -97,17 +97,12 @@ def redact_counted(text: str, *, staff: bool = False) -> Redacted:
 
 def find(text: str) -> list[Span]:
     """The personal spans of `text`, in order, none overlapping."""
-    found = [
-        *_emails(text),
-        *_ibans(text),
-        *_cards(text),
-        *_dates_of_birth(text),
-        *_bookings(text),
-        *_phones(text),
-        *_addresses(text),
-        *_rooms(text),
-        *_people(text),
-    ]
+    found = list(_people(text))
+    if "@" in text or "(at)" in text or "[at]" in text or "{at}" in text:
+        found += _emails(text)
+    if any(c.isdigit() for c in text):  # every other kind holds a digit
+        for finder in (_ibans, _cards, _dates_of_birth, _bookings, _phones, _addresses, _rooms):
+            found += finder(text)
     found.sort(key=lambda s: (_PRIORITY[s.kind], s.start, -(s.end - s.start)))
     chosen: list[Span] = []
     for span in found:
@@ -584,7 +579,7 @@ _THANKED = re.compile(
 #: A role right before a name: "your night manager R. Okoye", "Restaurantleiter Sven
 #: Albrecht", "the pianist (I think Anton)", "Nachtportier (laut Namensschild D. Krüger)".
 _ROLE_BEFORE = re.compile(
-    rf"(?i:(?:{_STAFF_ROLES})\b,?\s*(?:\(\s*(?:i think|ich glaube|laut namensschild|"
+    rf"(?i:\b(?:{_STAFF_ROLES})\b,?\s*(?:\(\s*(?:i think|ich glaube|laut namensschild|"
     rf"name tag|namensschild)?\s*)?)(?P<name>{_NAME})"
 )
 #: A name right before the staff's place: "Ayşe vom Housekeeping", "Priya at reception".
