@@ -60,6 +60,7 @@ class Draft:
     description: str = ""
     enabled: bool = True
     allow_private: bool = False
+    redact_notes: bool = False
 
     @classmethod
     def of(cls, endpoint: WebhookEndpoint) -> Draft:
@@ -70,6 +71,7 @@ class Draft:
             description=endpoint.description or "",
             enabled=endpoint.enabled,
             allow_private=endpoint.allow_private,
+            redact_notes=endpoint.redact_notes,
         )
 
     def change(self) -> EndpointChange:
@@ -79,6 +81,7 @@ class Draft:
             description=self.description,
             enabled=self.enabled,
             allow_private=self.allow_private,
+            redact_notes=self.redact_notes,
         )
 
 
@@ -88,6 +91,7 @@ def _draft(
     description: str | None,
     enabled: str | None,
     allow_private: str | None,
+    redact_notes: str | None,
     property_id: str = "",
 ) -> Draft:
     return Draft(
@@ -97,6 +101,7 @@ def _draft(
         description=(description or "").strip(),
         enabled=enabled == "1",
         allow_private=allow_private == "1",
+        redact_notes=redact_notes == "1",
     )
 
 
@@ -202,9 +207,10 @@ def add_webhook(
     events: EventsField = None,
     description: DescriptionField = None,
     allow_private: Checkbox = None,
+    redact_notes: Checkbox = None,
 ) -> Response:
     """Register an endpoint and answer with its page, the secret on it this once."""
-    draft = _draft(url, events, description, "1", allow_private, property)
+    draft = _draft(url, events, description, "1", allow_private, redact_notes, property)
     try:
         with session.begin_nested():  # a refusal leaves nothing behind (see the module)
             change = replace(draft.change(), description=draft.description or None)
@@ -251,8 +257,9 @@ def change_webhook(
     description: DescriptionField = None,
     enabled: Checkbox = None,
     allow_private: Checkbox = None,
+    redact_notes: Checkbox = None,
 ) -> Response:
-    draft = _draft(url, events, description, enabled, allow_private)
+    draft = _draft(url, events, description, enabled, allow_private, redact_notes)
     try:
         with session.begin_nested():  # a refusal leaves nothing behind (see the module)
             endpoints.update(session, who.principal, endpoint_id, draft.change())

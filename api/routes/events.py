@@ -73,6 +73,7 @@ def _webhook(
         events=list(endpoint.events),
         enabled=endpoint.enabled,
         allow_private=endpoint.allow_private,
+        redact_notes=endpoint.redact_notes,
         created_by=endpoint.created_by,
         created_at=endpoint.created_at,
         updated_at=endpoint.updated_at,
@@ -101,6 +102,7 @@ def create_webhook(
             description=body.description,
             enabled=body.enabled,
             allow_private=body.allow_private,
+            redact_notes=body.redact_notes,
         ),
     )
     return _webhook(session, endpoint, secret=True)
@@ -136,6 +138,7 @@ def update_webhook(
         description=body.description,
         enabled=body.enabled,
         allow_private=body.allow_private,
+        redact_notes=body.redact_notes,
     )
     return _webhook(session, endpoints.update(session, principal, webhook_id, change))
 

@@ -43,6 +43,11 @@ class WebhookCreate(BaseModel):
         default=False,
         description="Allow a private, loopback or link-local address (refused otherwise)",
     )
+    redact_notes: bool = Field(
+        default=False,
+        description="Redact personal data (names, staff names, phone numbers, e-mail, ...) "
+        "in the people's notes of every delivery to this endpoint",
+    )
 
 
 class WebhookUpdate(BaseModel):
@@ -51,6 +56,7 @@ class WebhookUpdate(BaseModel):
     description: Annotated[str, StringConstraints(max_length=200)] | None = None
     enabled: bool | None = None
     allow_private: bool | None = None
+    redact_notes: bool | None = None
 
 
 class WebhookRead(BaseModel):
@@ -61,6 +67,7 @@ class WebhookRead(BaseModel):
     events: list[str]
     enabled: bool
     allow_private: bool
+    redact_notes: bool
     created_by: str
     created_at: datetime
     updated_at: datetime

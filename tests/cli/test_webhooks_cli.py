@@ -44,6 +44,7 @@ def test_an_operator_manages_webhooks(
         "--event",
         "review.resolved",
         "--allow-private",
+        "--redact-notes",
     )
     assert code == 0, err
     assert out[0].startswith("webhook 1 for hotel-a")
@@ -51,7 +52,11 @@ def test_an_operator_manages_webhooks(
     assert secret.startswith("whsec_")
     with unit_of_work(sessions) as s:
         endpoint = s.scalars(select(WebhookEndpoint)).one()
-        assert (endpoint.events, endpoint.allow_private) == (["review.resolved"], True)
+        assert (endpoint.events, endpoint.allow_private, endpoint.redact_notes) == (
+            ["review.resolved"],
+            True,
+            True,
+        )
         assert endpoint.secret == secret
         audit = s.scalars(select(AuditEvent).where(AuditEvent.action == "webhook.create")).one()
         assert audit.actor.startswith("cli:") and secret not in str(audit.details)

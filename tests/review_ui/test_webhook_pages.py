@@ -36,6 +36,11 @@ from triage.webhooks.endpoints import EndpointChange
 HOOK = "http://127.0.0.1:9/hook"
 ADMIN = "admin@example.com"  # of hotel-a and hotel-b
 REFUSED_PRIVATE = "the host resolves to a private or reserved address (127.0.0.1)"
+#: The "redact personal data in notes" box of the add (`add`) or edit (`edit`) form.
+REDACT_BOX = (
+    '<input type="checkbox" name="redact_notes" value="1" aria-describedby="{id}-redact" '
+    "{checked}> Redact personal data in notes</label>"
+)
 
 
 @pytest.fixture
@@ -98,22 +103,28 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(
             page.text
         )
     assert "server-side request forgery (SSRF)" in page.text
+    assert REDACT_BOX.format(id="add", checked="") in page.text  # off unless ticked
+    assert "replaced by placeholders such as [NAME] and [PHONE]" in page.text
     assert '<option value="hotel-a" selected>Hotel A</option>' in page.text
     form = {"property": "hotel-a", "url": HOOK, "description": "PMS", "csrf": csrf}
     events = ["review.routed", "review.resolved"]
 
     # Without "allow a private address": refused on the form, with what was typed.
-    refused = client.post("/ui/webhooks", data={**form, "events": events})
+    refused = client.post("/ui/webhooks", data={**form, "events": events, "redact_notes": "1"})
     assert refused.status_code == 422
     assert "Not saved:" in refused.text
     assert f"URL: {REFUSED_PRIVATE}; an admin may allow private addresses" in refused.text
     assert "tick “Allow a private address”" in refused.text
     assert f'value="{HOOK}"' in refused.text and 'value="PMS"' in refused.text
     assert 'value="review.claimed" >' in refused.text  # unticked stays unticked
+    assert REDACT_BOX.format(id="add", checked="checked") in refused.text  # ticked stays
     with sessions() as s:
         assert s.scalars(select(WebhookEndpoint)).all() == []
 
-    added = client.post("/ui/webhooks", data={**form, "events": events, "allow_private": "1"})
+    added = client.post(
+        "/ui/webhooks",
+        data={**form, "events": events, "allow_private": "1", "redact_notes": "1"},
+    )
     assert added.status_code == 200, added.text[-1000:]
     assert [r.status_code for r in added.history] == [303]  # a reload resends nothing
     with sessions() as s:
@@ -125,7 +136,12 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(
             events,
             "PMS",
         )
-        assert (row.enabled, row.allow_private, row.created_by) == (True, True, ADMIN)
+        assert (row.enabled, row.allow_private, row.redact_notes, row.created_by) == (
+            True,
+            True,
+            True,
+            ADMIN,
+        )
     assert secret.startswith("whsec_") and secret in added.text
     assert added.text.count(secret) == 1
     assert "Its signing secret is shown only this once" in added.text
@@ -141,10 +157,13 @@ def test_an_admin_adds_an_endpoint_and_sees_its_secret_once(
     assert again.status_code == 200
     assert secret not in again.text and "shown only this once" not in again.text
     assert HOOK in again.text and "No deliveries here." in again.text
+    assert '<span class="tag">notes redacted</span>' in again.text
+    assert REDACT_BOX.format(id="edit", checked="checked") in again.text
     listed = client.get("/ui/webhooks")
     assert secret not in listed.text
     assert f'<a href="/ui/webhooks/{row.id}">{HOOK}</a>' in listed.text
     assert "<code>review.routed</code>, <code>review.resolved</code>" in listed.text
+    assert '<br><span class="tag">notes redacted</span>' in listed.text
     assert (
         "<span>pending: 0</span><span>sending: 0</span><span>delivered: 0</span>"
         "<span>failed: 0</span>" in listed.text
@@ -163,22 +182,37 @@ def test_an_admin_changes_rotates_and_removes_an_endpoint(
 
     saved = client.post(
         url,
-        data={"csrf": csrf, "url": other, "events": "review.resolved", "allow_private": "1"},
+        data={
+            "csrf": csrf,
+            "url": other,
+            "events": "review.resolved",
+            "allow_private": "1",
+            "redact_notes": "1",
+        },
         follow_redirects=False,
     )
     assert saved.status_code == 303
     assert saved.headers["location"] == f"{url}?msg=webhook_saved"
     row = _row(sessions, endpoint_id)
     assert row is not None
-    assert (row.url, row.events, row.enabled, row.allow_private, row.description) == (
+    assert (
+        row.url,
+        row.events,
+        row.enabled,
+        row.allow_private,
+        row.redact_notes,
+        row.description,
+    ) == (
         other,
         ["review.resolved"],
         False,  # the box was not ticked
+        True,
         True,
         None,  # emptied
     )
     page = client.get(saved.headers["location"]).text
     assert "Endpoint saved." in page and "disabled" in page
+    assert REDACT_BOX.format(id="edit", checked="checked") in page
 
     # Refusals change nothing, even where the domain had set a field before it refused.
     private = client.post(
@@ -194,12 +228,23 @@ def test_an_admin_changes_rotates_and_removes_an_endpoint(
     assert f'value="{HOOK}"' in no_events.text  # what was typed, to correct
     after = _row(sessions, endpoint_id)
     assert after is not None
-    assert (after.url, after.events, after.enabled, after.allow_private) == (
+    assert (after.url, after.events, after.enabled, after.allow_private, after.redact_notes) == (
         other,
         ["review.resolved"],
         False,
         True,
+        True,
     )
+    # Unticked and saved: the notes go out as written again.
+    unticked = client.post(
+        url,
+        data={"csrf": csrf, "url": other, "events": "review.resolved", "allow_private": "1"},
+        follow_redirects=False,
+    )
+    assert unticked.status_code == 303
+    after = _row(sessions, endpoint_id)
+    assert after is not None and (after.allow_private, after.redact_notes) == (True, False)
+    assert REDACT_BOX.format(id="edit", checked="") in client.get(url).text
 
     moved = post(client, f"{url}/rotate-secret", csrf)
     assert moved.status_code == 303  # a reload resends nothing
@@ -226,6 +271,7 @@ def test_an_admin_changes_rotates_and_removes_an_endpoint(
     assert client.get(url).status_code == 404
     assert _actions(sessions, f"webhook:{endpoint_id}") == [
         "webhook.create",
+        "webhook.update",
         "webhook.update",
         "webhook.rotate_secret",
         "webhook.delete",
@@ -364,6 +410,8 @@ def test_the_webhook_pages_in_german(
     page = client.get("/ui/webhooks").text
     assert '<html lang="de">' in page
     assert "Endpunkt hinzufügen" in page and "Private Adresse erlauben" in page
+    assert "Personenbezogene Daten in Notizen schwärzen" in page
+    assert "durch Platzhalter wie [NAME] und [PHONE] ersetzt" in page
     assert "serverseitige Anfragefälschung (SSRF)" in page
     assert "eine Person hat eine eingereihte Bewertung übernommen" in page
     assert "<span>ausstehend: 0</span>" in page and "private Adresse erlaubt" in page

@@ -55,3 +55,36 @@ def test_models_match_migrations(empty_database: str) -> None:
         diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_endpoints_made_before_0009_keep_their_notes_as_written(empty_database: str) -> None:
+    """0009 adds `redact_notes`, off for the endpoints already there; its downgrade drops it."""
+    engine = make_engine(empty_database)
+    migrate.upgrade(engine, "0008")
+    at = "'2026-12-05 09:00:00'"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO properties (id, name, policy, created_at)"
+                f" VALUES ('h', 'H', '{{}}', {at})"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO webhook_endpoints (property_id, url, events, secret, secret_unseen,"
+                " enabled, allow_private, created_by, created_at, updated_at) VALUES ('h',"
+                " 'https://pms.example/hook', '[]', 'whsec_x', false, true, false, 'cli',"
+                f" {at}, {at})"
+            )
+        )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT url, allow_private, redact_notes FROM webhook_endpoints"))
+        assert [tuple(r) for r in rows] == [("https://pms.example/hook", False, False)]
+    migrate.downgrade(engine, "0008")
+    columns = {c["name"] for c in inspect(engine).get_columns("webhook_endpoints")}
+    assert "redact_notes" not in columns and "allow_private" in columns
+    migrate.upgrade(engine)
+    columns = {c["name"] for c in inspect(engine).get_columns("webhook_endpoints")}
+    assert "redact_notes" in columns
+    engine.dispose()

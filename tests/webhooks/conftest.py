@@ -59,9 +59,11 @@ def review(external_id: str, text: str = COMPLAINT, **extra: Any) -> dict[str, A
 
 
 def register(
-    client: TestClient, world: World, url: str, events: list[str] | None = None
+    client: TestClient, world: World, url: str, events: list[str] | None = None, **fields: Any
 ) -> dict[str, Any]:
-    body: dict[str, Any] = {"property_id": "hotel-a", "url": url, "allow_private": True}
+    """An endpoint of hotel-a (a private address, allowed), with any other `fields` of
+    `POST /v1/webhooks`."""
+    body: dict[str, Any] = {"property_id": "hotel-a", "url": url, "allow_private": True, **fields}
     if events is not None:
         body["events"] = events
     response = client.post("/v1/webhooks", headers=world.auth(world.admin_ab), json=body)

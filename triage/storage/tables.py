@@ -448,6 +448,9 @@ class WebhookEndpoint(Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     #: an admin allowed a private, loopback or link-local address (else refused)
     allow_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: an admin asked for the people's notes in its deliveries redacted
+    #: (`triage.webhooks.deliveries.body_of`)
+    redact_notes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     created_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,6 +7,9 @@ delivery is then claimed again (at least once; the event id tells duplicates apa
 
 Deliveries of one review to one endpoint go in the order of their events: a delivery is
 not claimed while an earlier one of the same review and endpoint is still pending.
+
+An endpoint with `redact_notes` gets the people's notes in its deliveries redacted
+(`body_of`): the body is built, and signed, as it is sent; the event keeps the note as written.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from triage.access.principals import Principal
 from triage.core.errors import Conflict, NotFound
 from triage.core.settings import Settings
 from triage.events import outbox
+from triage.privacy import redaction
 from triage.storage.db import utcnow
 from triage.storage.tables import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from triage.webhooks import endpoints
@@ -104,9 +108,28 @@ class Claimed:
     body: bytes
 
 
-def body_of(event: Event) -> bytes:
-    """The delivery's body: the event's envelope as compact JSON (what the signature covers)."""
-    return json.dumps(outbox.envelope(event), separators=(",", ":"), ensure_ascii=False).encode()
+def body_of(event: Event, *, redact_notes: bool = False) -> bytes:
+    """The delivery's body: the event's envelope as compact JSON (what the signature covers);
+    with `redact_notes` (the endpoint's), each note in its data redacted, staff names too."""
+    envelope = outbox.envelope(event)
+    if redact_notes:
+        envelope["data"] = _notes_redacted(envelope["data"])
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _notes_redacted(value: object) -> object:
+    """A copy of `value` (an event's data) with every string under a `note` key replaced by
+    `redaction.redact(note, staff=True)`; the event's own data is left as it is."""
+    if isinstance(value, dict):
+        return {
+            key: redaction.redact(item, staff=True)
+            if key == "note" and isinstance(item, str)
+            else _notes_redacted(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_notes_redacted(item) for item in value]
+    return value
 
 
 def _due(now: datetime) -> object:
@@ -173,7 +196,7 @@ def claim_due(
             event_id=ev.public_id,
             event_type=ev.type,
             attempt=d.attempts,
-            body=body_of(ev),
+            body=body_of(ev, redact_notes=ep.redact_notes),
         )
         for d, ep, ev in rows
     ]

@@ -27,6 +27,8 @@ class EndpointChange:
     description: str | None = None
     enabled: bool | None = None
     allow_private: bool | None = None
+    #: the people's notes in its deliveries are redacted (`deliveries.body_of`)
+    redact_notes: bool | None = None
 
 
 def _check_events(events: Sequence[str]) -> list[str]:
@@ -79,6 +81,7 @@ def create(
         secret_unseen=show_later,
         enabled=True if change.enabled is None else change.enabled,
         allow_private=allow_private,
+        redact_notes=bool(change.redact_notes),
         created_by=audit.actor_name(actor) if isinstance(actor, Principal) else actor,
         created_at=now,
         updated_at=now,
@@ -103,6 +106,7 @@ def _described(endpoint: WebhookEndpoint) -> dict[str, object]:
         "events": list(endpoint.events),
         "enabled": endpoint.enabled,
         "allow_private": endpoint.allow_private,
+        "redact_notes": endpoint.redact_notes,
     }
 
 
@@ -146,6 +150,8 @@ def update(
         endpoint.description = change.description or None
     if change.enabled is not None:
         endpoint.enabled = change.enabled
+    if change.redact_notes is not None:
+        endpoint.redact_notes = change.redact_notes
     endpoint.updated_at = utcnow()
     session.flush()
     audit.record(

@@ -38,6 +38,7 @@ def cmd_add(args: argparse.Namespace, _settings: Settings, sessions: sessionmake
         events=args.event or list(EVENT_TYPES),
         description=args.description,
         allow_private=args.allow_private,
+        redact_notes=args.redact_notes,
     )
     with unit_of_work(sessions) as s:
         endpoint = endpoints.create(s, actor(), args.property, change)
@@ -101,6 +102,12 @@ def register(commands: Subcommands) -> None:
         "--allow-private",
         action="store_true",
         help="allow a private, loopback or link-local address (refused otherwise)",
+    )
+    add.add_argument(
+        "--redact-notes",
+        action="store_true",
+        help="redact personal data (names, staff names too, phone numbers, e-mail, ...) in the "
+        "people's notes of every delivery to it",
     )
     add.set_defaults(func=cmd_add)
     remove = hooks.add_parser("remove", help="remove an endpoint with its deliveries")
