@@ -62,7 +62,7 @@ AMBIGUOUS = words(
     Rain Ocean River Forest Brook Meadow Sage Ash Hazel Willow Jasmine Poppy Daisy Lily
     Violet Fern Clay Cliff Glen Dale Heath Miles Price Gay Hardy Noble Sterling Lovely Best
     Bliss Love Happy Merry Hotel Haus Garten Lodge Inn Spa Golf Park Villa Palace Castle
-    Schloss Tower
+    Schloss Tower Bus Brett Pranger Linie Tisch Bank Kurz
     """
 )
 

@@ -602,6 +602,16 @@ _PLACE_AFTER = re.compile(
     r"Station|Line|Straße|Strasse|Platz|Allee|Brücke|Bahnhof|Kirche|Church|Museum|Theat(?:er|re)"
     r"|Gallery|Galerie|Hall|Halle|Arena|Stadium|Stadion|Airport|Flughafen|Primehouse)\b"
 )
+_GREETED = re.compile(
+    rf"^\s*(?i:liebe[rs]?|hallo|hi|hey|dear|moin|servus)\s+(?P<name>{_WORD})\s*[,!]"
+)
+#: A sentence that opens with a name and says what was done for the guests: staff.
+_SERVED = re.compile(
+    r"(?i)\b(?:gebracht|serviert|empfohlen|repariert|reserviert|organisiert|hergerichtet|"
+    r"gekümmert|geholfen|hingestellt|herausgesucht|getragen|aufgefüllt|gemerkt|entschärft|"
+    r"recommended|fixed|organi[sz]ed|arranged|carried|served|checked on|kept our table|"
+    r"made our|sorted|upgraded|looked after|brought)\b"
+)
 _PET = re.compile(
     r"(?i)(?:hund|hündin|katze|kater|dog|cat|puppy|welpe|dackel|pony|pferd|horse)\s+$"
 )
@@ -635,6 +645,8 @@ _NOT_NAMES = names.words(
     Stunden Hours Minuten My Per Man Ober Club Kids Herzlich Thx Ta Love Xoxo Servus Moin
     Grüß Gott Betreff Subject Anbei Name Inhaber Kontoinhaber Karteninhaber Empfänger
     Pepper Bean Whippy Oetker Small Benedict Stock Room Rooms Suite Hafermilch
+    Reservations Reservierung Reservierungen Housekeeping Concierge Relations Empfang Front
+    Desk Sales Events Accounts Buchhaltung Verkauf Veranstaltungen
     """
 )
 
@@ -735,6 +747,10 @@ def _people(text: str) -> Iterator[Span]:
     if head is not None and len(head.group("name").split()) >= 2 and _known(head.group("name")):
         start, end = _name_span(text, head.start("name"), head.end("name"))
         yield from emit(start, end, "NAME")
+    # A letter's greeting names its addressee, who works at the hotel: "Hallo Petra,".
+    for m in _GREETED.finditer(text):
+        start, end = _name_span(text, m.start("name"), m.end("name"))
+        yield from emit(start, end, "STAFF" if start < 40 else "NAME")
     # Thanks and requests name staff: "Danke an Lena und Tim", "ask for Lorenzo".
     for m in _NAME_RE.finditer(text):
         if _THANKED.search(text[max(0, m.start() - 25) : m.start()]):
@@ -813,7 +829,7 @@ def _signature(
         if b > a and (
             not strict
             or _known(text[a:b])
-            or len(text[a:b].split()) >= 2
+            or (len(text[a:b].split()) >= 2 and any(_known(w) for w in text[a:b].split()))
             or own_line
             or unpunctuated
             or re.fullmatch(rf"(?:{_INITIAL}\s?)+\S*", text[a:b])
@@ -905,7 +921,7 @@ def _name_span(
     if first in _NOT_NAMES and not (strong and names.is_name_word(first)):
         return start, start
     lower_first = first[:1].islower()
-    if lower_first and first in _FUNCTION_WORDS:
+    if lower_first and (first in _FUNCTION_WORDS or first.capitalize() in _NOT_NAMES):
         return start, start
     if lower_first and not (lowercase and (names.is_name_word(first.capitalize()) or "-" in first)):
         return start, start
@@ -948,6 +964,9 @@ def _role(text: str, start: int, end: int, *, default: str) -> str:
     right = right_match.start() if right_match else min(len(text), end + 120)
     sentence = text[left:start] + " " + text[end:right]
     if _THANKED.search(text[max(0, start - 25) : start]):
+        return "STAFF"
+    opens = not text[left:start].strip() or re.fullmatch(r"[\s\W]*", text[left:start])
+    if opens and _SERVED.search(sentence) and not _GUEST_CONTEXT.search(sentence):
         return "STAFF"
     if _STAFF_CONTEXT.search(sentence) and not _GUEST_CONTEXT.search(sentence):
         return "STAFF"
