@@ -177,17 +177,21 @@ def test_erasure_is_for_admins_and_names_one_guest(
     assert personal(sessions, kept["id"])["text"] == TEXT
 
 
+def received_days_ago(sessions: sessionmaker[Session], review_id: int, days: int) -> None:
+    with unit_of_work(sessions) as s:
+        s.execute(
+            update(Review)
+            .where(Review.id == review_id)
+            .values(received_at=utcnow() - timedelta(days=days))
+        )
+
+
 def test_retention_anonymises_only_old_reviews(
     client: TestClient, world: World, sessions: sessionmaker[Session]
 ) -> None:
     old = ingest(client, world, "old", email=EMAIL)
     new = ingest(client, world, "new", email=EMAIL)
-    with unit_of_work(sessions) as s:
-        s.execute(
-            update(Review)
-            .where(Review.id == old["id"])
-            .values(received_at=utcnow() - timedelta(days=31))
-        )
+    received_days_ago(sessions, old["id"], 31)
     with unit_of_work(sessions) as s:
         assert retention.apply_retention(s, 30) == 1
     with unit_of_work(sessions) as s:
@@ -218,12 +222,7 @@ def test_retention_can_keep_the_text_redacted(
     """TRIAGE_RETENTION_TEXT=redact: the words stay for statistics and training, the
     personal data in them does not (staff names included)."""
     old = ingest(client, world, "old", email=EMAIL)
-    with unit_of_work(sessions) as s:
-        s.execute(
-            update(Review)
-            .where(Review.id == old["id"])
-            .values(received_at=utcnow() - timedelta(days=31))
-        )
+    received_days_ago(sessions, old["id"], 31)
     with unit_of_work(sessions) as s:
         assert retention.apply_retention(s, 30, redact_text=True) == 1
     kept = personal(sessions, old["id"])

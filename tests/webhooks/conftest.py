@@ -72,6 +72,20 @@ def register(
     return found
 
 
+def resolve_posted(app_client: TestClient, world: World, note: str) -> None:
+    """A complaint posted through the API, claimed and resolved by agent A with `note`."""
+    posted = app_client.post("/v1/reviews", headers=world.auth(world.key_a), json=review("r1"))
+    item = posted.json()["queue"]["item_id"]
+    agent = world.auth(world.agent_a)
+    assert app_client.post("/v1/queue/claim", headers=agent, json={}).status_code == 200
+    resolved = app_client.post(
+        f"/v1/queue/{item}/resolve",
+        headers=agent,
+        json={"label": "negative", "action": "replied", "note": note},
+    )
+    assert resolved.status_code == 200, resolved.text
+
+
 def wait_until(check: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import World
-from tests.webhooks.conftest import PRAISE, register, review, statuses, wait_until
+from tests.webhooks.conftest import PRAISE, register, resolve_posted, review, statuses, wait_until
 from tests.webhooks.receiver import Receiver
 from triage.storage.db import unit_of_work
 from triage.storage.tables import WebhookAttempt, WebhookDelivery
@@ -92,16 +92,7 @@ def test_events_of_one_review_arrive_in_order(
     app_client: TestClient, world: World, receiver: Receiver
 ) -> None:
     register(app_client, world, f"{receiver.base}/flaky/2")
-    posted = app_client.post("/v1/reviews", headers=world.auth(world.key_a), json=review("r1"))
-    item = posted.json()["queue"]["item_id"]
-    agent = world.auth(world.agent_a)
-    assert app_client.post("/v1/queue/claim", headers=agent, json={}).status_code == 200
-    resolved = app_client.post(
-        f"/v1/queue/{item}/resolve",
-        headers=agent,
-        json={"label": "negative", "action": "replied", "note": "Called the guest: sorry!"},
-    )
-    assert resolved.status_code == 200, resolved.text
+    resolve_posted(app_client, world, "Called the guest: sorry!")
     got = receiver.wait_for("/flaky/2", 5)
     types = [r.event["type"] for r in got]
     # The first event fails twice: nothing later about the review overtakes it.

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.conftest import World
-from tests.webhooks.conftest import register, review, statuses, wait_until
+from tests.webhooks.conftest import register, resolve_posted, statuses, wait_until
 from tests.webhooks.receiver import Received, Receiver
 from triage.storage.db import unit_of_work
 from triage.storage.tables import AuditEvent, Event, WebhookEndpoint
@@ -118,16 +118,7 @@ def test_a_note_is_redacted_for_the_endpoint_that_asks_and_signed_as_sent(
         app_client, world, f"{receiver.base}/redacted", ["review.resolved"], redact_notes=True
     )
     verbatim = register(app_client, world, f"{receiver.base}/verbatim", ["review.resolved"])
-    posted = app_client.post("/v1/reviews", headers=world.auth(world.key_a), json=review("r1"))
-    item = posted.json()["queue"]["item_id"]
-    agent = world.auth(world.agent_a)
-    assert app_client.post("/v1/queue/claim", headers=agent, json={}).status_code == 200
-    resolved = app_client.post(
-        f"/v1/queue/{item}/resolve",
-        headers=agent,
-        json={"label": "negative", "action": "replied", "note": NOTE},
-    )
-    assert resolved.status_code == 200, resolved.text
+    resolve_posted(app_client, world, NOTE)
 
     (got_redacted,) = receiver.wait_for("/redacted", 1)
     (got_verbatim,) = receiver.wait_for("/verbatim", 1)
