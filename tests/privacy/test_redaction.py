@@ -114,10 +114,9 @@ def test_the_annotated_set_stays_where_it_was_measured() -> None:
         assert block["keep_hits"] <= 1, language
 
 
-def test_the_held_out_set_is_not_worse_than_measured() -> None:
-    """The set written afterwards by someone who saw neither the rules nor the first set:
-    never tuned on; its leak rate is the honest figure (README)."""
-    result = evaluate([DATASETS / "heldout_de.txt", DATASETS / "heldout_en.txt"])
+def test_the_third_development_set_is_not_worse_than_measured() -> None:
+    """The first held-out set, scored once untouched (README) and tuned on since."""
+    result = evaluate([DATASETS / "dev3_de.txt", DATASETS / "dev3_en.txt"])
     for language, block in result["languages"].items():
         assert block["leak_rate"] <= 0.12, (language, block["leak_rate"])
 
