@@ -125,8 +125,24 @@ _HOTEL_MAILBOX = re.compile(
 )
 
 
+#: A role mailbox ("reservierung@seehof-tegernsee.de") the guest wrote to: the hotel's.
+_ROLE_MAILBOX = re.compile(
+    r"(?i)^(?:info|reservations?|reservierung(?:en)?|rezeption|reception|frontdesk|front\.desk|"
+    r"booking|bookings|buchung|kontakt|contact|events|welcome|stay|empfang|concierge|"
+    r"guestrelations|guest\.relations)[@(\[{]"
+)
+_WROTE_TO = re.compile(
+    r"(?i)(?:mail|e-mail|email|schrieb|geschrieben|emailed|e-mailed|wrote|sent|geschickt)"
+    r"\s+(?:an|to|at)?\s*$"
+)
+
+
 def _emails(text: str) -> Iterator[Span]:
     for m in _EMAIL.finditer(text):
+        if _ROLE_MAILBOX.match(m.group(0)) and _WROTE_TO.search(
+            text[max(0, m.start() - 30) : m.start()]
+        ):
+            continue
         if not _HOTEL_MAILBOX.match(m.group(0)):
             yield Span(m.start(), m.end(), "EMAIL")
 
@@ -159,6 +175,7 @@ def _valid_iban(candidate: str) -> bool:
 _CARD = re.compile(r"(?<![\d-])[1-9](?:[ -]?\d){12,18}(?![\d-])")
 _CARD_END = re.compile(
     r"(?i)(?:endet auf|endend auf|endet mit|endend mit|endet|ending(?: (?:in|with))?|"
+    r"endziffern?|endnummer|ending digits|last digits(?: are)?|"
     r"ends (?:in|with)|last (?:four|4)(?: digits)?(?: are| of| were)?|"
     r"letzten? (?:vier|4)(?: Ziffern)?(?: sind| lauten)?|"
     r"(?:\*{2,}|x{2,}|•{2,})[\s-]?(?:(?:\*{4}|x{4}|•{4})[\s-]?)*)\s*:?\s*(\d{4})\b"
@@ -220,6 +237,16 @@ def _year_of(date: str, this_year: int) -> int:
     return value + (0 if value > 99 else (1900 if value > this_year % 100 else 2000))
 
 
+def _is_date(date: str) -> bool:
+    """A numeric date whose first two parts can be a day and a month (either way round:
+    "07/22/1991"); "83/2/14" is a house and door number."""
+    parts = re.split(r"[./-]\s?", date)
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[0]) == 4:
+        return True
+    a, b = int(parts[0]), int(parts[1])
+    return 1 <= min(a, b) <= 12 and 1 <= max(a, b) <= 31
+
+
 def _dates_of_birth(text: str) -> Iterator[Span]:
     for pattern in (_DOB, _BORN_AFTER):
         for m in pattern.finditer(text):
@@ -228,9 +255,11 @@ def _dates_of_birth(text: str) -> Iterator[Span]:
     for sentence in re.finditer(r"[^.!?\n]+(?:\.(?=\d)[^.!?\n]*)*", text):
         if _BIRTH_SENTENCE.search(sentence.group(0)):
             for m in _FULL_DATE.finditer(text, sentence.start(), sentence.end()):
-                if _year_of(m.group(1), this_year) < this_year:  # not this year's stay
+                if _is_date(m.group(1)) and _year_of(m.group(1), this_year) < this_year:
                     yield Span(m.start(1), m.end(1), "DOB")
     for m in _FULL_DATE.finditer(text):
+        if not _is_date(m.group(1)):
+            continue
         value = _year_of(m.group(1), this_year)
         line_start = text.rfind("\n", 0, m.start()) + 1
         before = text[max(line_start, m.start() - 40) : m.start()]
@@ -252,22 +281,29 @@ _BOOKING = re.compile(
     r"invoice|rechnung|loyalty(?:\s*(?:number|no\.?|id))?|membership(?:\s*(?:number|no\.?))?|"
     r"member(?:ship)?\s*(?:number|no\.?|id)|stammgast-?(?:nummer|nr\.?)|kunden-?(?:nummer|nr\.?)|"
     r"mitglieds-?(?:nummer|nr\.?)|bonus-?(?:nummer|karte)|lost property(?:\s*(?:number|no\.?))?|"
-    r"fundsachen-?(?:nummer|nr\.?)|[\w-]*reiseplan|buchungscode(?: der \w+)?|"
+    r"fundsachen-?(?:nummer|nr\.?)|[\w-]*reiseplan|buchungscode(?: der \w+)?|bestätigung|"
+    r"vertrags?-?(?:nummer|nr\.?)?|contract(?:\s*(?:number|no\.?))?|"
     r"bonus(?:karten)?-?(?:nummer|nr\.?)|rewards?(?:\s*(?:number|no\.?|id))?|folio|re:|"
     r"member\s*no\.?|record locator)"
+    r"(?:\s+(?:laut|from|von|according to|per)\s+[^:\n]{3,30}:)?"
     r"\s*(?:(?:ist|is|war|was|lautet|lautete|unter|under|mit|with|nr\.?|no\.?)\s+)?[:#.]?\s*"
     r"(\d{2,}(?:[ .]\d{2,}){1,3}|[A-Z]{1,4} \d{4,}(?: \d{2,})*|"
     r"(?=[A-Za-z0-9/-]*\d)[A-Za-z0-9][A-Za-z0-9/-]{3,}[A-Za-z0-9])"
 )
 #: An unlabelled reference in the shape bookings have ("KX-20931", "RES-2026-004512").
-_CODE = re.compile(r"\b[A-Z]{2,4}(?:-\d{2,4})*-\d{4,}(?:-[A-Z]{2,3})?\b")
+_CODE = re.compile(
+    r"\b[A-Z]{1,4}(?:-\d{2,4})*-\d{4,}(?:-[A-Z]{2,3})?\b|\b[A-Z]{2,4}-(?:19|20)\d{2}-\d{3,}\b"
+)
+#: A country's postcode before a town ("CH-8008 Zürich", "A-1060 Wien"): an address.
+_POSTCODE_CODE = re.compile(r"(?:D|A|CH|FL|NL|F|B|L|I)-\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]")
 
 
 def _bookings(text: str) -> Iterator[Span]:
     for m in _BOOKING.finditer(text):
         yield Span(m.start(1), m.end(1), "BOOKING")
     for m in _CODE.finditer(text):
-        yield Span(m.start(), m.end(), "BOOKING")
+        if not _POSTCODE_CODE.match(text, m.start()):
+            yield Span(m.start(), m.end(), "BOOKING")
 
 
 _PHONE_WORDS = re.compile(
@@ -278,8 +314,15 @@ _PHONE_WORDS = re.compile(
 #: number on a website, a switchboard ("-0"), free and premium service numbers.
 _NOT_GUESTS_PHONE = re.compile(
     r"(?i)(?:fax|hotline|zentrale|main line|switchboard|website|webseite|homepage|"
-    r"your number|ihre nummer|eure nummer|rezeption unter|reception on|vat|ust|"
-    r"steuernummer|tax)"
+    r"your number|ihre nummer|eure nummer|rezeption unter|reception on|\bvat\b|\bust\b|"
+    r"steuernummer|\btax\b|"
+    r"(?:nobody|no one|no-one|keiner|niemand)\s+(?:picked up|answered|ging|ran|hat))"
+)
+#: The sentence so far says the guest called this number: the hotel's.
+_CALLED = re.compile(
+    r"(?i)(?:^\s*|\b(?:i|we)\s+)(?:called|rang|phoned|tried)\s+(?:(?:the hotel|you)\s+)?"
+    r"(?:on\s+|at\s+)?$|\b(?:ich|wir)\s+(?:habe?n?\s+)?(?:vorher\s+|mehrfach\s+|mehrmals\s+)?"
+    r"unter\s*$"
 )
 _SERVICE_NUMBER = re.compile(r"^(?:\+49\s?|0049\s?|0)(?:800|180\d?|900|137)|-0$")
 _DIGITS = re.compile(r"(?<![\w+(])(?:\+|00|\()?\d[\d ()/.-]{5,}\d(?![\w])")
@@ -316,7 +359,7 @@ def _phones(text: str) -> Iterator[Span]:
         before_text = text[max(0, start - 50) : start]
         sentence_start = max((m.end() for m in _SENTENCE_END.finditer(before_text)), default=0)
         around = before_text[sentence_start:] + " " + text[end : end + 40]
-        if _NOT_GUESTS_PHONE.search(around):
+        if _NOT_GUESTS_PHONE.search(around) or _CALLED.search(before_text[sentence_start:]):
             continue
         yield Span(start, end, "PHONE")
 
@@ -335,8 +378,9 @@ _ROOM_NUMBER_3 = (
 )
 _ROOMS = (
     re.compile(
-        r"(?i)\b(?:zimmer(?:nummer|nr\.?)?|zi\.|room|rm\.?|suite|apartment|appartement|app\.)"
-        rf"\s*(?:\(\s*)?(?:nr\.?|no\.?|number|nummer|#)?\s*{_ROOM_NUMBER}\b"
+        r"(?i)\b(?:(?:einzel|doppel|familien|dreibett)?zimmer(?:nummer|nr\.?)?|zi\.|room|rm\.?|"
+        r"suite|apartment|appartement|app\.)"
+        rf"\s*(?:\(\s*)?,?\s*(?:nr\.?|no\.?|number|nummer|#)?\s*{_ROOM_NUMBER}\b"
     ),
     # "Unseres (Nr. 23)", "in der 408", "we were in 411", "Lou from 305"
     re.compile(rf"\((?:Nr\.|No\.|#)\s*{_ROOM_NUMBER}\)"),
@@ -363,6 +407,17 @@ _ROOMS = (
     ),
 )
 #: A room that is no guest's: a function room, a room shown in photos or a brochure.
+#: "Einzelzimmer 401, 402 und 405", "rooms 401, 402 and 407": every number of the list.
+_ROOM_LIST = re.compile(
+    r"(?i)\b(?:(?:einzel|doppel|familien)?zimmer|(?:single |double |twin |family )?rooms)\s+"
+    r"\d{1,4}[A-Z]?(?:\s*(?:,|und|and|&)\s*\d{1,4}[A-Z]?)+"
+)
+#: After the number: a room booked for a meeting, not slept in.
+_FUNCTION_USE = re.compile(
+    r"(?i)[^.!?\n]{0,40}\b(?:for (?:our|the|a) (?:seminar|conference|meeting|workshop|training|"
+    r"offsite|event|presentation)|für (?:unser(?:e|en)?|die|das|den) (?:seminar|tagung|meeting|"
+    r"workshop|schulung|konferenz|besprechung))"
+)
 _NOT_GUESTS_ROOM = re.compile(
     r"(?i)(?:conference|meeting|function|seminar|tagungs|konferenz|besprechungs|"
     r"prospekt|brochure|photos?|fotos?|bilder|website|webseite|homepage|katalog|catalogue)"
@@ -378,9 +433,12 @@ def _rooms(text: str) -> Iterator[Span]:
                 continue
             before = text[max(0, m.start() - 40) : m.start()]
             before = before[max((e.end() for e in _SENTENCE_END.finditer(before)), default=0) :]
-            if _NOT_GUESTS_ROOM.search(before):
+            if _NOT_GUESTS_ROOM.search(before) or _FUNCTION_USE.match(text, end):
                 continue
             yield Span(start, end, "ROOM")
+    for m in _ROOM_LIST.finditer(text):
+        for number in re.finditer(r"\d{1,4}[A-Z]?", m.group(0)):
+            yield Span(m.start() + number.start(), m.start() + number.end(), "ROOM")
 
 
 _STREET_SUFFIX = (
@@ -393,10 +451,15 @@ _STREET_DE = (
     rf"(?:[A-ZÄÖÜ][\wäöüß.-]*{_STREET_SUFFIX}|"
     r"[A-ZÄÖÜ][\wäöüß-]+\s(?:Straße|Strasse|Str\.|Weg|Gasse|Allee|Platz|Ring|Damm|Ufer|Markt)|"
     r"(?:Am|An der|An den|Im|In der|Auf der|Auf dem|Auf den|Zum|Zur|Hinter der|Unter den|"
-    r"Unter der|Vor dem|Bei der)\s+[A-ZÄÖÜ][\wäöüß-]+)"
+    r"Unter der|Vor dem|Bei der)\s+"
+    r"(?![\wäöüß-]*(?:raum|saal|zimmer|halle|bereich|keller|garten|stock|geschoss|restaurant)\b)"
+    r"[A-ZÄÖÜ][\wäöüß-]+)"
 )
 _HOUSE = r"\d{1,4}(?:\s?[a-zA-Z]\b)?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?){0,3}(?:-[IVX]+)?"
-_TOWN = r"[A-ZÄÖÜ][\wäöüß-]+(?:\s(?:am|an der|im|bei|ob der|in der)\s[A-ZÄÖÜ][\wäöüß-]+)?"
+_TOWN = (
+    r"(?:(?:Bad|St\.|Sankt|Markt|Hann\.)\s)?[A-ZÄÖÜ][\wäöüß-]+"
+    r"(?:\s(?:am|an der|im|bei|ob der|in der)\s[A-ZÄÖÜ][\wäöüß-]+)?"
+)
 _POSTCODE_TOWN = rf"(?:(?:D|A|CH|NL|F|B|L)-)?(?:\d{{4}}\s?[A-Z]{{2}}|\d{{4,5}})\s+{_TOWN}"
 _ADDRESS_DE = re.compile(rf"\b{_STREET_DE}\s+{_HOUSE}\b(?:,?\s+{_POSTCODE_TOWN})?")
 _ADDRESS_ROMANCE = re.compile(
@@ -462,6 +525,15 @@ def _addresses(text: str) -> Iterator[Span]:
         if _HOTELS_OWN.search(text[max(0, m.start() - 60) : m.start()]):
             continue
         start, end = m.start("address"), m.end("address")
+        # "Adresse: Thomas Pircher, Via Portici 21, ...": the person before the address is a
+        # name, not part of it.
+        person = re.match(
+            rf"(?:(?:Dr|Prof|Mr|Mrs|Ms|Herr|Frau)\.?\s+)?{_NAME},\s*(?=\D)", text[start:end]
+        )
+        if person is not None and _known(person.group(0).split()[-1].rstrip(",")) | _known(
+            re.sub(r"^(?:Dr|Prof|Mr|Mrs|Ms|Herr|Frau)\.?\s+", "", person.group(0))
+        ):
+            start += person.end()
         # A country after the town is not part of the address.
         end = start + len(
             re.sub(
@@ -497,6 +569,7 @@ _TITLED = re.compile(rf"\b(?P<title>{_TITLES})\.?\s+(?:(?:Dr|Prof)\.?\s+)?(?P<na
 #: A letter's salutation: its addressee works at the hotel.
 _SALUTED = re.compile(
     r"(?i)(?:sehr geehrte[rs]?|liebe[rs]?|hallo|dear|hi|hey|guten tag|moin|servus|z\.\s?hd\.?|"
+    r"grüß gott|grüss gott|grüezi|guten morgen|guten abend|good morning|good afternoon|hello|"
     r"zu händen|attn\.?:?|attention:?|for the attention of)\s*$"
 )
 #: Where the text says the next words are a person's name (a guest's, unless a staff role
@@ -509,9 +582,13 @@ _INTRODUCED = re.compile(
     r"card ?holder|holder|account holder|empfänger(?:in)?|recipient|in the name of|"
     r"auf den namen|name auf der karte|name on the card|ansprechpartner(?:in)?(?: vor ort)?|"
     r"contact person|läuft auf|booked under|under the name|gebucht auf|teilnehmer(?:in)?|"
+    r"(?:his|her|sein|ihr) name (?:is|was|ist|war)|"
+    r"(?:think|glaube) (?:his|her|sein|ihr) name (?:was|war)|"
+    r"my details(?: for [\w ]{3,30})?:|meine (?:daten|angaben)(?: für [\w ]{3,30})?:|"
     r"eltern|parents|guest name|gastname|name is|name on (?:the )?card|name|lead guest|"
     r"(?:rückerstattung|erstattung|refund|überweisung)(?: bitte)? an|booking under|"
-    r"all of us -|me,|an meine \w+ schicken:)\s*:?)\s+(?:(?:Dr|Prof)\.?\s+)?"
+    r"all of us -|me,|an meine \w+ schicken:|hier ist|hier spricht|its|here is|lautend auf|"
+    r"lautet auf|made out to|payable to|we're the|we are the)\s*:?)\s+(?:(?:Dr|Prof)\.?\s+)?"
     r"(?P<name>[^\s,;:!?()\n]+(?:[ \t]+[^\s,;:!?()\n]+){0,3})"
 )
 _KIN = (
@@ -526,20 +603,23 @@ _RELATIONS = (
     r"Kollegen?|Kollegin|Partner|Partnerin|Lebensgefährtin|Lebensgefährte|Verlobter?|"
     r"Mutter|Vater|Mama|Papa|Schwester|Bruder|Kinder|Kind|Kleine|Kleiner|Enkel|Enkelin|"
     r"Enkelkinder|Neffe|Nichte|Schwiegermutter|Schwiegervater|Zwillinge|Jungs|Mädels|"
-    r"Begleitung|Begleiter|Begleiterin|Busfahrer|driver|Fahrer"
+    r"Begleitung|Begleiter|Begleiterin|Busfahrer|driver|Fahrer|travel buddy|buddy|mate|pal|"
+    r"carer|nanny|au pair|babysitter|Pflegerin|Pfleger|Betreuerin|Betreuer|boss|Chefin|"
+    r"assistant|Assistentin|Assistent"
 )
-_LIST = rf"{_NAME}(?:\s*\(\d+\))?(?:\s*(?:,|\bund\b|\band\b|&|\+)\s*{_NAME}(?:\s*\(\d+\))?)*"
+_AGE = r"(?:\s*\(\d{1,2}\)|,\s*\d{1,2}\b)"
+_LIST = rf"{_NAME}{_AGE}?(?:\s*(?:,|\bund\b|\band\b|&|\+)\s*{_NAME}{_AGE}?)*"
 _RELATED = re.compile(
     rf"(?i:(?:\b(?:my|our|mein|meine|meinem|meinen|meiner|unser|unsere|unserem|unseren|"
     rf"unserer|with|mit|the|die|der|den|dem|his|her|sein|seine|ihr|ihre)\s+"
     rf"(?:(?:two|three|zwei|drei|little|kleine[nr]?|beiden|both|younger|older|jüngere[nr]?|"
     rf"ältere[nr]?|elderly|old|dear|late|lovely|liebe[nr]?|alte[nr]?|betagte[nr]?)\s+)?(?:{_RELATIONS})|\b(?:{_KIN}))(?:'s)?)"
-    rf"\s*(?:\(\d+\)\s*)?,?\s+(?:ist\s+|is\s+)?(?:(?:Mrs|Mr|Ms|Frau|Herr|Dr)\.?\s+)?"
+    rf"\s*(?:\(\d+\)\s*)?(?:,?\s+|\s*\(\s*)(?:ist\s+|is\s+)?(?:(?:Mrs|Mr|Ms|Frau|Herr|Dr)\.?\s+)?"
     rf"(?P<names>{_LIST}|[a-zäöü][a-zäöüß-]+\b)"
 )
 _TRAVELLERS = re.compile(
-    rf"(?P<names>{_WORD}(?:\s*\(\d+\))?(?:\s*(?:,|\bund\b|\band\b|&|\+)\s*"
-    rf"{_WORD}(?:\s*\(\d+\))?)+)"
+    rf"(?P<names>{_WORD}(?:[ ]{_WORD})?(?:\s*\(\d+\))?(?:\s*(?:,|\bund\b|\band\b|&|\+)\s*"
+    rf"{_WORD}(?:[ ]{_WORD})?(?:\s*\(\d+\))?)+)"
 )
 _SIGN_OFF = re.compile(
     r"(?im)(?:^|[.!?]\s+|\s-\s|\n)\s*(?:(?:viele|liebe|beste|herzliche|freundliche|sonnige|"
@@ -566,25 +646,46 @@ _STAFF_ROLES = (
     r"dinner|abendessen|lobby|desk|security|guide|reiseleiter(?:in)?|kellnerin|service|"
     r"coordinator|koordinator(?:in)?|pianist(?:in)?|musiker(?:in)?|dj|planner|"
     r"namensschild|name ?tag|name ?badge|am telefon|on the phone|night manager|"
-    r"nachtportier|restaurantleiter(?:in)?|wedding|hochzeitsplaner(?:in)?"
+    r"nachtportier|restaurantleiter(?:in)?|wedding|hochzeitsplaner(?:in)?|valet|roomservice|"
+    r"duty manager|night desk|event manager|check-?in|"
+    r"\w+(?:leitung|mitarbeiter(?:in)?|kraft|personal|dame|chef(?:in)?|service)"
 )
 _STAFF_CONTEXT = re.compile(rf"(?i)\b(?:{_STAFF_ROLES})\b")
+_ROLE_CALLED = re.compile(
+    rf"(?i)\b(?:{_STAFF_ROLES})\s+(?:was |is |war |ist )?(?:also |auch )?"
+    r"(?:called|named|heißt|hieß)\s+$"
+)
+#: Said right after a name, a staff role or place makes it staff's whatever else the text
+#: says: "Frau Kessler-Brandt, die Hausdamenleitung", "Kwame the valet", "Priya on
+#: reception", "Frank according to his badge".
+_STAFF_BESIDE = re.compile(
+    rf"(?i:\s*,?\s*(?:(?:the|our|your|die|der|unsere?r?|ihre?r?|eure?r?)\s+(?:[\w-]+\s+)?"
+    rf"(?:{_STAFF_ROLES})\b|(?:vom|von der|from the|from|at the|at|an der|am|in the|on the|on|beim|"
+    rf"bei der)\s+(?:{_STAFF_ROLES})\b|according to (?:his|her|the) (?:badge|name ?tag)|"
+    rf"laut (?:namensschild|schild)))"
+)
 #: A name right after these is one a guest thanks or asks for: staff.
 _THANKED = re.compile(
     r"(?i)(?:danke an|dank an|danke|thanks to|thank you to|thank you|thanks|shout-?out to|"
     r"kudos to|big up|lob an|ein lob an|grüße an|gruß an|gruß auch an|grüße auch an|"
     r"special mention to|mention to|props to|hats off to|agreed with|spoke to|spoke with|"
-    r"talked to|besprochen mit|gesprochen mit|telefoniert mit|vereinbart mit)\s*$"
+    r"talked to|besprochen mit|gesprochen mit|telefoniert mit|vereinbart mit|auch an|also to|"
+    r"shoutout to|shout out to|say hi to|say hello to|danke schön to|dankeschön an|danke schön an|"
+    r"merci à|grazie a)(?:\s+(?:Frau|Herrn?|Mr|Mrs|Ms|Miss|Dr)\.?)?\s*$"
 )
 #: A role right before a name: "your night manager R. Okoye", "Restaurantleiter Sven
 #: Albrecht", "the pianist (I think Anton)", "Nachtportier (laut Namensschild D. Krüger)".
 _ROLE_BEFORE = re.compile(
     rf"(?i:\b(?:{_STAFF_ROLES})\b,?\s*(?:\(\s*(?:i think|ich glaube|laut namensschild|"
-    rf"name tag|namensschild)?\s*)?)(?P<name>{_NAME})"
+    rf"name tag|namensschild)?\s*)?(?:(?:with|mit)\s+|(?:said|read|says|sagte)\s*:?\s*|"
+    rf"(?:was |is |war |ist )?(?:also |auch )?(?:called|named|heißt|hieß)\s+)?[„\"“‘']?)"
+    rf"(?P<name>{_NAME})"
 )
 #: A name right before the staff's place: "Ayşe vom Housekeeping", "Priya at reception".
 _STAFF_AFTER = re.compile(
-    rf"(?P<name>{_WORD})\s+(?i:(?:vom|von der|von|from the|from|at the|at|an der|am|in the)\s+"
+    rf"(?P<name>{_WORD}|[a-z]{{3,}})\s+"
+    rf"(?i:(?:vom|von der|von|from the|from|at the|at|an der|am|in the|"
+    rf"on the|on|im|in der|beim|bei der)\s+"
     rf"(?:{_STAFF_ROLES})\b)"
 )
 #: "Mo here, room 27."
@@ -594,7 +695,9 @@ _HERE = re.compile(rf"(?:^|\n)(?P<name>{_WORD})\s+(?:here|hier)\s*[,:-]")
 _GUEST_CONTEXT = re.compile(
     r"(?i)\b(?:kennengelernt|kennen gelernt|getroffen|met|the couple|das paar|other guests?|"
     r"andere[nrs]? gäste?|neighbours|nachbarn|nachbartisch|next table|table next|waiver|"
-    r"formular|form\b|anmeldung|meldeschein|registration|teilnehmer|attendees?)\b"
+    r"formular|form\b|anmeldung|meldeschein|registration|teilnehmer|attendees?|"
+    r"aus unserer \w*gruppe|from our (?:group|party|team|tour)|in our (?:group|party)|"
+    r"of our (?:group|party)|reisegruppe|tour group)\b"
 )
 _PLACE_AFTER = re.compile(
     r"['’]?s?\s+(?:Mile|Pier|Street|St\.?|Avenue|Ave\.?|Road|Building|Tower|Center|Centre|"
@@ -610,8 +713,23 @@ _SERVED = re.compile(
     r"(?i)\b(?:gebracht|serviert|empfohlen|repariert|reserviert|organisiert|hergerichtet|"
     r"gekümmert|geholfen|hingestellt|herausgesucht|getragen|aufgefüllt|gemerkt|entschärft|"
     r"recommended|fixed|organi[sz]ed|arranged|carried|served|checked on|kept our table|"
-    r"made our|sorted|upgraded|looked after|brought)\b"
+    r"made our|sorted|upgraded|looked after|brought|vorbereitet|prepared|gezaubert|gebacken|"
+    r"dekoriert|decorated|baked|found|gefunden|gerufen|called the|gegeben|gave us|gave me|"
+    r"remembered|noticed|ran after|made sure|set up|checked us in|took care|kümmerte|half|helped|"
+    r"gebeten|kannte|zuständig|gedacht|bemüht|sorgte|gesorgt|promised|versprochen|"
+    r"macht den besten|macht die besten|makes the best|made the best)\b"
 )
+#: Praise that only the hotel's people get: "Marguerite is a gem".
+_PRAISED = re.compile(
+    r"(?i)\b(?:is|was|ist|war) (?:an? |ein |eine )?(?:absolute |real |echter? )?(?:gem|star|legend|"
+    r"superstar|credit to|asset to|engel|schatz|goldstück|perle)\b"
+)
+#: The writer or their party as the object: "hat uns ... hingestellt", "brought us".
+_FOR_US = re.compile(r"(?i)\b(?:uns|unsere?[mnrs]?|mir|mich|meine?[mnrs]?|us|our|me|my)\b")
+_HOLDER_AFTER = re.compile(
+    r"\b[A-Za-z]{2}\d{2}(?:\s?[A-Za-z0-9]{2,4}){3,8}\s*\((?P<name>[^()\n\d]{2,40})\)"
+)
+_NAME_BEFORE_DATE = re.compile(rf"(?P<name>{_WORD}(?:\s+{_WORD})?),?\s+(?:\(|{_DATE})")
 _PET = re.compile(
     r"(?i)(?:hund|hündin|katze|kater|dog|cat|puppy|welpe|dackel|pony|pferd|horse)\s+$"
 )
@@ -645,6 +763,13 @@ _NOT_NAMES = names.words(
     Stunden Hours Minuten My Per Man Ober Club Kids Herzlich Thx Ta Love Xoxo Servus Moin
     Grüß Gott Betreff Subject Anbei Name Inhaber Kontoinhaber Karteninhaber Empfänger
     Pepper Bean Whippy Oetker Small Benedict Stock Room Rooms Suite Hafermilch
+    Merci Gracias Grazie Kellner Kellnerin Dankeschön App Terminal Automat Counter Schalter
+    Geburtsdatum Geburtstag Born Birthday Date Dob Geb France Germany Austria Ireland Italy
+    Spain Poland Portugal Holland Belgium Norway Sweden Denmark Finland Scotland Wales
+    Australia Canada India Kenya Nigeria Ghana Frankreich Italien Spanien Polen Irland
+    Mann Junge Typ Kerl Dame Mädchen Woman Guy Lady Girl Boy Gentleman Aussies Brits Yanks
+    Kiwis Scots Germans Americans Canadians
+    Irish Dutch Swiss Austrians Italians French Spanish Poles Australians Londoners
     Reservations Reservierung Reservierungen Housekeeping Concierge Relations Empfang Front
     Desk Sales Events Accounts Buchhaltung Verkauf Veranstaltungen
     """
@@ -669,7 +794,11 @@ def _people(text: str) -> Iterator[Span]:
     guests: set[str] = set()
 
     def role(start: int, end: int) -> str:
-        if end <= start or text[start:end].split()[0].lower() in guests:
+        if end <= start:
+            return "NAME"
+        if _STAFF_BESIDE.match(text, end) or _ROLE_CALLED.search(text, max(0, start - 60), start):
+            return "STAFF"
+        if text[start:end].split()[0].lower() in guests:
             return "NAME"
         return _role(text, start, end, default="NAME")
 
@@ -685,6 +814,8 @@ def _people(text: str) -> Iterator[Span]:
 
     # Relations mark guests: "meine Tochter Emma", "Oma Gerda", "our twins Ella and Greta".
     for m in _RELATED.finditer(text):
+        if m.group("names")[:1].islower() and re.search(r"['’]s\s+$", text[: m.start("names")]):
+            continue  # "my daughter's teddy"
         for start, end in _names_in(
             text, m.start("names"), m.end("names"), lowercase=True, strong=True
         ):
@@ -702,12 +833,24 @@ def _people(text: str) -> Iterator[Span]:
                 yield from emit(a, b, "NAME")
             continue
         first = text[start:end].split()[0]
-        if lead in {"i am", "i'm", "this is", "it's", "ich bin"} and not names.is_first_name(
-            first.capitalize()
-        ):
+        if lead in {
+            "i am",
+            "i'm",
+            "this is",
+            "it's",
+            "its",
+            "ich bin",
+            "hier ist",
+            "hier spricht",
+            "here is",
+        } and not names.is_first_name(first.capitalize()):
             continue
         kind = "NAME"
-        if lead in {"named", "called", "namens", "mit namen", "this is", "it's"}:
+        if re.match(r"(?:(?:think|glaube) )?(?:his|her|sein|ihr) name", lead):
+            # "The chap on the front desk ... Turns out his name is Callum."
+            near = text[max(0, m.start() - 200) : m.start("name")]
+            kind = "STAFF" if _STAFF_CONTEXT.search(near) else role(start, end)
+        elif lead in {"named", "called", "namens", "mit namen", "this is", "it's"}:
             kind = role(start, end)
         else:
             guests.add(text[start:end].split()[0].lower())
@@ -722,23 +865,41 @@ def _people(text: str) -> Iterator[Span]:
             kind = "STAFF"
         else:
             kind = role(start, end)
+            if kind == "NAME" and _titled_staff(text, m.start(), start, end, guests):
+                kind = "STAFF"
         yield from emit(start, end, kind)
     german = _is_german(text)
     for pattern in (_ROLE_BEFORE, _STAFF_AFTER):
         for m in pattern.finditer(text):
-            start, end = _name_span(text, m.start("name"), m.end("name"))
+            raw = m.group("name")
+            lower = raw[:1].islower()
+            if lower and (raw in _FUNCTION_WORDS or not names.is_first_name(raw.capitalize())):
+                continue
+            start, end = _name_span(text, m.start("name"), m.end("name"), lowercase=lower)
             word = text[start:end].split()[0] if end > start else ""
+            opens = not text[max(0, start - 3) : start].strip(" \t") or text[
+                max(0, start - 2) : start
+            ].strip() in {".", "!", "?"}
             if (
                 not word
                 or _STAFF_CONTEXT.fullmatch(word)
-                or (german and not _known(word) and not re.fullmatch(rf"(?:{_INITIAL})+", word))
+                or (
+                    (german or opens)
+                    and not _known(word)
+                    and not re.fullmatch(rf"(?:{_INITIAL})+", word)
+                )
             ):
                 continue
             yield from emit(
                 start,
                 end,
-                "NAME" if end > start and text[start:end].split()[0].lower() in guests else "STAFF",
+                "NAME" if _GUEST_CONTEXT.search(_sentence(text, start, end)) else "STAFF",
             )
+    # "The Fitzgeralds in the room above us", "die Oberhubers aus der 112".
+    for m in re.finditer(rf"\b(?:[Tt]he|[Dd]ie)\s+(?P<name>[{_UPPER}][{_LOWER}]+s)\b", text):
+        stem = m.group("name")[:-1]
+        if stem in names.surnames() and stem not in names.AMBIGUOUS and stem not in _NOT_NAMES:
+            yield from emit(m.start("name"), m.end("name"), "NAME")
     for m in _HERE.finditer(text):
         start, end = _name_span(text, m.start("name"), m.end("name"))
         yield from emit(start, end, "NAME")
@@ -753,10 +914,30 @@ def _people(text: str) -> Iterator[Span]:
         yield from emit(start, end, "STAFF" if start < 40 else "NAME")
     # Thanks and requests name staff: "Danke an Lena und Tim", "ask for Lorenzo".
     for m in _NAME_RE.finditer(text):
-        if _THANKED.search(text[max(0, m.start() - 25) : m.start()]):
+        if _thanked(text, m.start()):
             for start, end in _names_in(text, m.start(), _list_end(text, m.end())):
-                if _known(text[start:end]):
+                if _known(text[start:end]) or re.fullmatch(
+                    rf"{_INITIAL}\s?{_WORD}", text[start:end]
+                ):
                     yield from emit(start, end, "STAFF")
+    for m in re.finditer(r"\b[a-zäöüß]{3,}\b", text):
+        word = m.group(0)
+        if (
+            names.is_first_name(word.capitalize())
+            and word not in _FUNCTION_WORDS
+            and _thanked(text, m.start())
+        ):
+            yield from emit(m.start(), m.end(), "STAFF")
+    # An account holder in brackets after the IBAN: "AT47 8246 ... (M. Eberharter)".
+    for m in _HOLDER_AFTER.finditer(text):
+        start, end = _name_span(text, m.start("name"), m.end("name"), lowercase=True)
+        if end > start and text[end : m.end("name")].strip() == "":
+            yield from emit(start, end, "NAME")
+    # Children and guests listed with their dates of birth: "Noah 11 March 2015 and Isla ...".
+    for m in _NAME_BEFORE_DATE.finditer(text):
+        if _BIRTH_SENTENCE.search(_sentence(text, m.start(), m.end())):
+            start, end = _name_span(text, m.start("name"), m.end("name"))
+            yield from emit(start, end, "NAME")
     # Signatures: after a sign-off, and the words a text ends with.
     for m in _SIGN_OFF.finditer(text):
         said = m.group(0).strip().lower()
@@ -953,6 +1134,60 @@ def _name_span(
     return start, stop
 
 
+def _thanked(text: str, at: int) -> bool:
+    """Thanks right before `at`, on the same line ("Danke\nT. Kessler" is a signature)."""
+    before = text[max(0, at - 25) : at]
+    if "\n" in before[len(before.rstrip()) :]:
+        return False
+    if _THANKED.search(before) is not None:
+        return True
+    # "Shout-out to Beatriz for the masterclass, and to Finlay for ...".
+    sentence = text[
+        max(
+            (m.end() for m in _SENTENCE_END.finditer(text, max(0, at - 160), at)),
+            default=max(0, at - 160),
+        ) : at
+    ]
+    return re.search(r"(?i)\b(?:and|und|sowie)\s+(?:to|an)\s*$", before) is not None and (
+        re.search(r"(?i)thank|danke|dank an|shout|kudos|lob an|props|grüße an", sentence)
+        is not None
+    )
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence around `text[start:end]`, without it."""
+    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    right_match = _SENTENCE_END.search(text, end)
+    return text[left:start] + " " + text[end : right_match.start() if right_match else len(text)]
+
+
+def _titled_staff(text: str, at: int, start: int, end: int, guests: set[str]) -> bool:
+    """ "Herr Öztürk", "Mr Haddad" in feedback that speaks of the hotel's people: guests
+    call their own party "my husband", not "Herr X", so a titled name is staff's unless the
+    sentence speaks of other guests or the name is the writer's (letterhead, signature)."""
+    if end <= start or text[start:end].split()[0].lower() in guests:
+        return False
+    line_start = text.rfind("\n", 0, at) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    if not text[line_start:at].strip() and len(line.split()) <= 5:
+        return False  # a letterhead or signature line
+    if _last_words(text) is not None and at >= (_last_words(text) or 0):
+        return False  # "... Room 604. Mrs Hollis": the writer signs
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, at)]
+    left = ends[-1] if ends else 0
+    previous = ends[-2] if len(ends) >= 2 else 0
+    right_match = _SENTENCE_END.search(text, end)
+    sentence = text[left : right_match.start() if right_match else len(text)]
+    # The staff word in this sentence or the one before: "Die Frau an der Rezeption wusste
+    # nichts. Erst als Herr Öztürk dazukam ..."
+    if _SERVED.search(sentence) and not _GUEST_CONTEXT.search(sentence):
+        return True  # "Ms Carver promised a call back that never came."
+    return _STAFF_CONTEXT.search(
+        text[previous : right_match.start() if right_match else len(text)]
+    ) is not None and not _GUEST_CONTEXT.search(sentence)
+
+
 def _role(text: str, start: int, end: int, *, default: str) -> str:
     """STAFF when a staff role or place stands in the same sentence as the name, or a
     guest thanks them; else `default`."""
@@ -963,10 +1198,13 @@ def _role(text: str, start: int, end: int, *, default: str) -> str:
     right_match = _SENTENCE_END.search(text, end, min(len(text), end + 120))
     right = right_match.start() if right_match else min(len(text), end + 120)
     sentence = text[left:start] + " " + text[end:right]
-    if _THANKED.search(text[max(0, start - 25) : start]):
+    if _thanked(text, start):
         return "STAFF"
     opens = not text[left:start].strip() or re.fullmatch(r"[\s\W]*", text[left:start])
-    if opens and _SERVED.search(sentence) and not _GUEST_CONTEXT.search(sentence):
+    served = _SERVED.search(sentence) is not None and not _GUEST_CONTEXT.search(sentence)
+    if served and (opens or _FOR_US.search(sentence)):
+        return "STAFF"
+    if _PRAISED.search(text, end, min(len(text), end + 30)) and not _GUEST_CONTEXT.search(sentence):
         return "STAFF"
     if _STAFF_CONTEXT.search(sentence) and not _GUEST_CONTEXT.search(sentence):
         return "STAFF"
