@@ -173,6 +173,10 @@ def _valid_iban(candidate: str) -> bool:
 
 
 _CARD = re.compile(r"(?<![\d-])[1-9](?:[ -]?\d){12,18}(?![\d-])")
+_CARD_END_AFTER = re.compile(
+    r"(?i)\b(?:visa|mastercard|master|amex|karte|card|kreditkarte|ec-karte)\s+(?:mit|with)\s+"
+    r"(\d{4})\s+(?:am ende|at the end)"
+)
 _CARD_END = re.compile(
     r"(?i)(?:endet auf|endend auf|endet mit|endend mit|endet|ending(?: (?:in|with))?|"
     r"endziffern?|endnummer|ending digits|last digits(?: are)?|"
@@ -187,8 +191,9 @@ def _cards(text: str) -> Iterator[Span]:
         digits = re.sub(r"\D", "", m.group(0))
         if 13 <= len(digits) <= 19 and luhn.is_valid(digits):
             yield Span(m.start(), m.end(), "CARD")
-    for m in _CARD_END.finditer(text):
-        yield Span(m.start(1), m.end(1), "CARD")
+    for pattern in (_CARD_END, _CARD_END_AFTER):
+        for m in pattern.finditer(text):
+            yield Span(m.start(1), m.end(1), "CARD")
 
 
 _MONTHS = (
@@ -216,8 +221,8 @@ DOB_YEARS_BACK = 3
 #: 03.10.1982", "Mum (Margaret Ellis, DOB ...)": an old date of a stay stays.
 _PERSON_BEFORE_DATE = re.compile(
     r"(?:[A-ZÄÖÜ][a-zäöüß]+\s+[A-ZÄÖÜ][a-zäöüß-]+|sohn|tochter|kind|son|daughter|child|"
-    r"baby|mann|frau|husband|wife|mutter|vater|mother|father|mum|dad)[,:\s]*(?:der|die|am|is|ist)?"
-    r"[,:\s]*$",
+    r"baby|mann|frau|husband|wife|mutter|vater|mother|father|mum|dad|^\s*[A-ZÄÖÜ][a-zäöüß]+,)"
+    r"[,:\s(]*(?:der|die|am|is|ist)?[,:\s(]*$",
     re.IGNORECASE,
 )
 
@@ -284,7 +289,7 @@ _BOOKING = re.compile(
     r"fundsachen-?(?:nummer|nr\.?)|[\w-]*reiseplan|buchungscode(?: der \w+)?|bestätigung|"
     r"vertrags?-?(?:nummer|nr\.?)?|contract(?:\s*(?:number|no\.?))?|"
     r"bonus(?:karten)?-?(?:nummer|nr\.?)|rewards?(?:\s*(?:number|no\.?|id))?|folio|re:|"
-    r"member\s*no\.?|record locator)"
+    r"member\s*no\.?|record locator|res\.)"
     r"(?:\s+(?:laut|from|von|according to|per)\s+[^:\n]{3,30}:)?"
     r"\s*(?:(?:ist|is|war|was|lautet|lautete|unter|under|mit|with|nr\.?|no\.?)\s+)?[:#.]?\s*"
     r"(\d{2,}(?:[ .]\d{2,}){1,3}|[A-Z]{1,4} \d{4,}(?: \d{2,})*|"
@@ -339,8 +344,10 @@ def _phones(text: str) -> Iterator[Span]:
         for number in phonenumbers.PhoneNumberMatcher(text, region, leniency=valid):
             candidates.append((number.start, number.end))
     for m in _DIGITS.finditer(text):
-        if sum(c.isdigit() for c in m.group(0)) >= 7 and _PHONE_WORDS.search(
-            text[max(0, m.start() - 40) : m.start()]
+        if sum(c.isdigit() for c in m.group(0)) >= 7 and (
+            _PHONE_WORDS.search(text[max(0, m.start() - 40) : m.start()])
+            or re.search(r"(?i)\bunter\s*$", text[max(0, m.start() - 8) : m.start()])
+            or re.match(r"(?i)\s*(?:erreichbar|reachable)", text[m.end() : m.end() + 15])
         ):
             candidates.append((m.start(), m.end()))
     for start, end in candidates:
@@ -379,7 +386,7 @@ _ROOM_NUMBER_3 = (
 _ROOMS = (
     re.compile(
         r"(?i)\b(?:(?:einzel|doppel|familien|dreibett)?zimmer(?:nummer|nr\.?)?|zi\.|room|rm\.?|"
-        r"suite|apartment|appartement|app\.)"
+        r"[a-zäöü]*suite|apartment|appartement|app\.)"
         rf"\s*(?:\(\s*)?,?\s*(?:nr\.?|no\.?|number|nummer|#)?\s*{_ROOM_NUMBER}\b"
     ),
     # "Unseres (Nr. 23)", "in der 408", "we were in 411", "Lou from 305"
@@ -393,6 +400,10 @@ _ROOMS = (
         r"(?i)\b(?:from|aus)\s+(?:room\s+|zimmer\s+)?(\d{3,4}[a-zA-Z]?)\b(?=\s*[.,!?]|\s+(?:here|hier))"
     ),
     re.compile(r"(?i)\bor was it\s+(\d{2,4}[a-zA-Z]?)\b"),
+    re.compile(
+        r"(?i)\b(?:schlüssel(?:karte)?|key ?card|key|tür|door)\s+(?:für|for|zu|to|of)\s+"
+        r"(?:zimmer\s+|room\s+)?(\d{2,4}[A-Z]?)\b"
+    ),
     # German "die 214", "in die 226", "aus der 310", "auf 305"; English "in 408", "moved to
     # 219", "was 512", "Mo here, 903": three or four digits (or "12B") after these words.
     re.compile(
@@ -448,6 +459,7 @@ _STREET_SUFFIX = (
 _STREET_DE = (
     r"(?:(?:Alte|Alter|Neue|Neuer|Große|Großer|Grosse|Kleine|Kleiner|Obere|Oberer|Untere|"
     r"Unterer|Hohe|Lange|Breite|Innere|Äußere|Hintere|Vordere|Sankt|St\.)\s+)?"
+    r"(?!(?:Stell|Park|Sitz|Camping|Spiel|Arbeits|Stand|Liege|Tisch|Abstell)platz)"
     rf"(?:[A-ZÄÖÜ][\wäöüß.-]*{_STREET_SUFFIX}|"
     r"[A-ZÄÖÜ][\wäöüß-]+\s(?:Straße|Strasse|Str\.|Weg|Gasse|Allee|Platz|Ring|Damm|Ufer|Markt)|"
     r"(?:Am|An der|An den|Im|In der|Auf der|Auf dem|Auf den|Zum|Zur|Hinter der|Unter den|"
@@ -479,15 +491,20 @@ _ADDRESS_HOUSE_NAME = re.compile(
 )
 #: A line that is a US town, state and ZIP code ("Chicago, IL 60614").
 _ADDRESS_US_TOWN = re.compile(r"(?m)^[A-Z][a-z]+(?: [A-Z][a-z]+)*, [A-Z]{2} \d{5}(?:-\d{4})?\b")
+#: "c/o Kessler Bau GmbH" and "Postfach 10 23 45" lines of a letterhead.
+_ADDRESS_CARE_OF = re.compile(
+    r"(?m)^(?:c/o [^\n]{3,60}|(?:Postfach|PO Box|P\.O\. Box) \d[\d ]{1,10}\d)[ \t]*$"
+)
 #: A line that is a postcode and a town, under a street line.
 _ADDRESS_TOWN_LINE = re.compile(rf"(?m)(?<=\n)(?:{_POSTCODE_TOWN})[ \t]*$")
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _STREET_EN = (
-    r"(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Ln\.?|Drive|Dr\.?|Close|Way|Place|"
+    r"(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Ln\.?|Drive|Dr\.?(?!\s*[A-ZÄÖÜ][a-zäöü])|"
+    r"Close|Way|Place|"
     r"Crescent|Court|Terrace|Gardens|Square|Row|Mews|Grove|Boulevard|Blvd\.?|Walk|Rise|Hill)"
 )
 _ADDRESS_EN = re.compile(
-    rf"(?:\b(?:Flat|Apt\.?|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+)?\b\d{{1,5}}[A-Za-z]?,?\s+"
+    rf"(?:\b(?:Flat|Apt\.?|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+)?(?<![/.])\b\d{{1,5}}[A-Za-z]?,?\s+"
     rf"(?:[NSEW]\.?\s+)?(?:[A-Z][a-z'’]+\s+){{1,3}}{_STREET_EN}(?![a-z])"
     rf"(?:,?\s+(?:Apt\.?|Flat|Unit|Suite)\s+\w+)?"
     rf"(?:,?\s+(?!{_UK_POSTCODE})[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)?"
@@ -508,6 +525,22 @@ _HOTELS_OWN = re.compile(
 )
 
 
+_HOTELS_BLOCK = re.compile(
+    r"(?im)^(?:an das|an den|an die|to)?\s*(?:[\w-]*hotel|gasthof|gasthaus|pension|resort|inn|"
+    r"lodge|landhaus|the [\w ]+ hotel)\b[^\n]*$"
+)
+
+
+def _lines_before(text: str, at: int, count: int) -> str:
+    """The `count` whole lines before the line `at` is on."""
+    start = text.rfind("\n", 0, at) + 1
+    for _ in range(count):
+        if start == 0:
+            break
+        start = text.rfind("\n", 0, start - 1) + 1
+    return text[start : text.rfind("\n", 0, at) + 1]
+
+
 def _addresses(text: str) -> Iterator[Span]:
     for pattern in (
         _ADDRESS_DE,
@@ -516,10 +549,13 @@ def _addresses(text: str) -> Iterator[Span]:
         _ADDRESS_HOUSE_NAME,
         _ADDRESS_US_TOWN,
         _ADDRESS_TOWN_LINE,
+        _ADDRESS_CARE_OF,
     ):
         for m in pattern.finditer(text):
             if _HOTELS_OWN.search(text[max(0, m.start() - 60) : m.start()]):
                 continue
+            if _HOTELS_BLOCK.search(_lines_before(text, m.start(), 2)):
+                continue  # "An das\nParkhotel Adler\nKönigsseer Str. 12\n83471 Schönau"
             yield Span(m.start(), m.end(), "ADDRESS")
     for m in _ADDRESS_LABELLED.finditer(text):
         if _HOTELS_OWN.search(text[max(0, m.start() - 60) : m.start()]):
@@ -549,14 +585,14 @@ def _addresses(text: str) -> Iterator[Span]:
 
 # --- people ----------------------------------------------------------------------------
 
-_UPPER = "A-ZÄÖÜÀ-ÞŁŚŻŹĆŃŠŽČŘĐ"
-_LOWER = "a-zäöüßà-ÿłśżźćńšžčřđğış"
+_UPPER = "A-ZÄÖÜÀ-ÞŁŚŻŹĆŃŠŽČŘĐŞĞİŐŰȘȚĀĒĪŪ"
+_LOWER = "a-zäöüßà-ÿłśżźćńšžčřđğışőűșțāēīū"
 _WORD = rf"(?:O['’]|Mc|Mac|D['’])?[{_UPPER}][{_LOWER}'’]+(?:-[{_UPPER}][{_LOWER}'’]+)?"
 _PARTICLE = r"(?:von|van|de|der|den|du|di|da|del|la|le|ter|zu|vom|dos|das|Ní|Nic|Ó|bin|ben|al|el)"
-_INITIAL = rf"[{_UPPER}]\."
+_INITIAL = rf"[{_UPPER}]\.(?:-[{_UPPER}]\.)?"
 _NAME = (
-    rf"(?:{_INITIAL}\s?){{0,2}}{_WORD}(?:\s+(?:{_PARTICLE}\s+){{0,2}}{_WORD}){{0,2}}"
-    rf"|{_INITIAL}\s?{_INITIAL}(?:\s?{_INITIAL})?"
+    rf"(?:(?:{_INITIAL}\s?){{0,2}}{_WORD}(?:\s+(?:{_PARTICLE}\s+){{0,2}}{_WORD}){{0,2}}"
+    rf"|{_INITIAL}\s?{_INITIAL}(?:\s?{_INITIAL})?)"
 )
 _NAME_RE = re.compile(_NAME)
 _WORD_RE = re.compile(_WORD)
@@ -566,6 +602,7 @@ _TITLES = (
     r"Fam\.|Family|Frl\."
 )
 _TITLED = re.compile(rf"\b(?P<title>{_TITLES})\.?\s+(?:(?:Dr|Prof)\.?\s+)?(?P<name>{_NAME})")
+_FULL_TITLES = names.words("Herr Herrn Frau Fräulein Familie Family Mister Madam Sir Miss Mrs")
 #: A letter's salutation: its addressee works at the hotel.
 _SALUTED = re.compile(
     r"(?i)(?:sehr geehrte[rs]?|liebe[rs]?|hallo|dear|hi|hey|guten tag|moin|servus|z\.\s?hd\.?|"
@@ -583,12 +620,15 @@ _INTRODUCED = re.compile(
     r"auf den namen|name auf der karte|name on the card|ansprechpartner(?:in)?(?: vor ort)?|"
     r"contact person|läuft auf|booked under|under the name|gebucht auf|teilnehmer(?:in)?|"
     r"(?:his|her|sein|ihr) name (?:is|was|ist|war)|"
-    r"(?:think|glaube) (?:his|her|sein|ihr) name (?:was|war)|"
+    r"(?:think|glaube) (?:his|her|sein|ihr) name (?:was|war)|(?:er|sie) (?:hieß|heißt)|"
+    r"(?:he|she) was called|"
     r"my details(?: for [\w ]{3,30})?:|meine (?:daten|angaben)(?: für [\w ]{3,30})?:|"
     r"eltern|parents|guest name|gastname|name is|name on (?:the )?card|name|lead guest|"
     r"(?:rückerstattung|erstattung|refund|überweisung)(?: bitte)? an|booking under|"
     r"all of us -|me,|an meine \w+ schicken:|hier ist|hier spricht|its|here is|lautend auf|"
-    r"lautet auf|made out to|payable to|we're the|we are the)\s*:?)\s+(?:(?:Dr|Prof)\.?\s+)?"
+    r"lautet auf|made out to|payable to|we're the|we are the|buchung (?:läuft )?auf|"
+    r"reservierung (?:läuft )?auf|reserviert auf|reservation under|t\.n\.v\.|ten name van|"
+    r"zugunsten(?: von)?|in favour of)\s*:?)\s+(?:(?:Dr|Prof)\.?\s+)?"
     r"(?P<name>[^\s,;:!?()\n]+(?:[ \t]+[^\s,;:!?()\n]+){0,3})"
 )
 _KIN = (
@@ -603,6 +643,7 @@ _RELATIONS = (
     r"Kollegen?|Kollegin|Partner|Partnerin|Lebensgefährtin|Lebensgefährte|Verlobter?|"
     r"Mutter|Vater|Mama|Papa|Schwester|Bruder|Kinder|Kind|Kleine|Kleiner|Enkel|Enkelin|"
     r"Enkelkinder|Neffe|Nichte|Schwiegermutter|Schwiegervater|Zwillinge|Jungs|Mädels|"
+    r"Freunden|Kindern|Enkeln|Söhnen|Töchtern|Kolleginnen|Mitreisenden|"
     r"Begleitung|Begleiter|Begleiterin|Busfahrer|driver|Fahrer|travel buddy|buddy|mate|pal|"
     r"carer|nanny|au pair|babysitter|Pflegerin|Pfleger|Betreuerin|Betreuer|boss|Chefin|"
     r"assistant|Assistentin|Assistent"
@@ -647,10 +688,15 @@ _STAFF_ROLES = (
     r"coordinator|koordinator(?:in)?|pianist(?:in)?|musiker(?:in)?|dj|planner|"
     r"namensschild|name ?tag|name ?badge|am telefon|on the phone|night manager|"
     r"nachtportier|restaurantleiter(?:in)?|wedding|hochzeitsplaner(?:in)?|valet|roomservice|"
-    r"duty manager|night desk|event manager|check-?in|"
+    r"duty manager|night desk|event manager|check-?in|wirt(?:in)?|chefin|"
+    r"erzieher(?:in)?|betreuer(?:in)?|hausmeister(?:in)?|masseurin|\w*dienst|\w*abteilung|"
+    r"department|vermieter(?:in)?|landlady|landlord|"
     r"\w+(?:leitung|mitarbeiter(?:in)?|kraft|personal|dame|chef(?:in)?|service)"
 )
 _STAFF_CONTEXT = re.compile(rf"(?i)\b(?:{_STAFF_ROLES})\b")
+_ROLE_JUST_BEFORE = re.compile(
+    rf"(?i)\b(?:{_STAFF_ROLES})\b,?\s*(?:(?:Frau|Herrn?|Mr|Mrs|Ms|Miss|Dr)\.?\s+)?$"
+)
 _ROLE_CALLED = re.compile(
     rf"(?i)\b(?:{_STAFF_ROLES})\s+(?:was |is |war |ist )?(?:also |auch )?"
     r"(?:called|named|heißt|hieß)\s+$"
@@ -661,7 +707,8 @@ _ROLE_CALLED = re.compile(
 _STAFF_BESIDE = re.compile(
     rf"(?i:\s*,?\s*(?:(?:the|our|your|die|der|unsere?r?|ihre?r?|eure?r?)\s+(?:[\w-]+\s+)?"
     rf"(?:{_STAFF_ROLES})\b|(?:vom|von der|from the|from|at the|at|an der|am|in the|on the|on|beim|"
-    rf"bei der)\s+(?:{_STAFF_ROLES})\b|according to (?:his|her|the) (?:badge|name ?tag)|"
+    rf"bei der|aus der|aus dem)\s+(?:{_STAFF_ROLES})\b|"
+    rf"according to (?:his|her|the) (?:badge|name ?tag)|"
     rf"laut (?:namensschild|schild)))"
 )
 #: A name right after these is one a guest thanks or asks for: staff.
@@ -676,10 +723,10 @@ _THANKED = re.compile(
 #: A role right before a name: "your night manager R. Okoye", "Restaurantleiter Sven
 #: Albrecht", "the pianist (I think Anton)", "Nachtportier (laut Namensschild D. Krüger)".
 _ROLE_BEFORE = re.compile(
-    rf"(?i:\b(?:{_STAFF_ROLES})\b,?\s*(?:\(\s*(?:i think|ich glaube|laut namensschild|"
-    rf"name tag|namensschild)?\s*)?(?:(?:with|mit)\s+|(?:said|read|says|sagte)\s*:?\s*|"
+    rf"(?i:\b(?:{_STAFF_ROLES})\b,?[ \t]*(?:\(\s*(?:i think|ich glaube|laut namensschild|"
+    rf"name tag|namensschild)?\s*)?:?[ \t]*(?:(?:with|mit)\s+|(?:said|read|says|sagte)\s*:?\s*|"
     rf"(?:was |is |war |ist )?(?:also |auch )?(?:called|named|heißt|hieß)\s+)?[„\"“‘']?)"
-    rf"(?P<name>{_NAME})"
+    rf"(?:(?:Frau|Herrn?|Mr|Mrs|Ms|Miss|Dr)\.?\s+)?(?P<name>{_NAME})"
 )
 #: A name right before the staff's place: "Ayşe vom Housekeeping", "Priya at reception".
 _STAFF_AFTER = re.compile(
@@ -697,7 +744,9 @@ _GUEST_CONTEXT = re.compile(
     r"andere[nrs]? gäste?|neighbours|nachbarn|nachbartisch|next table|table next|waiver|"
     r"formular|form\b|anmeldung|meldeschein|registration|teilnehmer|attendees?|"
     r"aus unserer \w*gruppe|from our (?:group|party|team|tour)|in our (?:group|party)|"
-    r"of our (?:group|party)|reisegruppe|tour group)\b"
+    r"of our (?:group|party)|reisegruppe|tour group|teilnehmer\w*|folgende mitarbeiter|"
+    r"unsere mitarbeiter|our employees|our delegates|delegates|mitreisende\w*|rooming list|"
+    r"zimmerliste|gästeliste|guest list|namensliste|participants?)\b"
 )
 _PLACE_AFTER = re.compile(
     r"['’]?s?\s+(?:Mile|Pier|Street|St\.?|Avenue|Ave\.?|Road|Building|Tower|Center|Centre|"
@@ -729,14 +778,27 @@ _FOR_US = re.compile(r"(?i)\b(?:uns|unsere?[mnrs]?|mir|mich|meine?[mnrs]?|us|our
 _HOLDER_AFTER = re.compile(
     r"\b[A-Za-z]{2}\d{2}(?:\s?[A-Za-z0-9]{2,4}){3,8}\s*\((?P<name>[^()\n\d]{2,40})\)"
 )
-_NAME_BEFORE_DATE = re.compile(rf"(?P<name>{_WORD}(?:\s+{_WORD})?),?\s+(?:\(|{_DATE})")
+_NAME_BEFORE_DATE = re.compile(
+    rf"(?P<name>{_WORD}(?:\s+{_WORD}){{0,2}}|[a-zäöü]{{3,}}),?\s+"
+    r"(?:(?:geb\.|geboren(?: am)?|born(?: on)?|dob|d\.o\.b\.|\*)\s*:?\s*)?"
+    rf"(?:\(|{_DATE})"
+)
+_PET_AFTER = re.compile(
+    r"(?i)\s*[(,]\s*(?:unser(?:e|er)?\s+|our\s+|a\s+|ein(?:e)?\s+)?(?:hund|hündin|katze|kater|dog|cat|"
+    r"labrador|retriever|dackel|pudel|terrier|spaniel|collie|beagle|mops|pug|welpe|puppy|"
+    r"schäferhund|husky|chihuahua|teddy|kuscheltier)"
+)
+_TOY = re.compile(
+    r"(?i)kuschel|teddy|stofftier|plüsch|hase|rabbit|bunny|bear|toy|doll|puppe|hund|dog|katze|cat\b"
+)
 _PET = re.compile(
     r"(?i)(?:hund|hündin|katze|kater|dog|cat|puppy|welpe|dackel|pony|pferd|horse)\s+$"
 )
 _PLACE_BEFORE = re.compile(
     r"(?:Hotel|Gasthaus|Gasthof|Pension|Villa|Restaurant|Café|Cafe|Brauerei|Schloss|Residenz|"
     r"Inn|Lodge|Landhaus|Wirtshaus|Bistro|Bar|Club|Kaiserin|Kaiser|König|Königin|St\.|Sankt|"
-    r"Saint|Bad|Haus)\s+(?:(?:Frau|Herr|Dr\.?)\s+)?(?:[A-ZÄÖÜ][\wäöüß]+\s+)?$"
+    r"Saint|Bad|Haus|Reisebüro|Agentur|Agency)\s+(?:(?:zum|zur|zu den|am|im)\s+)?"
+    r"(?:(?:Frau|Herr|Dr\.?)\s+)?(?:[A-ZÄÖÜ][\wäöüß]+\s+)?$"
 )
 _SENTENCE_END = re.compile(r"[.!?;\n]")
 #: Capitalised words that open signatures, greetings and sentences and are not names.
@@ -764,7 +826,10 @@ _NOT_NAMES = names.words(
     Grüß Gott Betreff Subject Anbei Name Inhaber Kontoinhaber Karteninhaber Empfänger
     Pepper Bean Whippy Oetker Small Benedict Stock Room Rooms Suite Hafermilch
     Merci Gracias Grazie Kellner Kellnerin Dankeschön App Terminal Automat Counter Schalter
-    Geburtsdatum Geburtstag Born Birthday Date Dob Geb France Germany Austria Ireland Italy
+    Geburtsdatum Geburtstag Born Birthday Date Dob Geb Tel Telefon Mobil Handy Fax Email
+    E-Mail Mail Web Travel Assistenz Office Buchhaltung Einkauf Sekretariat Meine Mein Unsere
+    Unser Dein Deine Sein Seine His Her Their Zi Nr Reisebüro Hund Hündin Katze Kater Dog Cat
+    Aunty Auntie Uncle Tante Onkel France Germany Austria Ireland Italy
     Spain Poland Portugal Holland Belgium Norway Sweden Denmark Finland Scotland Wales
     Australia Canada India Kenya Nigeria Ghana Frankreich Italien Spanien Polen Irland
     Mann Junge Typ Kerl Dame Mädchen Woman Guy Lady Girl Boy Gentleman Aussies Brits Yanks
@@ -798,7 +863,13 @@ def _people(text: str) -> Iterator[Span]:
             return "NAME"
         if _STAFF_BESIDE.match(text, end) or _ROLE_CALLED.search(text, max(0, start - 60), start):
             return "STAFF"
-        if text[start:end].split()[0].lower() in guests:
+        just_before = _ROLE_JUST_BEFORE.search(text, max(0, start - 60), start)
+        if just_before and not re.search(
+            r"(?i)\b(?:unser[e]?|our|my|meine?|ihre?|their)\s+$",
+            text[max(0, just_before.start() - 10) : just_before.start()],
+        ):
+            return "STAFF"  # "die Chefin, Frau Fischer"
+        if any(w.lower() in guests for w in text[start:end].split()):
             return "NAME"
         return _role(text, start, end, default="NAME")
 
@@ -809,17 +880,31 @@ def _people(text: str) -> Iterator[Span]:
             return
         if _PLACE_BEFORE.search(text[max(0, start - 20) : start]):
             return
+        if _PET_AFTER.match(text, end):
+            return  # "Unser Bruno (Labrador)"
         claimed.append((start, end))
         yield Span(start, end, kind)
 
+    german = _is_german(text)
     # Relations mark guests: "meine Tochter Emma", "Oma Gerda", "our twins Ella and Greta".
     for m in _RELATED.finditer(text):
         if m.group("names")[:1].islower() and re.search(r"['’]s\s+$", text[: m.start("names")]):
             continue  # "my daughter's teddy"
+        said = m.group(0)[: m.start("names") - m.start()].lower()
+        colleague = re.search(r"\b(?:his|her|ihr|ihre|sein|seine)\s+(?:kolleg|colleague)", said)
+        plural = re.search(
+            r"\b(?:kids|kinder[n]?|jungs|mädels|freunde[n]?|kollegen|children|friends|colleagues)\b",
+            said,
+        )
         for start, end in _names_in(
             text, m.start("names"), m.end("names"), lowercase=True, strong=True
         ):
-            guests.add(text[start:end].split()[0].lower())
+            if colleague and _STAFF_CONTEXT.search(text):
+                yield from emit(start, end, "STAFF")  # "ihr Kollege Marcel" at the desk
+                continue
+            if plural and german and not _known(text[start:end]):
+                continue  # "mit den Kids Masken gebastelt"
+            guests.update(w.lower() for w in text[start:end].split())
             yield from emit(start, end, "NAME")
     # Introductions, card and account holders, the name a booking runs on.
     for m in _INTRODUCED.finditer(text):
@@ -829,7 +914,7 @@ def _people(text: str) -> Iterator[Span]:
             continue
         if lead.rstrip(":") in {"all of us -", "me,", "eltern", "parents"}:
             for a, b in _names_in(text, start, _list_end(text, end)):
-                guests.add(text[a:b].split()[0].lower())
+                guests.update(w.lower() for w in text[a:b].split())
                 yield from emit(a, b, "NAME")
             continue
         first = text[start:end].split()[0]
@@ -846,19 +931,23 @@ def _people(text: str) -> Iterator[Span]:
         } and not names.is_first_name(first.capitalize()):
             continue
         kind = "NAME"
-        if re.match(r"(?:(?:think|glaube) )?(?:his|her|sein|ihr) name", lead):
+        if re.match(r"(?:(?:think|glaube) )?(?:(?:his|her|sein|ihr) name|er |sie |he |she )", lead):
+            if _TOY.search(text[max(0, m.start() - 100) : m.start()]):
+                continue  # "seinen Kuschelhasen ... Er heißt Hoppel"
             # "The chap on the front desk ... Turns out his name is Callum."
             near = text[max(0, m.start() - 200) : m.start("name")]
             kind = "STAFF" if _STAFF_CONTEXT.search(near) else role(start, end)
         elif lead in {"named", "called", "namens", "mit namen", "this is", "it's"}:
             kind = role(start, end)
         else:
-            guests.add(text[start:end].split()[0].lower())
+            guests.update(w.lower() for w in text[start:end].split())
         yield from emit(start, end, kind)
     # Titles: a letter's addressee is staff, "Familie X" a guest, else as the sentence says.
     for m in _TITLED.finditer(text):
-        start, end = _name_span(text, m.start("name"), m.end("name"), titled=True)
         title = m.group("title").rstrip(".")
+        if title in _FULL_TITLES and text[m.end("title") : m.end("title") + 1] == ".":
+            continue  # "so a liebe Frau. Kasnocken ...": a sentence ends
+        start, end = _name_span(text, m.start("name"), m.end("name"), titled=True)
         if title in {"Familie", "Fam", "Family"}:
             kind = "NAME"
         elif _SALUTED.search(text[max(0, m.start() - 25) : m.start()]):
@@ -900,6 +989,12 @@ def _people(text: str) -> Iterator[Span]:
         stem = m.group("name")[:-1]
         if stem in names.surnames() and stem not in names.AMBIGUOUS and stem not in _NOT_NAMES:
             yield from emit(m.start("name"), m.end("name"), "NAME")
+    for m in re.finditer(
+        rf"(?i:\b(?:hier|here|this is|it's))\s+(?P<name>{_WORD})\s+(?i:aus|from|in)\s+"
+        r"(?i:zimmer\s+|room\s+|zi\.\s*)?\d",
+        text,
+    ):
+        yield from emit(m.start("name"), m.end("name"), "NAME")
     for m in _HERE.finditer(text):
         start, end = _name_span(text, m.start("name"), m.end("name"))
         yield from emit(start, end, "NAME")
@@ -920,7 +1015,7 @@ def _people(text: str) -> Iterator[Span]:
                     rf"{_INITIAL}\s?{_WORD}", text[start:end]
                 ):
                     yield from emit(start, end, "STAFF")
-    for m in re.finditer(r"\b[a-zäöüß]{3,}\b", text):
+    for m in re.finditer(r"\b[a-zäöüß]{2,}\b", text):
         word = m.group(0)
         if (
             names.is_first_name(word.capitalize())
@@ -935,8 +1030,13 @@ def _people(text: str) -> Iterator[Span]:
             yield from emit(start, end, "NAME")
     # Children and guests listed with their dates of birth: "Noah 11 March 2015 and Isla ...".
     for m in _NAME_BEFORE_DATE.finditer(text):
-        if _BIRTH_SENTENCE.search(_sentence(text, m.start(), m.end())):
-            start, end = _name_span(text, m.start("name"), m.end("name"))
+        lower = m.group("name")[:1].islower()
+        if lower and not names.is_first_name(m.group("name").capitalize()):
+            continue
+        if _BIRTH_SENTENCE.search(_sentence(text, m.start(), m.end())) or _BIRTH_SENTENCE.search(
+            m.group(0)
+        ):
+            start, end = _name_span(text, m.start("name"), m.end("name"), lowercase=lower)
             yield from emit(start, end, "NAME")
     # Signatures: after a sign-off, and the words a text ends with.
     for m in _SIGN_OFF.finditer(text):
@@ -1007,6 +1107,11 @@ def _signature(
         own_line = (a == 0 or text[a - 1] == "\n") and capitalised
         # "... bestätigen. Basti": a last word with no full stop after it.
         unpunctuated = capitalised and not text[b:].strip() and text[a:b] not in _NOT_NAMES
+        if strict and re.match(r"\.?\s*:?\s*\d", text[b:]):
+            continue  # "Stammgast-Nr. 00348": a label and its number
+        if b > a and _thanked(text, a):
+            yield from emit(a, b, "STAFF")  # "... Danke Leonie!"
+            continue
         if b > a and (
             not strict
             or _known(text[a:b])
@@ -1073,6 +1178,9 @@ def _names_in(
         if not part.strip() or re.fullmatch(r"\s*(?:,|und|and|&|\+)\s*", part):
             continue
         stop = piece_start + len(part)
+        kin = re.match(rf"(?:{_KIN}|Aunty)\s+", part)
+        if kin is not None:  # "Uncle Emeka, Aunty Ngozi"
+            piece_start += kin.end()
         if at >= end:  # the last name of the list: its surname may follow
             stop = min(len(text), stop + 40)
         a, b = _name_span(text, piece_start, stop, lowercase=lowercase, strong=strong)
@@ -1114,7 +1222,13 @@ def _name_span(
         gap = text[start + words[keep - 1].end() : start + w.start()]
         if gap.strip() or "\n" in gap:
             break  # a comma, a bracket or a line between: another thing
-        if re.fullmatch(_PARTICLE, token) or re.fullmatch(rf"(?:{_INITIAL})+", token):
+        if re.fullmatch(_PARTICLE, token):
+            following = words[words.index(w) + 1].group(0) if w is not words[-1] else ""
+            if not following or _STAFF_CONTEXT.fullmatch(following):
+                break  # "Dennis vom Nachtdienst": a place, not a surname
+            keep += 1
+            continue
+        if re.fullmatch(rf"(?:{_INITIAL})+", token):
             keep += 1
             continue
         if token.rstrip(".") in _NOT_NAMES or token.lower() in _FUNCTION_WORDS:
