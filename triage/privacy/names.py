@@ -110,6 +110,7 @@ AMBIGUOUS = words(
     Immaculate Grand Engen Parts Olympia Master Foot Dar Volk Rand Linden Fisch Constant Chi
     Basel Among Tone Pop Peace Lies Lie Klima Ham Bose Bare Wies Weis Watt Vid Ver Tank Sur
     Saks Matt Indie Hurt Heck Gore Fancy Doctor Bore Obama Teddy
+    Devon Kent Lincoln Chester Preston Jersey Eden Orlando Dallas Lourdes Mile Regina Dingle
     """
 )
 

@@ -204,7 +204,8 @@ _MONTHS = (
 _DATE = (
     r"(?:\d{1,2}[./-]\s?\d{1,2}[./-]\s?(?:19|20)?\d{2}|(?:19|20)\d{2}-\d{1,2}-\d{1,2}|"
     rf"\d{{1,2}}(?:\.|st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\s+(?:19|20)\d{{2}}|"
-    rf"{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}})"
+    rf"{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}|"
+    rf"\d{{1,2}}-{_MONTHS}-(?:19|20)\d{{2}})"
 )
 _DOB = re.compile(
     r"(?i)(?:\b(?:geboren(?:\s+am)?|geb\.?-?dat(?:um|\.)?|geb\.|born(?:\s+on)?|date of birth|"
@@ -289,8 +290,9 @@ _BOOKING = re.compile(
     r"fundsachen-?(?:nummer|nr\.?)|[\w-]*reiseplan|buchungscode(?: der \w+)?|bestätigung|"
     r"vertrags?-?(?:nummer|nr\.?)?|contract(?:\s*(?:number|no\.?))?|"
     r"bonus(?:karten)?-?(?:nummer|nr\.?)|rewards?(?:\s*(?:number|no\.?|id))?|folio|re:|"
-    r"member\s*no\.?|record locator|res\.)"
-    r"(?:\s+(?:laut|from|von|according to|per)\s+[^:\n]{3,30}:)?"
+    r"member\s*no\.?|record locator|res\.|res\s*#)"
+    r"(?:\s+(?:laut|from|von|according to|per)\s+[^:\n]{3,30}:|"
+    r"\s+(?:you|sie|ihr)\s+[a-z ]{3,30}?\s+(?:was|is|war|ist|lautet))?"
     r"\s*(?:(?:ist|is|war|was|lautet|lautete|unter|under|mit|with|nr\.?|no\.?)\s+)?[:#.]?\s*"
     r"(\d{2,}(?:[ .]\d{2,}){1,3}|[A-Z]{1,4} \d{4,}(?: \d{2,})*|"
     r"(?=[A-Za-z0-9/-]*\d)[A-Za-z0-9][A-Za-z0-9/-]{3,}[A-Za-z0-9])"
@@ -345,7 +347,7 @@ def _phones(text: str) -> Iterator[Span]:
             candidates.append((number.start, number.end))
     for m in _DIGITS.finditer(text):
         if sum(c.isdigit() for c in m.group(0)) >= 7 and (
-            _PHONE_WORDS.search(text[max(0, m.start() - 40) : m.start()])
+            _PHONE_WORDS.search(text[max(0, m.start() - 60) : m.start()])
             or re.search(r"(?i)\bunter\s*$", text[max(0, m.start() - 8) : m.start()])
             or re.match(r"(?i)\s*(?:erreichbar|reachable)", text[m.end() : m.end() + 15])
         ):
@@ -400,6 +402,11 @@ _ROOMS = (
         r"(?i)\b(?:from|aus)\s+(?:room\s+|zimmer\s+)?(\d{3,4}[a-zA-Z]?)\b(?=\s*[.,!?]|\s+(?:here|hier))"
     ),
     re.compile(r"(?i)\bor was it\s+(\d{2,4}[a-zA-Z]?)\b"),
+    re.compile(
+        r"(?i)\b(?:given|gave us|put (?:us|me) in|moved (?:us |me )?(?:in)?to|upgraded to|"
+        r"staying in|is in|are in|wohnt in|wohnen in|bekamen|bekommen)\s+"
+        r"(?:room\s+|zimmer\s+)?(\d{3,4}[A-Z]?)\b(?![.,]\d)(?!\s*(?:€|£|\$|euro|pounds|minutes|min))"
+    ),
     re.compile(
         r"(?i)\b(?:schlüssel(?:karte)?|key ?card|key|tür|door)\s+(?:für|for|zu|to|of)\s+"
         r"(?:zimmer\s+|room\s+)?(\d{2,4}[A-Z]?)\b"
@@ -491,6 +498,19 @@ _ADDRESS_HOUSE_NAME = re.compile(
 )
 #: A line that is a US town, state and ZIP code ("Chicago, IL 60614").
 _ADDRESS_US_TOWN = re.compile(r"(?m)^[A-Z][a-z]+(?: [A-Z][a-z]+)*, [A-Z]{2} \d{5}(?:-\d{4})?\b")
+_UK_POSTCODE_ = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
+#: Polish ("ul. Długa 14/3, 80-827 Gdańsk"), Irish (Eircode) and Australian addresses.
+_ADDRESS_MORE = re.compile(
+    r"(?m)\bul\.\s+\w+(?:\s\w+)?\s+\d{1,4}(?:/\d{1,4})?(?:,\s*\d{2}-\d{3}\s+\w+)?|"
+    r"^\d{2}-\d{3}\s+\w+[ \t]*$|"
+    r"(?:[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+)*,\s*){1,4}(?:Co\.\s)?[A-Z][a-z]+\s+"
+    r"[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y\d]{4}\b|"
+    r"^[A-Z][a-z]+(?: [A-Z][a-z]+)*,?\s(?:VIC|NSW|QLD|SA|WA|TAS|NT|ACT)\s\d{4}[ \t]*$|"
+    rf"(?<=\n)[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*,?\s+{_UK_POSTCODE_}[ \t]*$|"
+    r"^(?:The\s+)?(?:[A-Z][a-z]+\s+){0,2}(?:Cottage|House|Court|Farm|Lodge|Barn|Forge|Rectory|"
+    r"Vicarage|Mill|Hall|Manor|Grange|Mews|Villa),\s*(?:\d+\s+)?(?:[A-Z][a-z]+\s+){1,3}"
+    r"(?:Street|Road|Lane|Close|Way|Drive|Avenue|Crescent|Terrace|Row|Hill)[ \t]*$"
+)
 #: "c/o Kessler Bau GmbH" and "Postfach 10 23 45" lines of a letterhead.
 _ADDRESS_CARE_OF = re.compile(
     r"(?m)^(?:c/o [^\n]{3,60}|(?:Postfach|PO Box|P\.O\. Box) \d[\d ]{1,10}\d)[ \t]*$"
@@ -507,7 +527,7 @@ _ADDRESS_EN = re.compile(
     rf"(?:\b(?:Flat|Apt\.?|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+)?(?<![/.])\b\d{{1,5}}[A-Za-z]?,?\s+"
     rf"(?:[NSEW]\.?\s+)?(?:[A-Z][a-z'’]+\s+){{1,3}}{_STREET_EN}(?![a-z])"
     rf"(?:,?\s+(?:Apt\.?|Flat|Unit|Suite)\s+\w+)?"
-    rf"(?:,?\s+(?!{_UK_POSTCODE})[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)?"
+    rf"(?:(?:,[ \t]*|[ \t]+)(?!{_UK_POSTCODE})[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)?"
     rf"(?:,?\s+(?:{_UK_POSTCODE}|[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?|\d{{5}}))?"
 )
 #: "My address is ...", "Anschrift: ...": what follows, to the end of the line or sentence.
@@ -550,6 +570,7 @@ def _addresses(text: str) -> Iterator[Span]:
         _ADDRESS_US_TOWN,
         _ADDRESS_TOWN_LINE,
         _ADDRESS_CARE_OF,
+        _ADDRESS_MORE,
     ):
         for m in pattern.finditer(text):
             if _HOTELS_OWN.search(text[max(0, m.start() - 60) : m.start()]):
@@ -585,8 +606,8 @@ def _addresses(text: str) -> Iterator[Span]:
 
 # --- people ----------------------------------------------------------------------------
 
-_UPPER = "A-ZÄÖÜÀ-ÞŁŚŻŹĆŃŠŽČŘĐŞĞİŐŰȘȚĀĒĪŪ"
-_LOWER = "a-zäöüßà-ÿłśżźćńšžčřđğışőűșțāēīū"
+_UPPER = "A-ZÄÖÜÀ-ÞŁŚŻŹĆŃŠŽČŘĐŞĞİŐŰȘȚĀĒĪŪĄĘ"
+_LOWER = "a-zäöüßà-ÿłśżźćńšžčřđğışőűșțāēīūąę"
 _WORD = rf"(?:O['’]|Mc|Mac|D['’])?[{_UPPER}][{_LOWER}'’]+(?:-[{_UPPER}][{_LOWER}'’]+)?"
 _PARTICLE = r"(?:von|van|de|der|den|du|di|da|del|la|le|ter|zu|vom|dos|das|Ní|Nic|Ó|bin|ben|al|el)"
 _INITIAL = rf"[{_UPPER}]\.(?:-[{_UPPER}]\.)?"
@@ -601,7 +622,9 @@ _TITLES = (
     r"Herrn?|Hr\.|Frau|Fr\.|Fräulein|Mr|Mrs|Ms|Miss|Mister|Mx|Sir|Madam|Dr|Prof|Familie|"
     r"Fam\.|Family|Frl\."
 )
-_TITLED = re.compile(rf"\b(?P<title>{_TITLES})\.?\s+(?:(?:Dr|Prof)\.?\s+)?(?P<name>{_NAME})")
+_TITLED = re.compile(
+    rf"\b(?P<title>{_TITLES}|family|familie)\.?\s+(?:(?:Dr|Prof)\.?\s+)?(?P<name>{_NAME})"
+)
 _FULL_TITLES = names.words("Herr Herrn Frau Fräulein Familie Family Mister Madam Sir Miss Mrs")
 #: A letter's salutation: its addressee works at the hotel.
 _SALUTED = re.compile(
@@ -627,7 +650,8 @@ _INTRODUCED = re.compile(
     r"(?:rückerstattung|erstattung|refund|überweisung)(?: bitte)? an|booking under|"
     r"all of us -|me,|an meine \w+ schicken:|hier ist|hier spricht|its|here is|lautend auf|"
     r"lautet auf|made out to|payable to|we're the|we are the|buchung (?:läuft )?auf|"
-    r"reservierung (?:läuft )?auf|reserviert auf|reservation under|t\.n\.v\.|ten name van|"
+    r"reservierung (?:läuft )?auf|reserviert auf|reservation under|me and|ich und|"
+    r"name as (?:on|shown on) (?:the )?card:?|t\.n\.v\.|ten name van|"
     r"zugunsten(?: von)?|in favour of)\s*:?)\s+(?:(?:Dr|Prof)\.?\s+)?"
     r"(?P<name>[^\s,;:!?()\n]+(?:[ \t]+[^\s,;:!?()\n]+){0,3})"
 )
@@ -636,6 +660,9 @@ _KIN = (
     r"Cousine"
 )
 _RELATIONS = (
+    r"mother[- ]in[- ]law|father[- ]in[- ]law|sister[- ]in[- ]law|brother[- ]in[- ]law|"
+    r"brothers|sisters|cousins|nieces|nephews|grandparents|mates|little girl|little boy|girl|"
+    r"boy|little one|youngest|eldest|oldest|"
     r"husband|wife|son|sons|daughter|daughters|partner|friend|friends|colleague|colleagues|"
     r"boyfriend|girlfriend|fiancée?|mother|father|mum|mom|dad|sister|brother|kids?|"
     r"children|child|grandson|granddaughter|grandchildren|baby|toddler|nephew|niece|twins|"
@@ -655,7 +682,8 @@ _RELATED = re.compile(
     rf"unserer|with|mit|the|die|der|den|dem|his|her|sein|seine|ihr|ihre)\s+"
     rf"(?:(?:two|three|zwei|drei|little|kleine[nr]?|beiden|both|younger|older|jüngere[nr]?|"
     rf"ältere[nr]?|elderly|old|dear|late|lovely|liebe[nr]?|alte[nr]?|betagte[nr]?)\s+)?(?:{_RELATIONS})|\b(?:{_KIN}))(?:'s)?)"
-    rf"\s*(?:\(\d+\)\s*)?(?:,?\s+|\s*\(\s*)(?:ist\s+|is\s+)?(?:(?:Mrs|Mr|Ms|Frau|Herr|Dr)\.?\s+)?"
+    rf"\s*(?:\(\d+\)\s*)?(?:,?\s+|\s*\(\s*)(?:ist\s+|is\s+)?"
+    rf"(?:(?:Mrs|Mr|Ms|Frau|Herr|Dr|(?i:mister|mrs|mr|ms))\.?\s+)?"
     rf"(?P<names>{_LIST}|[a-zäöü][a-zäöüß-]+\b)"
 )
 _TRAVELLERS = re.compile(
@@ -688,7 +716,7 @@ _STAFF_ROLES = (
     r"coordinator|koordinator(?:in)?|pianist(?:in)?|musiker(?:in)?|dj|planner|"
     r"namensschild|name ?tag|name ?badge|am telefon|on the phone|night manager|"
     r"nachtportier|restaurantleiter(?:in)?|wedding|hochzeitsplaner(?:in)?|valet|roomservice|"
-    r"duty manager|night desk|event manager|check-?in|wirt(?:in)?|chefin|"
+    r"duty manager|night desk|event manager|check-?in|badge|wirt(?:in)?|chefin|"
     r"erzieher(?:in)?|betreuer(?:in)?|hausmeister(?:in)?|masseurin|\w*dienst|\w*abteilung|"
     r"department|vermieter(?:in)?|landlady|landlord|"
     r"\w+(?:leitung|mitarbeiter(?:in)?|kraft|personal|dame|chef(?:in)?|service)"
@@ -718,7 +746,7 @@ _THANKED = re.compile(
     r"special mention to|mention to|props to|hats off to|agreed with|spoke to|spoke with|"
     r"talked to|besprochen mit|gesprochen mit|telefoniert mit|vereinbart mit|auch an|also to|"
     r"shoutout to|shout out to|say hi to|say hello to|danke schön to|dankeschön an|danke schön an|"
-    r"merci à|grazie a)(?:\s+(?:Frau|Herrn?|Mr|Mrs|Ms|Miss|Dr)\.?)?\s*$"
+    r"merci à|grazie a|cheers)(?:\s+(?:Frau|Herrn?|Mr|Mrs|Ms|Miss|Dr)\.?)?\s*$"
 )
 #: A role right before a name: "your night manager R. Okoye", "Restaurantleiter Sven
 #: Albrecht", "the pianist (I think Anton)", "Nachtportier (laut Namensschild D. Krüger)".
@@ -746,7 +774,8 @@ _GUEST_CONTEXT = re.compile(
     r"aus unserer \w*gruppe|from our (?:group|party|team|tour)|in our (?:group|party)|"
     r"of our (?:group|party)|reisegruppe|tour group|teilnehmer\w*|folgende mitarbeiter|"
     r"unsere mitarbeiter|our employees|our delegates|delegates|mitreisende\w*|rooming list|"
-    r"zimmerliste|gästeliste|guest list|namensliste|participants?)\b"
+    r"zimmerliste|gästeliste|guest list|namensliste|participants?)\b|"
+    r"['’]s (?:wedding|birthday|hen|stag|party|anniversary|christening|funeral|\d+th)\b"
 )
 _PLACE_AFTER = re.compile(
     r"['’]?s?\s+(?:Mile|Pier|Street|St\.?|Avenue|Ave\.?|Road|Building|Tower|Center|Centre|"
@@ -765,13 +794,15 @@ _SERVED = re.compile(
     r"made our|sorted|upgraded|looked after|brought|vorbereitet|prepared|gezaubert|gebacken|"
     r"dekoriert|decorated|baked|found|gefunden|gerufen|called the|gegeben|gave us|gave me|"
     r"remembered|noticed|ran after|made sure|set up|checked us in|took care|kümmerte|half|helped|"
+    r"cleaned|made up|gereinigt|geputzt|kept the|brachte|"
     r"gebeten|kannte|zuständig|gedacht|bemüht|sorgte|gesorgt|promised|versprochen|"
     r"macht den besten|macht die besten|makes the best|made the best)\b"
 )
 #: Praise that only the hotel's people get: "Marguerite is a gem".
 _PRAISED = re.compile(
     r"(?i)\b(?:is|was|ist|war) (?:an? |ein |eine )?(?:absolute |real |echter? )?(?:gem|star|legend|"
-    r"superstar|credit to|asset to|engel|schatz|goldstück|perle)\b"
+    r"superstar|credit to|asset to|engel|schatz|goldstück|perle)\b|"
+    r"\bdeserves? (?:a |an )?(?:raise|pay rise|medal|promotion|gehaltserhöhung)"
 )
 #: The writer or their party as the object: "hat uns ... hingestellt", "brought us".
 _FOR_US = re.compile(r"(?i)\b(?:uns|unsere?[mnrs]?|mir|mich|meine?[mnrs]?|us|our|me|my)\b")
@@ -780,16 +811,20 @@ _HOLDER_AFTER = re.compile(
 )
 _NAME_BEFORE_DATE = re.compile(
     rf"(?P<name>{_WORD}(?:\s+{_WORD}){{0,2}}|[a-zäöü]{{3,}}),?\s+"
-    r"(?:(?:geb\.|geboren(?: am)?|born(?: on)?|dob|d\.o\.b\.|\*)\s*:?\s*)?"
+    r"(?i:(?:geb\.|geboren(?: am)?|born(?: on)?|dob|d\.o\.b\.|\*)\s*:?\s*)?"
     rf"(?:\(|{_DATE})"
 )
 _PET_AFTER = re.compile(
-    r"(?i)\s*[(,]\s*(?:unser(?:e|er)?\s+|our\s+|a\s+|ein(?:e)?\s+)?(?:hund|hündin|katze|kater|dog|cat|"
+    r"(?i)\s*(?:[(,]\s*)?(?:unser(?:e|er)?\s+|our\s+|a\s+|ein(?:e)?\s+)?(?:hund|hündin|katze|kater|dog|cat|"
     r"labrador|retriever|dackel|pudel|terrier|spaniel|collie|beagle|mops|pug|welpe|puppy|"
-    r"schäferhund|husky|chihuahua|teddy|kuscheltier)"
+    r"schäferhund|husky|chihuahua|teddy|kuscheltier|🐶|🐕|🐈|🐱|🐾)"
 )
 _TOY = re.compile(
     r"(?i)kuschel|teddy|stofftier|plüsch|hase|rabbit|bunny|bear|toy|doll|puppe|hund|dog|katze|cat\b"
+)
+_FIRM_AFTER = re.compile(
+    r"\s+(?:Club|GmbH|Ltd|Limited|Inc|AG|e\.V\.|LLP|PLC|plc|Verein|Consulting|Group|Gruppe|"
+    r"Partners|Solicitors|Associates|& Co|& Sons|KG|OHG|SE|S\.A\.|B\.V\.)\b"
 )
 _PET = re.compile(
     r"(?i)(?:hund|hündin|katze|kater|dog|cat|puppy|welpe|dackel|pony|pferd|horse)\s+$"
@@ -829,7 +864,10 @@ _NOT_NAMES = names.words(
     Geburtsdatum Geburtstag Born Birthday Date Dob Geb Tel Telefon Mobil Handy Fax Email
     E-Mail Mail Web Travel Assistenz Office Buchhaltung Einkauf Sekretariat Meine Mein Unsere
     Unser Dein Deine Sein Seine His Her Their Zi Nr Reisebüro Hund Hündin Katze Kater Dog Cat
-    Aunty Auntie Uncle Tante Onkel France Germany Austria Ireland Italy
+    Mag Prof Ing Dipl Hr Fr Mr Mrs Ms Mx Dr St
+    Aunty Auntie Uncle Tante Onkel Manager Director Coordinator Officer Executive Secretary
+    Assistant Finance Accounts Sales Marketing Events Purchasing France Germany Austria Ireland
+    Italy
     Spain Poland Portugal Holland Belgium Norway Sweden Denmark Finland Scotland Wales
     Australia Canada India Kenya Nigeria Ghana Frankreich Italien Spanien Polen Irland
     Mann Junge Typ Kerl Dame Mädchen Woman Guy Lady Girl Boy Gentleman Aussies Brits Yanks
@@ -874,6 +912,8 @@ def _people(text: str) -> Iterator[Span]:
         return _role(text, start, end, default="NAME")
 
     def emit(start: int, end: int, kind: str) -> Iterator[Span]:
+        if text[max(start, end - 2) : end] in ("'s", "’s"):
+            end -= 2  # "Seamus's 60th": the possessive is not the name
         if end <= start or not all(end <= a or start >= b for a, b in claimed):
             return
         if _PET.search(text[max(0, start - 12) : start]):
@@ -882,6 +922,12 @@ def _people(text: str) -> Iterator[Span]:
             return
         if _PET_AFTER.match(text, end):
             return  # "Unser Bruno (Labrador)"
+        if _FIRM_AFTER.match(text, end):
+            return  # "Radley Rowing Club", "Harrington & Lowe Solicitors"
+        if re.match(
+            r"['’]s(?:\s+(?:for|to|and|pub|bar)\b|[.,!]|$)", text[end : end + 8]
+        ) and re.search(r"(?i)\b(?:to|at|in|into|from)\s+$", text[max(0, start - 6) : start]):
+            return  # "walked down to Molly Malone's for a pint"
         claimed.append((start, end))
         yield Span(start, end, kind)
 
@@ -891,7 +937,9 @@ def _people(text: str) -> Iterator[Span]:
         if m.group("names")[:1].islower() and re.search(r"['’]s\s+$", text[: m.start("names")]):
             continue  # "my daughter's teddy"
         said = m.group(0)[: m.start("names") - m.start()].lower()
-        colleague = re.search(r"\b(?:his|her|ihr|ihre|sein|seine)\s+(?:kolleg|colleague)", said)
+        colleague = re.search(
+            r"\b(?:his|her|ihr|ihre|sein|seine|your|ihrer|eure|eurer)\s+(?:kolleg|colleague)", said
+        )
         plural = re.search(
             r"\b(?:kids|kinder[n]?|jungs|mädels|freunde[n]?|kollegen|children|friends|colleagues)\b",
             said,
@@ -899,7 +947,7 @@ def _people(text: str) -> Iterator[Span]:
         for start, end in _names_in(
             text, m.start("names"), m.end("names"), lowercase=True, strong=True
         ):
-            if colleague and _STAFF_CONTEXT.search(text):
+            if colleague and (_STAFF_CONTEXT.search(text) or "your" in said or "ihr" in said):
                 yield from emit(start, end, "STAFF")  # "ihr Kollege Marcel" at the desk
                 continue
             if plural and german and not _known(text[start:end]):
@@ -912,7 +960,7 @@ def _people(text: str) -> Iterator[Span]:
         start, end = _name_span(text, m.start("name"), m.end("name"), lowercase=True)
         if end <= start:
             continue
-        if lead.rstrip(":") in {"all of us -", "me,", "eltern", "parents"}:
+        if lead.rstrip(":") in {"all of us -", "me,", "eltern", "parents", "me and", "ich und"}:
             for a, b in _names_in(text, start, _list_end(text, end)):
                 guests.update(w.lower() for w in text[a:b].split())
                 yield from emit(a, b, "NAME")
@@ -938,6 +986,10 @@ def _people(text: str) -> Iterator[Span]:
             near = text[max(0, m.start() - 200) : m.start("name")]
             kind = "STAFF" if _STAFF_CONTEXT.search(near) else role(start, end)
         elif lead in {"named", "called", "namens", "mit namen", "this is", "it's"}:
+            if lead in {"named", "called"} and _TOY.search(
+                text[max(0, m.start() - 40) : m.start()]
+            ):
+                continue  # "a brown rabbit called Hunter"
             kind = role(start, end)
         else:
             guests.update(w.lower() for w in text[start:end].split())
@@ -984,6 +1036,21 @@ def _people(text: str) -> Iterator[Span]:
                 end,
                 "NAME" if _GUEST_CONTEXT.search(_sentence(text, start, end)) else "STAFF",
             )
+    # Rooming lists: "1. Priyanka Sharma – single", "- Zhang Wei, late arrival".
+    listed = list(
+        re.finditer(
+            rf"(?m)^[ \t]*(?:\d{{1,2}}[.)]|[-•*–])[ \t]+"
+            rf"(?P<name>{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_WORD}){{1,2}})"
+            r"(?=[ \t]*(?:[,–—(:-]|$))",
+            text,
+        )
+    )
+    if len(listed) >= 2:
+        for m in listed:
+            start, end = _name_span(text, m.start("name"), m.end("name"), strong=True)
+            if end > start and not any(w in _NOT_NAMES for w in text[start:end].split()):
+                yield from emit(start, end, role(start, end))
+    # "X and Y Z": a full name after "and" in a list of people already found
     # "The Fitzgeralds in the room above us", "die Oberhubers aus der 112".
     for m in re.finditer(rf"\b(?:[Tt]he|[Dd]ie)\s+(?P<name>[{_UPPER}][{_LOWER}]+s)\b", text):
         stem = m.group("name")[:-1]
@@ -1028,6 +1095,17 @@ def _people(text: str) -> Iterator[Span]:
         start, end = _name_span(text, m.start("name"), m.end("name"), lowercase=True)
         if end > start and text[end : m.end("name")].strip() == "":
             yield from emit(start, end, "NAME")
+    # Initials sewn or engraved: "The jacket has R.T.H. sewn into the collar".
+    for m in re.finditer(
+        rf"(?P<name>(?:[{_UPPER}]\.\s?){{2,4}})\s*(?i:sewn|stitched|embroidered|engraved|eingenäht|"
+        r"eingestickt|eingraviert|graviert|drauf|on it|inside)",
+        text,
+    ):
+        yield from emit(
+            m.start("name"),
+            m.end("name").__index__() - (1 if m.group("name").endswith(" ") else 0),
+            "NAME",
+        )
     # Children and guests listed with their dates of birth: "Noah 11 March 2015 and Isla ...".
     for m in _NAME_BEFORE_DATE.finditer(text):
         lower = m.group("name")[:1].islower()
@@ -1041,9 +1119,9 @@ def _people(text: str) -> Iterator[Span]:
     # Signatures: after a sign-off, and the words a text ends with.
     for m in _SIGN_OFF.finditer(text):
         said = m.group(0).strip().lower()
-        if said.startswith(("thank", "danke", "many thanks", "vielen dank")) and not re.search(
-            r"[,\n]", m.group(0).strip(" \t")
-        ):
+        if said.startswith(
+            ("thank", "danke", "many thanks", "vielen dank", "cheers")
+        ) and not re.search(r"[,\n]", m.group(0).strip(" \t")):
             continue  # "Thanks Freddie!": thanked, not signed (below)
         yield from _signature(
             text, m.end() + len(text[m.end() :]) - len(text[m.end() :].lstrip()), emit
@@ -1064,9 +1142,20 @@ def _people(text: str) -> Iterator[Span]:
                 yield from emit(start, end, role(start, end))
     # A first name of the lists, with the surname after it.
     for m in _WORD_RE.finditer(text):
-        word = m.group(0)
-        if word in _NOT_NAMES or not names.is_first_name(word):
+        word = re.sub(r"['’]s$", "", m.group(0))
+        if word in _NOT_NAMES:
             continue
+        if not names.is_first_name(word):
+            after = re.match(rf"\s+({_WORD})", text[m.end() :])
+            surname = after.group(1) if after else ""
+            if not (
+                word in names.AMBIGUOUS
+                and names.is_name_word(word)
+                and surname in names.surnames()
+                and surname not in names.AMBIGUOUS
+                and surname not in _NOT_NAMES
+            ):
+                continue  # "Dawn Hughes", "Chelsea Okafor": a word name with a surname
         if re.search(r"(?i)\bthe\s+$", text[max(0, m.start() - 5) : m.start()]):
             continue  # "at the James", "the Conrad": a hotel or a building, not a person
         start, end = _name_span(text, m.start(), min(len(text), m.end() + 60))
@@ -1085,6 +1174,9 @@ def _signature(
     """The name (or names: "Wolfgang und Ulla Brenninkmeyer") a signature at `at` holds."""
     line_end = text.find("\n", at)
     line_end = len(text) if line_end < 0 else line_end
+    dash = re.match(r"[-–—~]+[ \t]*", text[at:line_end])
+    if dash is not None:  # "- Lily"
+        at += dash.end()
     segment = text[at:line_end]
     cut = re.search(r"[,(]|\s[-–]\s|\s\+?\d", segment)
     if cut is not None:
@@ -1209,6 +1301,8 @@ def _name_span(
     first = raw if is_initial else raw.rstrip(".")
     if first in _NOT_NAMES and not (strong and names.is_name_word(first)):
         return start, start
+    if raw.endswith(".") and not is_initial:
+        words = words[:1]  # "the Royal Mile. Booked ...": the sentence ends
     lower_first = first[:1].islower()
     if lower_first and (first in _FUNCTION_WORDS or first.capitalize() in _NOT_NAMES):
         return start, start
@@ -1254,6 +1348,12 @@ def _thanked(text: str, at: int) -> bool:
     if "\n" in before[len(before.rstrip()) :]:
         return False
     if _THANKED.search(before) is not None:
+        if re.match(r"\S+\s+x{1,3}\W*$", text[at:]):
+            return False  # "... thanks Orla x": the writer signs with a kiss
+        if re.search(
+            r"(?i)cheers\s*$", before
+        ):  # "Cheers Fabi" signs; "Cheers Kwame for ..." thanks
+            return re.match(r"\S+\s+(?:for|für)\b", text[at:]) is not None
         return True
     # "Shout-out to Beatriz for the masterclass, and to Finlay for ...".
     sentence = text[
