@@ -172,7 +172,7 @@ def _valid_iban(candidate: str) -> bool:
     return True
 
 
-_CARD = re.compile(r"(?<![\d-])[1-9](?:[ -]?\d){12,18}(?![\d-])")
+_CARD = re.compile(r"(?<![\d+-])[1-9](?:[ -]?\d){12,18}(?![\d-])")
 _CARD_END_AFTER = re.compile(
     r"(?i)\b(?:visa|mastercard|master|amex|karte|card|kreditkarte|ec-karte)\s+(?:mit|with)\s+"
     r"(\d{4})\s+(?:am ende|at the end)"
@@ -607,7 +607,7 @@ def _addresses(text: str) -> Iterator[Span]:
 # --- people ----------------------------------------------------------------------------
 
 _UPPER = "A-ZÄÖÜÀ-ÞŁŚŻŹĆŃŠŽČŘĐŞĞİŐŰȘȚĀĒĪŪĄĘ"
-_LOWER = "a-zäöüßà-ÿłśżźćńšžčřđğışőűșțāēīūąę"
+_LOWER = "a-zäöüßà-ÿłśżźćńšžčřđğışőűșțāēīūąęḁ-ỹ"
 _WORD = rf"(?:O['’]|Mc|Mac|D['’])?[{_UPPER}][{_LOWER}'’]+(?:-[{_UPPER}][{_LOWER}'’]+)?"
 _PARTICLE = r"(?:von|van|de|der|den|du|di|da|del|la|le|ter|zu|vom|dos|das|Ní|Nic|Ó|bin|ben|al|el)"
 _INITIAL = rf"[{_UPPER}]\.(?:-[{_UPPER}]\.)?"
@@ -623,7 +623,9 @@ _TITLES = (
     r"Fam\.|Family|Frl\."
 )
 _TITLED = re.compile(
-    rf"\b(?P<title>{_TITLES}|family|familie)\.?\s+(?:(?:Dr|Prof)\.?\s+)?(?P<name>{_NAME})"
+    rf"\b(?P<title>{_TITLES}|family|familie)\.?\s+"
+    r"(?:(?:Dr|Prof|Mag|Ing|Dipl\.-Ing|DI|Direktor|Director|Doktor)\.?\s+){0,3}"
+    rf"(?P<name>{_NAME})"
 )
 _FULL_TITLES = names.words("Herr Herrn Frau Fräulein Familie Family Mister Madam Sir Miss Mrs")
 #: A letter's salutation: its addressee works at the hotel.
@@ -672,7 +674,7 @@ _RELATIONS = (
     r"Enkelkinder|Neffe|Nichte|Schwiegermutter|Schwiegervater|Zwillinge|Jungs|Mädels|"
     r"Freunden|Kindern|Enkeln|Söhnen|Töchtern|Kolleginnen|Mitreisenden|"
     r"Begleitung|Begleiter|Begleiterin|Busfahrer|driver|Fahrer|travel buddy|buddy|mate|pal|"
-    r"carer|nanny|au pair|babysitter|Pflegerin|Pfleger|Betreuerin|Betreuer|boss|Chefin|"
+    r"carer|nanny|au pair|babysitter|Pflegerin|Pfleger|boss|"
     r"assistant|Assistentin|Assistent"
 )
 _AGE = r"(?:\s*\(\d{1,2}\)|,\s*\d{1,2}\b)"
@@ -1022,12 +1024,19 @@ def _people(text: str) -> Iterator[Span]:
                 max(0, start - 2) : start
             ].strip() in {".", "!", "?"}
             if (
+                word in names.AMBIGUOUS
+                and "," in text[max(0, start - 3) : start]
+                and re.match(r"[ \t]*(?:,[ \t]*[A-ZÄÖÜ]|$|\n)", text[end:])
+            ):
+                continue  # "Spa, Lage, Personal": a list of words
+            if (
                 not word
                 or _STAFF_CONTEXT.fullmatch(word)
                 or (
                     (german or opens)
                     and not _known(word)
                     and not re.fullmatch(rf"(?:{_INITIAL})+", word)
+                    and not _thanked(text, start)
                 )
             ):
                 continue
@@ -1039,7 +1048,7 @@ def _people(text: str) -> Iterator[Span]:
     # Rooming lists: "1. Priyanka Sharma – single", "- Zhang Wei, late arrival".
     listed = list(
         re.finditer(
-            rf"(?m)^[ \t]*(?:\d{{1,2}}[.)]|[-•*–])[ \t]+"
+            rf"(?m)^[ \t]*(?:\d{{1,2}}[.)]|[-•*–]|EZ|DZ|Single|Double|Twin|SGL|DBL)[ \t]+"
             rf"(?P<name>{_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)?{_WORD}){{1,2}})"
             r"(?=[ \t]*(?:[,–—(:-]|$))",
             text,
@@ -1197,6 +1206,15 @@ def _signature(
         offset = start + len(piece)
         capitalised = all(w[:1].isupper() for w in piece.split())
         own_line = (a == 0 or text[a - 1] == "\n") and capitalised
+        if (
+            len(text[a:b].split()) == 1
+            and not _known(text[a:b])
+            and re.search(
+                r"(?:ung|ment|schaft|heit|keit|ität|ion|tur|anwältin|anwalt|leiter|leiterin)$",
+                text[a:b],
+            )
+        ):
+            continue  # "Teamleitung", "Rechtsanwältin": a job title under the name
         # "... bestätigen. Basti": a last word with no full stop after it.
         unpunctuated = capitalised and not text[b:].strip() and text[a:b] not in _NOT_NAMES
         if strict and re.match(r"\.?\s*:?\s*\d", text[b:]):
