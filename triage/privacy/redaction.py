@@ -290,10 +290,10 @@ _BOOKING = re.compile(
     r"fundsachen-?(?:nummer|nr\.?)|[\w-]*reiseplan|buchungscode(?: der \w+)?|bestätigung|"
     r"vertrags?-?(?:nummer|nr\.?)?|contract(?:\s*(?:number|no\.?))?|"
     r"bonus(?:karten)?-?(?:nummer|nr\.?)|rewards?(?:\s*(?:number|no\.?|id))?|folio|re:|"
-    r"member\s*no\.?|record locator|res\.|res\s*#)"
+    r"member\s*no\.?|record locator|res\.|res\s*#|conf\.?\s*(?:no\.?|number))"
     r"(?:\s+(?:laut|from|von|according to|per)\s+[^:\n]{3,30}:|"
     r"\s+(?:you|sie|ihr)\s+[a-z ]{3,30}?\s+(?:was|is|war|ist|lautet))?"
-    r"\s*(?:(?:ist|is|war|was|lautet|lautete|unter|under|mit|with|nr\.?|no\.?)\s+)?[:#.]?\s*"
+    r"\s*(?:(?:ist|is|war|was|lautet|lautete|unter|under|mit|with|nr\.?|no\.?)\s+)?[:#.(]?\s*"
     r"(\d{2,}(?:[ .]\d{2,}){1,3}|[A-Z]{1,4} \d{4,}(?: \d{2,})*|"
     r"(?=[A-Za-z0-9/-]*\d)[A-Za-z0-9][A-Za-z0-9/-]{3,}[A-Za-z0-9])"
 )
@@ -402,6 +402,7 @@ _ROOMS = (
         r"(?i)\b(?:from|aus)\s+(?:room\s+|zimmer\s+)?(\d{3,4}[a-zA-Z]?)\b(?=\s*[.,!?]|\s+(?:here|hier))"
     ),
     re.compile(r"(?i)\bor was it\s+(\d{2,4}[a-zA-Z]?)\b"),
+    re.compile(r"(?m)^\s*(\d{2,4}[A-Z]?)\s+(?:here|hier)\b"),
     re.compile(
         r"(?i)\b(?:given|gave us|put (?:us|me) in|moved (?:us |me )?(?:in)?to|upgraded to|"
         r"staying in|is in|are in|wohnt in|wohnen in|bekamen|bekommen)\s+"
@@ -427,7 +428,8 @@ _ROOMS = (
 #: A room that is no guest's: a function room, a room shown in photos or a brochure.
 #: "Einzelzimmer 401, 402 und 405", "rooms 401, 402 and 407": every number of the list.
 _ROOM_LIST = re.compile(
-    r"(?i)\b(?:(?:einzel|doppel|familien)?zimmer|(?:single |double |twin |family )?rooms)\s+"
+    r"(?i)\b(?:(?:einzel|doppel|familien)?zimmer|(?:single |double |twin |family )?rooms|"
+    r"we're in|we are in|wir sind in|from|aus)\s+"
     r"\d{1,4}[A-Z]?(?:\s*(?:,|und|and|&)\s*\d{1,4}[A-Z]?)+"
 )
 #: After the number: a room booked for a meeting, not slept in.
@@ -505,6 +507,7 @@ _ADDRESS_MORE = re.compile(
     r"^\d{2}-\d{3}\s+\w+[ \t]*$|"
     r"(?:[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+)*,\s*){1,4}(?:Co\.\s)?[A-Z][a-z]+\s+"
     r"[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y\d]{4}\b|"
+    r"\bDublin \d{1,2}(?:,\s*D\d{2}\s?[A-Z\d]{4})?\b(?=[ \t]*$|[ \t]*,\s*Ireland)|"
     r"^[A-Z][a-z]+(?: [A-Z][a-z]+)*,?\s(?:VIC|NSW|QLD|SA|WA|TAS|NT|ACT)\s\d{4}[ \t]*$|"
     rf"(?<=\n)[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*,?\s+{_UK_POSTCODE_}[ \t]*$|"
     r"^(?:The\s+)?(?:[A-Z][a-z]+\s+){0,2}(?:Cottage|House|Court|Farm|Lodge|Barn|Forge|Rectory|"
@@ -653,6 +656,8 @@ _INTRODUCED = re.compile(
     r"all of us -|me,|an meine \w+ schicken:|hier ist|hier spricht|its|here is|lautend auf|"
     r"lautet auf|made out to|payable to|we're the|we are the|buchung (?:läuft )?auf|"
     r"reservierung (?:läuft )?auf|reserviert auf|reservation under|me and|ich und|"
+    r"(?:booking|reservation|room|rooms) (?:was |is |are )?under|unter dem namen|"
+    r"(?<=\d )under|"
     r"name as (?:on|shown on) (?:the )?card:?|t\.n\.v\.|ten name van|"
     r"zugunsten(?: von)?|in favour of)\s*:?)\s+(?:(?:Dr|Prof)\.?\s+)?"
     r"(?P<name>[^\s,;:!?()\n]+(?:[ \t]+[^\s,;:!?()\n]+){0,3})"
@@ -717,7 +722,7 @@ _STAFF_ROLES = (
     r"dinner|abendessen|lobby|desk|security|guide|reiseleiter(?:in)?|kellnerin|service|"
     r"coordinator|koordinator(?:in)?|pianist(?:in)?|musiker(?:in)?|dj|planner|"
     r"namensschild|name ?tag|name ?badge|am telefon|on the phone|night manager|"
-    r"nachtportier|restaurantleiter(?:in)?|wedding|hochzeitsplaner(?:in)?|valet|roomservice|"
+    r"nachtportier|restaurantleiter(?:in)?|hochzeitsplaner(?:in)?|valet|roomservice|"
     r"duty manager|night desk|event manager|check-?in|badge|wirt(?:in)?|chefin|"
     r"erzieher(?:in)?|betreuer(?:in)?|hausmeister(?:in)?|masseurin|\w*dienst|\w*abteilung|"
     r"department|vermieter(?:in)?|landlady|landlord|"
@@ -747,6 +752,7 @@ _THANKED = re.compile(
     r"kudos to|big up|lob an|ein lob an|grüße an|gruß an|gruß auch an|grüße auch an|"
     r"special mention to|mention to|props to|hats off to|agreed with|spoke to|spoke with|"
     r"talked to|besprochen mit|gesprochen mit|telefoniert mit|vereinbart mit|auch an|also to|"
+    r"discussed with|as discussed with|call with|call this morning with|"
     r"shoutout to|shout out to|say hi to|say hello to|danke schön to|dankeschön an|danke schön an|"
     r"merci à|grazie a|cheers)(?:\s+(?:Frau|Herrn?|Mr|Mrs|Ms|Miss|Dr)\.?)?\s*$"
 )
@@ -763,7 +769,7 @@ _STAFF_AFTER = re.compile(
     rf"(?P<name>{_WORD}|[a-z]{{3,}})\s+"
     rf"(?i:(?:vom|von der|von|from the|from|at the|at|an der|am|in the|"
     rf"on the|on|im|in der|beim|bei der)\s+"
-    rf"(?:{_STAFF_ROLES})\b)"
+    rf"(?:{_STAFF_ROLES}|reservations|events|accounts|front office|guest relations)\b)"
 )
 #: "Mo here, room 27."
 _HERE = re.compile(rf"(?:^|\n)(?P<name>{_WORD})\s+(?:here|hier)\s*[,:-]")
@@ -775,7 +781,7 @@ _GUEST_CONTEXT = re.compile(
     r"formular|form\b|anmeldung|meldeschein|registration|teilnehmer|attendees?|"
     r"aus unserer \w*gruppe|from our (?:group|party|team|tour)|in our (?:group|party)|"
     r"of our (?:group|party)|reisegruppe|tour group|teilnehmer\w*|folgende mitarbeiter|"
-    r"unsere mitarbeiter|our employees|our delegates|delegates|mitreisende\w*|rooming list|"
+    r"unsere mitarbeiter|our employees|our delegates|delegates?|mitreisende\w*|rooming list|"
     r"zimmerliste|gästeliste|guest list|namensliste|participants?)\b|"
     r"['’]s (?:wedding|birthday|hen|stag|party|anniversary|christening|funeral|\d+th)\b"
 )
@@ -866,7 +872,7 @@ _NOT_NAMES = names.words(
     Geburtsdatum Geburtstag Born Birthday Date Dob Geb Tel Telefon Mobil Handy Fax Email
     E-Mail Mail Web Travel Assistenz Office Buchhaltung Einkauf Sekretariat Meine Mein Unsere
     Unser Dein Deine Sein Seine His Her Their Zi Nr Reisebüro Hund Hündin Katze Kater Dog Cat
-    Mag Prof Ing Dipl Hr Fr Mr Mrs Ms Mx Dr St
+    Mag Prof Ing Dipl Hr Fr Mr Mrs Ms Mx Dr St I'm Im I'll I've Ive Chair Event What
     Aunty Auntie Uncle Tante Onkel Manager Director Coordinator Officer Executive Secretary
     Assistant Finance Accounts Sales Marketing Events Purchasing France Germany Austria Ireland
     Italy
@@ -1066,11 +1072,20 @@ def _people(text: str) -> Iterator[Span]:
         if stem in names.surnames() and stem not in names.AMBIGUOUS and stem not in _NOT_NAMES:
             yield from emit(m.start("name"), m.end("name"), "NAME")
     for m in re.finditer(
-        rf"(?i:\b(?:hier|here|this is|it's))\s+(?P<name>{_WORD})\s+(?i:aus|from|in)\s+"
-        r"(?i:zimmer\s+|room\s+|zi\.\s*)?\d",
+        rf"(?i:\b(?:hier|here|this is|it's|its|ich bin(?: die| der)?|bin (?:die|der))|^)\s*"
+        rf"(?P<name>{_WORD}|[a-zäöü]{{2,}})(?:\s+(?:and|und|&)\s+(?P<other>{_WORD}))?"
+        r"(?:\s+(?i:here|hier))?\s+(?i:aus|from|in)\s+(?i:der\s+|zimmer\s+|room\s+|zi\.\s*|rm\s+)?[A-Z]?\d",
         text,
     ):
-        yield from emit(m.start("name"), m.end("name"), "NAME")
+        for group in ("name", "other"):
+            word = m.group(group)
+            if not word or word in _NOT_NAMES or word in _FUNCTION_WORDS:
+                continue
+            if m.start() == m.start("name") and not (  # no lead word: "Tash from 209"
+                names.is_name_word(word.capitalize()) and word.capitalize() not in names.AMBIGUOUS
+            ):
+                continue
+            yield from emit(m.start(group), m.end(group), "NAME")
     for m in _HERE.finditer(text):
         start, end = _name_span(text, m.start("name"), m.end("name"))
         yield from emit(start, end, "NAME")
