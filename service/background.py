@@ -35,6 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from models import SentimentClassifier
 from models.batching import BatchingClassifier
 from models.engines import release_memory
+from service.model_loading import name_reader
 from service.waiting import woken
 from service.web import Services
 from service.webhook_sender import WebhookSender
@@ -234,9 +235,14 @@ def apply_retention(svc: Services, days: int) -> Callable[[], object]:
     redact_text = svc.settings.retention_text == "redact"
 
     def step() -> None:
+        names = (
+            name_reader(svc.settings)
+            if redact_text and svc.settings.redaction_names == "tagger"
+            else None
+        )
         while True:  # in batches, each its own transaction
             with unit_of_work(svc.sessions) as s:
-                done = retention.apply_retention(s, days, redact_text=redact_text)
+                done = retention.apply_retention(s, days, redact_text=redact_text, names=names)
             if done < retention.BATCH:
                 return
 

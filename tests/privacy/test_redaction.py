@@ -11,9 +11,17 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from models.name_tagger import NameTagger, load_default
 from tests.conftest import World
-from triage.privacy.redaction import find, redact, redact_counted
-from triage.privacy.redaction_eval import DATASETS, DEFAULT_FILES, evaluate, parse, read
+from triage.privacy.redaction import Span, find, redact, redact_counted, redact_many
+from triage.privacy.redaction_eval import (
+    DATASETS,
+    DEFAULT_FILES,
+    HELD_OUT_FILES,
+    evaluate,
+    parse,
+    read,
+)
 from triage_cli.main import main
 
 
@@ -114,11 +122,59 @@ def test_the_annotated_set_stays_where_it_was_measured() -> None:
         assert block["keep_hits"] <= 1, language
 
 
-def test_the_third_development_set_is_not_worse_than_measured() -> None:
-    """The first held-out set, scored once untouched (README) and tuned on since."""
-    result = evaluate([DATASETS / "dev3_de.txt", DATASETS / "dev3_en.txt"])
-    for language, block in result["languages"].items():
-        assert block["leak_rate"] <= 0.12, (language, block["leak_rate"])
+@pytest.mark.parametrize(
+    ("name", "ceilings"),
+    [("dev3", (0.02, 0.03)), ("dev4", (0.05, 0.07)), ("dev5", (0.15, 0.22))],
+)
+def test_the_later_development_sets_stay_where_they_were_measured(
+    name: str, ceilings: tuple[float, float]
+) -> None:
+    """Each was a held-out set, scored once untouched (README), then tuned on."""
+    result = evaluate([DATASETS / f"{name}_de.txt", DATASETS / f"{name}_en.txt"])
+    for (language, block), ceiling in zip(result["languages"].items(), ceilings, strict=True):
+        assert block["leak_rate"] <= ceiling, (name, language, block["leak_rate"])
+
+
+def test_the_held_out_set_with_the_rules_alone() -> None:
+    """Never tuned on, never trained on; the rules alone (`--redact-rules-only`)."""
+    result = evaluate(list(HELD_OUT_FILES))
+    leaks = {lang: block["leak_rate"] for lang, block in result["languages"].items()}
+    assert leaks["de"] <= 0.10 and leaks["en"] <= 0.18, leaks
+
+
+@pytest.fixture(scope="module")
+def shipped_tagger(real_encoder_cache: Path) -> NameTagger:
+    return load_default(real_encoder_cache)
+
+
+def test_the_held_out_set_with_the_shipped_name_tagger(shipped_tagger: NameTagger) -> None:
+    """The rules and the shipped name tagger, as the export runs them by default: fewer
+    names leak than with the rules alone (measured: 6.7% / 10.3% against 8.6% / 16.9%)."""
+    result = evaluate(list(HELD_OUT_FILES), shipped_tagger)
+    for language, ceiling in (("de", 0.08), ("en", 0.12)):
+        block = result["languages"][language]
+        assert block["leak_rate"] <= ceiling, (language, block["leak_rate"])
+        assert block["kinds"]["NAME"]["recall"] >= 0.88, (language, block["kinds"]["NAME"])
+
+
+def test_a_name_reader_adds_names_where_the_rules_found_nothing() -> None:
+    text = "Vroni und Wastl haben alles vorbereitet. Ruf an: +49 170 1234567. Rezeption"
+    vroni, wastl = (0, 5, "STAFF"), (10, 15, "STAFF")
+    over_phone = (text.index("+49"), text.index("+49") + 3, "NAME")  # the rules' span wins
+    desk = (text.index("Rezeption"), len(text), "NAME")  # a word that is never a name
+    spans = find(text, [vroni, wastl, over_phone, desk])
+    assert [(s.kind, text[s.start : s.end]) for s in spans] == [
+        ("STAFF", "Vroni"),
+        ("STAFF", "Wastl"),
+        ("PHONE", "+49 170 1234567"),
+    ]
+    assert Span(0, 5, "STAFF") in spans
+
+    def reader(texts: object) -> list[list[tuple[int, int, str]]]:
+        return [[vroni, wastl]]
+
+    (done,) = redact_many([text], staff=True, reader=reader)
+    assert done.text.startswith("[STAFF] und [STAFF] haben") and done.replaced["STAFF"] == 2
 
 
 def test_the_second_development_set_stays_where_it_was_measured() -> None:
@@ -136,6 +192,7 @@ def test_a_redacted_export_of_verdicts_given_through_the_api(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    real_encoder_cache: Path,
 ) -> None:
     text = (
         "Das Zimmer war schmutzig und keiner hat geputzt. Rufen Sie mich an: "
@@ -157,6 +214,8 @@ def test_a_redacted_export_of_verdicts_given_through_the_api(
     assert done.status_code == 200, done.text
     monkeypatch.setenv("TRIAGE_DATABASE_URL", database_url)
     monkeypatch.setenv("TRIAGE_DATA_DIR", str(tmp_path))
+    # The export reads names with the shipped tagger on the encoder (built once per run).
+    (tmp_path / "encoders").symlink_to(real_encoder_cache / "encoders")
     out = tmp_path / "training.jsonl"
     assert main(["export", "--training", "--redact", "--output", str(out)]) == 0
     (row,) = [json.loads(line) for line in out.read_text().splitlines()]

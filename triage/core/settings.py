@@ -227,6 +227,13 @@ class Settings(BaseSettings):
         "triage.privacy.redaction), so statistics and training keep the words. An erasure "
         "request always removes the text.",
     )
+    redaction_names: Literal["tagger", "rules"] = Field(
+        default="tagger",
+        description="How retention (TRIAGE_RETENTION_TEXT=redact) finds people's names: the "
+        "rules and the name tagger (models/name_tagger.py, the default; the service loads the "
+        "encoder for it on first use, about 500 MB), or the rules alone. The training export "
+        "has its own switch (--redact-rules-only).",
+    )
     retention_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often the retention loop runs (when it is on)."
     )

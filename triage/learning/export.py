@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from triage.learning.registry import gold_review_ids
-from triage.privacy.redaction import redact_counted
+from triage.privacy.redaction import NameReader, redact_many
 from triage.storage.tables import Label, QueueItem, Review
 from triage.verdicts.labels import current_label, labels_by_review
 
@@ -135,6 +135,7 @@ def training_records(
     *,
     redact_text: bool = False,
     redact_staff: bool = False,
+    names: NameReader | None = None,
     found: Counter[str] | None = None,
     dev_share: float = 0.0,
     group_by: str = "booking",
@@ -144,9 +145,10 @@ def training_records(
 
     Gold-set reviews are never included: they are the promotion gate's test. With
     `redact_text`, personal data is replaced (`triage.privacy.redaction`; staff names too
-    with `redact_staff`) and counted by kind into `found` (kept staff names as
-    "STAFF_KEPT"), never printed. With `dev_share`, each row gets a `split`, and all
-    reviews of one group (a property, or a booking / guest) fall on the same side.
+    with `redact_staff`; person names also where the name reader `names` reads them) and
+    counted by kind into `found` (kept staff names as "STAFF_KEPT"), never printed. With
+    `dev_share`, each row gets a `split`, and all reviews of one group (a property, or a
+    booking / guest) fall on the same side.
     """
     if group_by not in SPLIT_GROUPS:
         raise ValueError(f"group_by must be one of {SPLIT_GROUPS}")
@@ -166,17 +168,20 @@ def training_records(
         if not reviews:
             return
         labels = labels_by_review(session, [r.id for r in reviews])
-        for review in reviews:
-            label = current_label(labels[review.id])
-            if label is None or review.id in gold:
-                continue
-            text = review.text or ""
-            if redact_text:
-                redacted = redact_counted(text, staff=redact_staff)
-                text = redacted.text
-                if found is not None:
-                    found.update(redacted.replaced)
-                    found.update({f"{k}_KEPT": n for k, n in redacted.kept.items()})
+        kept = [
+            (review, label)
+            for review in reviews
+            if (label := current_label(labels[review.id])) is not None and review.id not in gold
+        ]
+        texts = [review.text or "" for review, _ in kept]
+        if redact_text:
+            redacted = redact_many(texts, staff=redact_staff, reader=names)
+            texts = [r.text for r in redacted]
+            if found is not None:
+                for r in redacted:
+                    found.update(r.replaced)
+                    found.update({f"{k}_KEPT": n for k, n in r.kept.items()})
+        for (review, label), text in zip(kept, texts, strict=True):
             yield {
                 "id": f"review:{review.id}",
                 "text": text,

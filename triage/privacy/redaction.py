@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import phonenumbers
@@ -71,14 +71,39 @@ class Redacted:
     kept: Counter[str] = field(default_factory=Counter)
 
 
-def redact(text: str, *, staff: bool = False) -> str:
+#: A reader of person names (`models.name_tagger.NameTagger`): for each text, the
+#: `(start, end, kind)` of the names it read, kind NAME or STAFF.
+NameReader = Callable[[Sequence[str]], Sequence[Sequence[tuple[int, int, str]]]]
+#: Texts handed to a name reader at once.
+READER_BATCH = 256
+
+
+def redact(text: str, *, staff: bool = False, reader: NameReader | None = None) -> str:
     """`text` with its personal spans replaced by typed placeholders."""
-    return redact_counted(text, staff=staff).text
+    return redact_many([text], staff=staff, reader=reader)[0].text
 
 
-def redact_counted(text: str, *, staff: bool = False) -> Redacted:
-    """`text` redacted, with the counts by kind of what was replaced and kept."""
-    spans = find(text)
+def redact_many(
+    texts: Sequence[str], *, staff: bool = False, reader: NameReader | None = None
+) -> list[Redacted]:
+    """Each text redacted: the rules, and the names `reader` reads where the rules found
+    nothing (one batch of texts at a time)."""
+    out: list[Redacted] = []
+    for at in range(0, len(texts), READER_BATCH):
+        batch = list(texts[at : at + READER_BATCH])
+        names = reader(batch) if reader is not None else [()] * len(batch)
+        out.extend(
+            redact_counted(t, staff=staff, names=n) for t, n in zip(batch, names, strict=True)
+        )
+    return out
+
+
+def redact_counted(
+    text: str, *, staff: bool = False, names: Sequence[tuple[int, int, str]] = ()
+) -> Redacted:
+    """`text` redacted, with the counts by kind of what was replaced and kept; `names` are
+    a name reader's spans for it."""
+    spans = find(text, names)
     replaced: Counter[str] = Counter()
     kept: Counter[str] = Counter()
     out: list[str] = []
@@ -95,8 +120,9 @@ def redact_counted(text: str, *, staff: bool = False) -> Redacted:
     return Redacted("".join(out), replaced, kept)
 
 
-def find(text: str) -> list[Span]:
-    """The personal spans of `text`, in order, none overlapping."""
+def find(text: str, names: Sequence[tuple[int, int, str]] = ()) -> list[Span]:
+    """The personal spans of `text`, in order, none overlapping: the rules' first, then the
+    `names` a name reader read where the rules found nothing."""
     found = list(_people(text))
     if "@" in text or "(at)" in text or "[at]" in text or "{at}" in text:
         found += _emails(text)
@@ -108,6 +134,11 @@ def find(text: str) -> list[Span]:
     for span in found:
         if all(span.end <= c.start or span.start >= c.end for c in chosen):
             chosen.append(span)
+    for start, end, kind in names:
+        if kind not in ("NAME", "STAFF") or text[start:end].strip(".") in _NOT_NAMES:
+            continue
+        if all(end <= c.start or start >= c.end for c in chosen):
+            chosen.append(Span(start, end, kind))
     return sorted(chosen, key=lambda s: s.start)
 
 

@@ -31,7 +31,7 @@ from triage.access import audit, permissions
 from triage.access.accounts import Principal
 from triage.core.errors import FieldProblem, InvalidInput, NotFound
 from triage.events import outbox
-from triage.privacy.redaction import redact
+from triage.privacy.redaction import NameReader, redact_many
 from triage.storage.db import utcnow
 from triage.storage.tables import Label, Property, QueueItem, Review
 
@@ -47,9 +47,11 @@ def anonymise(
     now: datetime | None = None,
     *,
     redact_text: bool = False,
+    names: NameReader | None = None,
 ) -> int:
     """Remove the personal data of these reviews (those not anonymised yet); with
-    `redact_text`, keep each text with its personal data replaced (staff names too)."""
+    `redact_text`, keep each text with its personal data replaced (staff names too; names
+    also where the name reader `names` reads them)."""
     if not review_ids:
         return 0
     now = now or utcnow()
@@ -60,11 +62,12 @@ def anonymise(
                 Review.id.in_(ids), Review.anonymised_at.is_(None), Review.text.is_not(None)
             )
         ).all()
-        for review_id, text in rows:
+        redacted = redact_many([text or "" for _, text in rows], staff=True, reader=names)
+        for (review_id, _), kept in zip(rows, redacted, strict=True):
             session.execute(
                 update(Review)
                 .where(Review.id == review_id)
-                .values(text=redact(text or "", staff=True))
+                .values(text=kept.text)
                 .execution_options(synchronize_session=False)
             )
     done = session.execute(
@@ -97,7 +100,12 @@ def anonymise(
 
 
 def apply_retention(
-    session: Session, days: int, *, limit: int = BATCH, redact_text: bool = False
+    session: Session,
+    days: int,
+    *,
+    limit: int = BATCH,
+    redact_text: bool = False,
+    names: NameReader | None = None,
 ) -> int:
     """Anonymise up to `limit` reviews received more than `days` days ago (`redact_text`:
     keep their texts redacted, TRIAGE_RETENTION_TEXT=redact)."""
@@ -121,7 +129,7 @@ def apply_retention(
                 .limit(limit - total)
             )
         )
-        count = anonymise(session, ids, now, redact_text=redact_text)
+        count = anonymise(session, ids, now, redact_text=redact_text, names=names)
         if count:
             audit.record(
                 session,

@@ -176,6 +176,13 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidInput("--redact and --dev-share go with --training")
     if args.redact_staff and not args.redact:
         raise InvalidInput("--redact-staff goes with --redact")
+    if args.redact_rules_only and not args.redact:
+        raise InvalidInput("--redact-rules-only goes with --redact")
+    names = None
+    if args.redact and not args.redact_rules_only:
+        from models.name_tagger import load_default
+
+        names = load_default(settings.data_dir)
     found: Counter[str] = Counter()
     if not 0.0 <= args.dev_share < 1.0:
         raise InvalidInput("--dev-share must be at least 0 and below 1")
@@ -189,6 +196,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
                     args.property or None,
                     redact_text=args.redact,
                     redact_staff=args.redact_staff,
+                    names=names,
                     found=found,
                     dev_share=args.dev_share,
                     group_by=args.group_by,
@@ -316,6 +324,12 @@ def register(commands: Subcommands) -> None:
     )
     exp.add_argument(
         "--redact-staff", action="store_true", help="with --redact: replace staff names too"
+    )
+    exp.add_argument(
+        "--redact-rules-only",
+        action="store_true",
+        help="with --redact: the rules alone, without the name tagger (about 30 times faster, "
+        "misses more names)",
     )
     exp.add_argument(
         "--dev-share", type=float, default=0.0, help="share of groups marked split=dev"

@@ -18,6 +18,10 @@ from triage.storage.db import unit_of_work
 from triage.storage.tables import Property
 from triage_cli.commands.context import actor, open_sessions
 
+#: The shipped name tagger head (`models/name_tagger_head`), named here so that the parser
+#: does not import torch.
+DEFAULT_HEAD = Path(__file__).resolve().parents[2] / "models" / "name_tagger_head"
+
 if TYPE_CHECKING:
     from triage_cli.commands.context import Subcommands
 
@@ -30,12 +34,16 @@ def cmd_retention_run(args: argparse.Namespace, settings: Settings) -> int:
     if not days:
         raise InvalidInput("no retention period: set TRIAGE_RETENTION_DAYS or pass --days")
     sessions = open_sessions(settings)
+    redact_text = settings.retention_text == "redact"
+    names = None
+    if redact_text and settings.redaction_names == "tagger":
+        from models.name_tagger import load_default
+
+        names = load_default(settings.data_dir)
     total = 0
     while True:
         with unit_of_work(sessions) as s:
-            done = retention.apply_retention(
-                s, days, redact_text=settings.retention_text == "redact"
-            )
+            done = retention.apply_retention(s, days, redact_text=redact_text, names=names)
         total += done
         if done < retention.BATCH:
             break
@@ -103,10 +111,39 @@ def cmd_eval_redaction(args: argparse.Namespace, settings: Settings) -> int:
     from triage.privacy.redaction_eval import DEFAULT_FILES, evaluate, misses
 
     files = args.data or list(DEFAULT_FILES)
-    result = evaluate(files)
+    reader = None
+    if not args.rules_only:
+        from models.name_tagger import load_default
+
+        reader = load_default(settings.data_dir, args.names_head or DEFAULT_HEAD)
+    result = evaluate(files, reader)
+    result["name_reader"] = None if reader is None else str(args.names_head or DEFAULT_HEAD)
     if args.misses:  # the set is invented text, so printing it prints nobody's data
-        result["misses"] = misses(files)
+        result["misses"] = misses(files, reader)
     print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+def cmd_train_name_tagger(args: argparse.Namespace, settings: Settings) -> int:
+    from models.embedding import resolve_encoder
+    from models.encoder_build import DEFAULT_ENCODER_NAME
+    from models.name_tagger import save_head, train_head
+    from triage.privacy.redaction_eval import DEVELOPMENT_FILES, name_examples
+
+    files = args.data or list(DEVELOPMENT_FILES)
+    examples = name_examples(files, swaps=args.swaps, seed=args.seed)
+    encoder = resolve_encoder(DEFAULT_ENCODER_NAME, cache_dir=settings.data_dir)
+    head = train_head(encoder, examples, epochs=args.epochs, seed=args.seed)
+    card = {
+        "encoder": DEFAULT_ENCODER_NAME,
+        "trained_on": [f.name for f in files],
+        "examples": len(examples),
+        "swaps": args.swaps,
+        "epochs": args.epochs,
+        "seed": args.seed,
+    }
+    save_head(head, args.out, card)
+    print(json.dumps({"head": str(args.out), **card}, indent=2))
     return 0
 
 
@@ -143,4 +180,19 @@ def register(commands: Subcommands) -> None:
     )
     ev.add_argument("--data", type=Path, action="append", help="an annotated file (repeatable)")
     ev.add_argument("--misses", action="store_true", help="also list every missed or wrong span")
+    ev.add_argument(
+        "--rules-only", action="store_true", help="the rules alone, without the name tagger"
+    )
+    ev.add_argument("--names-head", type=Path, help="a name tagger head (default: the shipped one)")
     ev.set_defaults(func=cmd_eval_redaction)
+    tr = commands.add_parser(
+        "train-name-tagger",
+        help="train the name tagger's head on annotated sets (default: every development set "
+        "in triage/privacy/datasets; the held-out set is never trained on)",
+    )
+    tr.add_argument("--data", type=Path, action="append", help="an annotated file (repeatable)")
+    tr.add_argument("--out", type=Path, required=True, help="the head's folder")
+    tr.add_argument("--epochs", type=int, default=12)
+    tr.add_argument("--swaps", type=int, default=1, help="copies of each text with names swapped")
+    tr.add_argument("--seed", type=int, default=0)
+    tr.set_defaults(func=cmd_train_name_tagger)

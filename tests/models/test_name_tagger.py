@@ -1,0 +1,89 @@
+"""The name tagger's code path on a tiny encoder built here: windows, training, reading,
+saving; its quality on real text is measured with the real encoder in
+tests/privacy/test_redaction.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from transformers import AutoTokenizer
+
+from models.errors import ModelLoadError
+from models.name_tagger import (
+    LABELS,
+    MAX_TOKENS,
+    NameTagger,
+    _decode,
+    _windows,
+    load_head,
+    save_head,
+    train_head,
+)
+
+EXAMPLES = [
+    ("Danke an Lena an der Rezeption!", [(9, 13, "STAFF")]),
+    ("Viele Grüße, Maria Schulz", [(13, 25, "NAME")]),
+    ("Das Frühstück war gut.", []),
+    ("Thanks to Tom at the bar, cheers Anna", [(10, 13, "STAFF"), (33, 37, "NAME")]),
+]
+
+
+def test_every_token_of_a_long_text_is_decided_by_exactly_one_window(tiny_encoder: Path) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_encoder), local_files_only=True)
+    long_text = " ".join(f"Wort{i} Anna" for i in range(400))
+    tokens = len(tokenizer(long_text, add_special_tokens=False)["input_ids"])
+    assert tokens > 2 * MAX_TOKENS
+    windows = _windows(tokenizer, ["kurz", long_text])
+    decided: dict[int, list[int]] = {0: [], 1: []}
+    for window in windows:
+        assert len(window.ids) <= MAX_TOKENS
+        decided[window.text].extend(
+            window.first + p - 1 for p in range(window.keep_from, window.keep_to)
+        )
+    assert sorted(decided[1]) == list(range(tokens))
+    assert len(decided[0]) == len(tokenizer("kurz", add_special_tokens=False)["input_ids"])
+
+
+def test_labels_become_spans_without_their_punctuation() -> None:
+    text = "Danke Lena, und Frau Anna-Lena Berger's Hund. M.S."
+    offsets = [
+        (0, 5),
+        (6, 11),
+        (12, 15),
+        (16, 20),
+        (21, 25),
+        (25, 30),
+        (31, 39),
+        (40, 45),
+        (46, 50),
+    ]
+    b_name, i_name, b_staff = (LABELS.index(x) for x in ("B-NAME", "I-NAME", "B-STAFF"))
+    labels = [0, b_staff, 0, 0, b_name, i_name, i_name, 0, b_name]
+    assert _decode(text, offsets, labels) == [
+        (6, 10, "STAFF"),  # "Lena", without the comma
+        (21, 37, "NAME"),  # "Anna-Lena Berger", without the possessive
+        (46, 50, "NAME"),  # initials keep their full stops
+    ]
+
+
+def test_a_head_trains_reads_saves_and_loads(tiny_encoder: Path, tmp_path: Path) -> None:
+    head = train_head(tiny_encoder, EXAMPLES, epochs=2, batch=2)
+    tagger = NameTagger(tiny_encoder, head)
+    texts = [text for text, _ in EXAMPLES] + ["", "x" * 3000]
+    read = tagger(texts)
+    assert len(read) == len(texts)
+    for text, spans in zip(texts, read, strict=True):
+        for start, end, kind in spans:
+            assert 0 <= start < end <= len(text) and kind in ("NAME", "STAFF")
+    save_head(head, tmp_path / "head", {"trained_on": ["test"]})
+    again = NameTagger(tiny_encoder, load_head(tmp_path / "head"))
+    assert again(texts) == read
+
+
+def test_a_missing_head_or_encoder_is_a_load_error(tmp_path: Path, tiny_encoder: Path) -> None:
+    with pytest.raises(ModelLoadError, match="head"):
+        load_head(tmp_path / "nowhere")
+    head = train_head(tiny_encoder, EXAMPLES[:1], epochs=1)
+    with pytest.raises(ModelLoadError, match="encoder"):
+        NameTagger(tmp_path / "no-encoder", head)
