@@ -853,21 +853,23 @@ _NAME_BEFORE_DATE = re.compile(
     r"(?i:(?:geb\.|geboren(?: am)?|born(?: on)?|dob|d\.o\.b\.|\*)\s*:?\s*)?"
     rf"(?:\(|{_DATE})"
 )
+#: Animals and toys: a name beside them is a pet's or a toy's ("Hund Bruno", "Bruno
+#: (Labrador)", "seinen Kuschelhasen ... Er heißt Hoppel").
+_PET_WORDS = (
+    r"hund|hündin|katze|kater|dog|cat|puppy|welpe|dackel|pony|pferd|horse|labrador|retriever|"
+    r"pudel|terrier|spaniel|collie|beagle|mops|pug|schäferhund|husky|chihuahua"
+)
+_TOY_WORDS = r"teddy|kuschel\w*|stofftier|plüsch\w*|hase|rabbit|bunny|bear|toy|doll|puppe"
 _PET_AFTER = re.compile(
-    r"(?i)\s*(?:[(,]\s*)?(?:unser(?:e|er)?\s+|our\s+|a\s+|ein(?:e)?\s+)?(?:hund|hündin|katze|kater|dog|cat|"
-    r"labrador|retriever|dackel|pudel|terrier|spaniel|collie|beagle|mops|pug|welpe|puppy|"
-    r"schäferhund|husky|chihuahua|teddy|kuscheltier|🐶|🐕|🐈|🐱|🐾)"
+    r"(?i)\s*(?:[(,]\s*)?(?:unser(?:e|er)?\s+|our\s+|a\s+|ein(?:e)?\s+)?"
+    rf"(?:{_PET_WORDS}|{_TOY_WORDS}|🐶|🐕|🐈|🐱|🐾)"
 )
-_TOY = re.compile(
-    r"(?i)kuschel|teddy|stofftier|plüsch|hase|rabbit|bunny|bear|toy|doll|puppe|hund|dog|katze|cat\b"
-)
+_TOY = re.compile(rf"(?i)\b(?:{_PET_WORDS}|{_TOY_WORDS})")
 _FIRM_AFTER = re.compile(
     r"\s+(?:Club|GmbH|Ltd|Limited|Inc|AG|e\.V\.|LLP|PLC|plc|Verein|Consulting|Group|Gruppe|"
     r"Partners|Solicitors|Associates|& Co|& Sons|KG|OHG|SE|S\.A\.|B\.V\.)\b"
 )
-_PET = re.compile(
-    r"(?i)(?:hund|hündin|katze|kater|dog|cat|puppy|welpe|dackel|pony|pferd|horse)\s+$"
-)
+_PET = re.compile(rf"(?i)(?:{_PET_WORDS})\s+$")
 _PLACE_BEFORE = re.compile(
     r"(?:Hotel|Gasthaus|Gasthof|Pension|Villa|Restaurant|Café|Cafe|Brauerei|Schloss|Residenz|"
     r"Inn|Lodge|Landhaus|Wirtshaus|Bistro|Bar|Club|Kaiserin|Kaiser|König|Königin|St\.|Sankt|"
