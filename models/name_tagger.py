@@ -33,8 +33,16 @@ from transformers import AutoModel, AutoTokenizer
 from models.engines import cpu_has_bf16
 from models.errors import ModelLoadError
 
-LABELS = ("O", "B-NAME", "I-NAME", "B-STAFF", "I-STAFF")
+#: The kinds a head reads by default: person names (the rules cannot see their shape).
 KINDS = ("NAME", "STAFF")
+
+
+def labels_for(kinds: Sequence[str]) -> tuple[str, ...]:
+    """O, then B- and I- for each kind."""
+    return ("O", *(f"{tag}-{kind}" for kind in kinds for tag in ("B", "I")))
+
+
+LABELS = labels_for(KINDS)
 #: The hidden layers mixed (the last four).
 LAYERS = 4
 #: Tokens per window; longer texts are read in overlapping windows.
@@ -50,14 +58,16 @@ NameSpan = tuple[int, int, str]
 class TaggerHead(nn.Module):
     """Mixes the last `LAYERS` hidden layers, reads them both ways, labels each token."""
 
-    def __init__(self, hidden: int, lstm: int = 128) -> None:
+    def __init__(self, hidden: int, lstm: int = 128, kinds: Sequence[str] = KINDS) -> None:
         super().__init__()
         self.hidden = hidden
         self.lstm_size = lstm
+        self.kinds = tuple(kinds)
+        self.labels = labels_for(self.kinds)
         self.mix = nn.Parameter(torch.zeros(LAYERS))
         self.drop = nn.Dropout(0.2)
         self.rnn = nn.LSTM(hidden, lstm, batch_first=True, bidirectional=True)
-        self.out = nn.Linear(2 * lstm, len(LABELS))
+        self.out = nn.Linear(2 * lstm, len(self.labels))
 
     def forward(self, layers: torch.Tensor) -> torch.Tensor:
         """`layers`: (batch, LAYERS, tokens, hidden) -> logits (batch, tokens, labels)."""
@@ -120,7 +130,11 @@ class NameTagger:
         out = []
         for i, text in enumerate(texts):
             tokens = [read[i][k] for k in sorted(read[i])]
-            out.append(_decode(text, [o for o, _ in tokens], [label for _, label in tokens]))
+            out.append(
+                _decode(
+                    text, [o for o, _ in tokens], [label for _, label in tokens], self.head.labels
+                )
+            )
         return out
 
 
@@ -132,9 +146,10 @@ def train_head(
     seed: int = 0,
     lr: float = 2e-3,
     batch: int = 16,
+    kinds: Sequence[str] = KINDS,
 ) -> TaggerHead:
-    """A head trained on `examples` (text, its NAME/STAFF spans); the encoder stays frozen,
-    its vectors are read once."""
+    """A head trained on `examples` (text, its spans) to read `kinds`; the encoder stays
+    frozen, its vectors are read once."""
     torch.manual_seed(seed)
     rng = random.Random(seed)
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir), local_files_only=True)
@@ -151,8 +166,10 @@ def train_head(
             layers, lengths = _layers(encoder, tokenizer, chunk)
             for row, window in enumerate(chunk):
                 features.append(layers[row, :, : lengths[row]].to(torch.float16).clone())
-                targets.append(torch.tensor(_bio(window, examples[window.text][1])))
-    head = TaggerHead(int(encoder.config.hidden_size))
+                targets.append(
+                    torch.tensor(_bio(window, examples[window.text][1], labels_for(kinds)))
+                )
+    head = TaggerHead(int(encoder.config.hidden_size), kinds=kinds)
     optimiser = torch.optim.Adam(head.parameters(), lr=lr)
     loss_of = nn.CrossEntropyLoss(ignore_index=-100)
     order = list(range(len(features)))
@@ -169,7 +186,7 @@ def train_head(
                 x[row, :, :n] = features[i].float()
                 y[row, :n] = targets[i]
             optimiser.zero_grad()
-            loss = loss_of(head(x).reshape(-1, len(LABELS)), y.reshape(-1))
+            loss = loss_of(head(x).reshape(-1, len(head.labels)), y.reshape(-1))
             loss.backward()
             optimiser.step()
     return head.eval()
@@ -180,7 +197,13 @@ def save_head(head: TaggerHead, dest: Path, card: dict[str, Any]) -> None:
     save_file(
         {k: v.contiguous() for k, v in head.state_dict().items()}, str(dest / "head.safetensors")
     )
-    full = {"labels": list(LABELS), "layers": LAYERS, "hidden": head.hidden, "lstm": head.lstm_size}
+    full = {
+        "kinds": list(head.kinds),
+        "labels": list(head.labels),
+        "layers": LAYERS,
+        "hidden": head.hidden,
+        "lstm": head.lstm_size,
+    }
     full.update(card)
     (dest / "card.json").write_text(json.dumps(full, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
@@ -188,7 +211,7 @@ def save_head(head: TaggerHead, dest: Path, card: dict[str, Any]) -> None:
 def load_head(head_dir: Path) -> TaggerHead:
     try:
         card = json.loads((head_dir / "card.json").read_text("utf-8"))
-        head = TaggerHead(int(card["hidden"]), int(card["lstm"]))
+        head = TaggerHead(int(card["hidden"]), int(card["lstm"]), card.get("kinds", KINDS))
         head.load_state_dict(load_file(str(head_dir / "head.safetensors")))
     except (OSError, KeyError, ValueError, RuntimeError) as exc:
         raise ModelLoadError(f"cannot load the name tagger's head from {head_dir}: {exc}") from exc
@@ -254,7 +277,7 @@ def _layers(
     return layers, [len(w.ids) for w in windows]
 
 
-def _bio(window: _Window, spans: Sequence[NameSpan]) -> list[int]:
+def _bio(window: _Window, spans: Sequence[NameSpan], labels: Sequence[str] = LABELS) -> list[int]:
     out = []
     for position, (a, b) in enumerate(window.offsets):
         if a >= b or not window.keep_from <= position < window.keep_to:
@@ -262,21 +285,26 @@ def _bio(window: _Window, spans: Sequence[NameSpan]) -> list[int]:
             continue
         label = "O"
         for start, end, kind in spans:
-            if kind in KINDS and a < end and start < b:
+            if f"B-{kind}" in labels and a < end and start < b:
                 label = ("B-" if a <= start else "I-") + kind
                 break
-        out.append(LABELS.index(label))
+        out.append(labels.index(label))
     return out
 
 
-def _decode(text: str, offsets: Sequence[tuple[int, int]], labels: Sequence[int]) -> list[NameSpan]:
+def _decode(
+    text: str,
+    offsets: Sequence[tuple[int, int]],
+    labels: Sequence[int],
+    names: Sequence[str] = LABELS,
+) -> list[NameSpan]:
     """Token labels -> spans: an I (or a B glued to the token before) continues a name."""
     spans: list[list[Any]] = []
     current: list[Any] | None = None
     for (a, b), label_id in zip(offsets, labels, strict=True):
         if a >= b:
             continue
-        label = LABELS[label_id]
+        label = names[label_id]
         if label == "O":
             current = None
             continue

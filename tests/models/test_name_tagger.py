@@ -81,9 +81,32 @@ def test_a_head_trains_reads_saves_and_loads(tiny_encoder: Path, tmp_path: Path)
     assert again(texts) == read
 
 
+def test_a_head_may_read_more_kinds(tiny_encoder: Path, tmp_path: Path) -> None:
+    examples = [*EXAMPLES, ("wir waren in Zimmer 214", [(20, 23, "ROOM")])]
+    head = train_head(tiny_encoder, examples, epochs=1, kinds=("NAME", "STAFF", "ROOM"))
+    assert head.labels == ("O", "B-NAME", "I-NAME", "B-STAFF", "I-STAFF", "B-ROOM", "I-ROOM")
+    save_head(head, tmp_path / "head", {})
+    again = load_head(tmp_path / "head")
+    assert again.kinds == ("NAME", "STAFF", "ROOM")
+    for spans in NameTagger(tiny_encoder, again)([text for text, _ in examples]):
+        assert all(kind in again.kinds for _, _, kind in spans)
+
+
 def test_a_missing_head_or_encoder_is_a_load_error(tmp_path: Path, tiny_encoder: Path) -> None:
     with pytest.raises(ModelLoadError, match="head"):
         load_head(tmp_path / "nowhere")
     head = train_head(tiny_encoder, EXAMPLES[:1], epochs=1)
     with pytest.raises(ModelLoadError, match="encoder"):
         NameTagger(tmp_path / "no-encoder", head)
+
+
+def test_the_training_command_refuses_kinds_it_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from triage_cli.main import main
+
+    assert main(["train-name-tagger", "--out", str(tmp_path / "h"), "--kinds", "NAME,IBAN"]) == 2
+    assert "--kinds must be some of NAME, STAFF, ADDRESS, BOOKING, ROOM, DOB" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "h").exists()

@@ -76,6 +76,9 @@ class Redacted:
 NameReader = Callable[[Sequence[str]], Sequence[Sequence[tuple[int, int, str]]]]
 #: Texts handed to a name reader at once.
 READER_BATCH = 256
+#: The kinds a reader's spans may add (where the rules found nothing there): not the kinds
+#: with checksums or a fixed syntax (IBAN, CARD, EMAIL, PHONE), which the rules decide.
+READER_KINDS = ("NAME", "STAFF", "ADDRESS", "BOOKING", "ROOM", "DOB")
 
 
 def redact(text: str, *, staff: bool = False, reader: NameReader | None = None) -> str:
@@ -135,7 +138,9 @@ def find(text: str, names: Sequence[tuple[int, int, str]] = ()) -> list[Span]:
         if all(span.end <= c.start or span.start >= c.end for c in chosen):
             chosen.append(span)
     for start, end, kind in names:
-        if kind not in ("NAME", "STAFF") or text[start:end].strip(".") in _NOT_NAMES:
+        if kind not in READER_KINDS:
+            continue
+        if kind in ("NAME", "STAFF") and text[start:end].strip(".") in _NOT_NAMES:
             continue
         if all(end <= c.start or start >= c.end for c in chosen):
             chosen.append(Span(start, end, kind))

@@ -89,23 +89,23 @@ def name_examples(
     for path in files:
         for item in read(path):
             people = [s for s in item.spans if s.kind in ("NAME", "STAFF")]
-            out.append((item.text, [(s.start, s.end, s.kind) for s in people]))
+            out.append((item.text, [(s.start, s.end, s.kind) for s in item.spans]))
             for _ in range(swaps if people else 0):
-                out.append(_swapped(item.text, people, rng, firsts, lasts))
+                out.append(_swapped(item.text, list(item.spans), rng, firsts, lasts))
     return out
 
 
 def _swapped(
-    text: str, people: list[Span], rng: random.Random, firsts: list[str], lasts: list[str]
+    text: str, annotated: list[Span], rng: random.Random, firsts: list[str], lasts: list[str]
 ) -> tuple[str, list[tuple[int, int, str]]]:
     parts: list[str] = []
     spans: list[tuple[int, int, str]] = []
     at = 0
-    for span in sorted(people, key=lambda s: s.start):
+    for span in sorted(annotated, key=lambda s: s.start):
         old = text[span.start : span.end]
         parts.append(text[at : span.start])
         words = old.split()
-        if "." in old or not old[:1].isalpha():
+        if span.kind not in ("NAME", "STAFF") or "." in old or not old[:1].isalpha():
             new = old  # initials stay as they are
         elif len(words) == 1:
             new = rng.choice(firsts if rng.random() < 0.6 else lasts)

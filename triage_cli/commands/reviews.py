@@ -133,7 +133,12 @@ def cmd_train_name_tagger(args: argparse.Namespace, settings: Settings) -> int:
     files = args.data or list(DEVELOPMENT_FILES)
     examples = name_examples(files, swaps=args.swaps, seed=args.seed)
     encoder = resolve_encoder(DEFAULT_ENCODER_NAME, cache_dir=settings.data_dir)
-    head = train_head(encoder, examples, epochs=args.epochs, seed=args.seed)
+    from triage.privacy.redaction import READER_KINDS
+
+    kinds = tuple(k.strip().upper() for k in args.kinds.split(",") if k.strip())
+    if not kinds or not set(kinds) <= set(READER_KINDS):
+        raise InvalidInput(f"--kinds must be some of {', '.join(READER_KINDS)}")
+    head = train_head(encoder, examples, epochs=args.epochs, seed=args.seed, kinds=kinds)
     card = {
         "encoder": DEFAULT_ENCODER_NAME,
         "trained_on": [f.name for f in files],
@@ -195,4 +200,10 @@ def register(commands: Subcommands) -> None:
     tr.add_argument("--epochs", type=int, default=12)
     tr.add_argument("--swaps", type=int, default=1, help="copies of each text with names swapped")
     tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument(
+        "--kinds",
+        default="NAME,STAFF",
+        help="the kinds the head reads, comma-separated (of NAME, STAFF, ADDRESS, BOOKING, "
+        "ROOM, DOB)",
+    )
     tr.set_defaults(func=cmd_train_name_tagger)
