@@ -316,6 +316,18 @@ def _decode(
             spans.append(current)
     out: list[NameSpan] = []
     for a, b, kind in spans:
+        # Whole words only: a span that starts inside a word ("lette" of "Omelette") or
+        # covers less than half of its word ("Kan" of "Kanzler") is dropped; most of a word
+        # ("Kowal" of "Kowalczyk") is widened to the word.
+        if a > 0 and text[a - 1].isalnum():
+            continue
+        end = b
+        while end < len(text) and text[end].isalnum():
+            end += 1
+        if end != b:
+            if 2 * (b - a) < end - a:
+                continue
+            b = end
         while b > a and text[b - 1] in ".,;:!?)(\"'’ ":
             if text[b - 1] == "." and re.search(r"(?:^|[\s.])[^\W\d_]\.$", text[a:b]):
                 break  # an initial: "M.S.", "J."

@@ -67,6 +67,16 @@ def test_labels_become_spans_without_their_punctuation() -> None:
     ]
 
 
+def test_pieces_of_words_are_no_names() -> None:
+    text = "Der Kanzler aß Omelette bei Kowalczyk."
+    offsets = [(0, 3), (4, 7), (7, 8), (8, 11), (12, 14), (15, 18), (18, 23), (24, 27)]
+    offsets += [(28, 33), (33, 37), (37, 38)]
+    b_name = LABELS.index("B-NAME")
+    # "Kan", "lette": pieces of words, dropped; "Kowal", most of "Kowalczyk": widened.
+    labels = [0, b_name, 0, 0, 0, 0, b_name, 0, b_name, 0, 0]
+    assert _decode(text, offsets, labels) == [(28, 37, "NAME")]
+
+
 def test_a_head_trains_reads_saves_and_loads(tiny_encoder: Path, tmp_path: Path) -> None:
     head = train_head(tiny_encoder, EXAMPLES, epochs=2, batch=2)
     tagger = NameTagger(tiny_encoder, head)

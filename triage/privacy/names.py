@@ -111,6 +111,7 @@ AMBIGUOUS = words(
     Basel Among Tone Pop Peace Lies Lie Klima Ham Bose Bare Wies Weis Watt Vid Ver Tank Sur
     Saks Matt Indie Hurt Heck Gore Fancy Doctor Bore Obama Teddy
     Devon Kent Lincoln Chester Preston Jersey Eden Orlando Dallas Lourdes Mile Regina Dingle
+    Pier Tor
     """
 )
 
