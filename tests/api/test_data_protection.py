@@ -253,8 +253,11 @@ def test_the_app_applies_retention_in_the_background(
                 status="received",
             )
         )
+    # Retention and the background router may meet on this never-routed review; a routing
+    # attempt that loses is retried when its lease runs out (short here, 30 s by default).
     app = create_app(
-        make_settings(database_url, tmp_path, retention_days=90), classifier=KeywordClassifier()
+        make_settings(database_url, tmp_path, retention_days=90, route_lease_seconds=2),
+        classifier=KeywordClassifier(),
     )
     with TestClient(app):
         deadline = time.monotonic() + 20
