@@ -1,0 +1,527 @@
+"""The rules for personal data with a fixed shape in guest text: EMAIL, IBAN, CARD, DOB,
+BOOKING, PHONE, ADDRESS and ROOM (the kinds and what counts are described in
+`triage.privacy.redaction`).
+
+`emails` finds the e-mail addresses; `with_digits` runs the finders of every other kind
+(each holds a digit), in their order. Their spans may overlap: `triage.privacy.redaction.find`
+is the entry, which merges them with the people's (`triage.privacy.people`).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import phonenumbers
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+
+from triage.privacy.shapes import NAME, SENTENCE_END, known
+from triage.privacy.spans import Span
+
+#: Where phone numbers without a country code are read as national numbers.
+PHONE_REGIONS = ("DE", "AT", "CH", "GB", "US", "IE", "NL", "FR", "IT", "AU")
+
+
+def with_digits(text: str) -> Iterator[Span]:
+    """The spans of the kinds that hold a digit, finder by finder: IBAN, CARD, DOB,
+    BOOKING, PHONE, ADDRESS, ROOM."""
+    for finder in (_ibans, _cards, _dates_of_birth, _bookings, _phones, _addresses, _rooms):
+        yield from finder(text)
+
+
+# --- e-mail, payment, dates of birth ----------------------------------------------------
+
+_EMAIL = re.compile(
+    r"[\w.+-]+\s?(?:@|\(at\)|\[at\]|\{at\})\s?[\w-]+(?:\.[\w-]+)*"
+    r"(?:\.|\(dot\)|\[dot\])[A-Za-z]{2,}"
+)
+#: A hotel's own role address ("reservations@thegrange-hotel.co.uk") is not a guest's.
+_HOTEL_MAILBOX = re.compile(
+    r"(?i)^(?:info|reservations?|reservierung|rezeption|reception|frontdesk|front\.desk|"
+    r"booking|bookings|buchung|kontakt|contact|service|events|sales|hotel|welcome|stay)"
+    r"[@(\[{].*(?:hotel|resort|inn|gasthof|gasthaus|pension|lodge|spa)"
+)
+
+
+#: A role mailbox ("reservierung@seehof-tegernsee.de") the guest wrote to: the hotel's.
+_ROLE_MAILBOX = re.compile(
+    r"(?i)^(?:info|reservations?|reservierung(?:en)?|rezeption|reception|frontdesk|front\.desk|"
+    r"booking|bookings|buchung|kontakt|contact|events|welcome|stay|empfang|concierge|"
+    r"guestrelations|guest\.relations)[@(\[{]"
+)
+_WROTE_TO = re.compile(
+    r"(?i)(?:mail|e-mail|email|schrieb|geschrieben|emailed|e-mailed|wrote|sent|geschickt)"
+    r"\s+(?:an|to|at)?\s*$"
+)
+
+
+def emails(text: str) -> Iterator[Span]:
+    for m in _EMAIL.finditer(text):
+        if _ROLE_MAILBOX.match(m.group(0)) and _WROTE_TO.search(
+            text[max(0, m.start() - 30) : m.start()]
+        ):
+            continue
+        if not _HOTEL_MAILBOX.match(m.group(0)):
+            yield Span(m.start(), m.end(), "EMAIL")
+
+
+_IBAN = re.compile(r"(?i)\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
+
+
+def _ibans(text: str) -> Iterator[Span]:
+    for m in _IBAN.finditer(text):
+        candidate = m.group(0)
+        # Longest first: the match may run on into a following code or word.
+        for end in range(len(candidate), 14, -1):
+            if candidate[end - 1] == " ":
+                continue
+            if _valid_iban(candidate[:end]):
+                yield Span(m.start(), m.start() + end, "IBAN")
+                break
+
+
+def _valid_iban(candidate: str) -> bool:
+    """ISO 13616: the country's length and the mod-97 check (a bank's own national check
+    digits are not required: a typo-free IBAN passes mod 97 alone)."""
+    try:
+        stdnum_iban.validate(candidate.upper(), check_country=False)
+    except ValueError:
+        return False
+    return True
+
+
+_CARD = re.compile(r"(?<![\d+-])[1-9](?:[ -]?\d){12,18}(?![\d-])")
+_CARD_END_AFTER = re.compile(
+    r"(?i)\b(?:visa|mastercard|master|amex|karte|card|kreditkarte|ec-karte)\s+(?:mit|with)\s+"
+    r"(\d{4})\s+(?:am ende|at the end)"
+)
+_CARD_END = re.compile(
+    r"(?i)(?:endet auf|endend auf|endet mit|endend mit|endet|ending(?: (?:in|with))?|"
+    r"endziffern?|endnummer|ending digits|last digits(?: are)?|"
+    r"ends (?:in|with)|last (?:four|4)(?: digits)?(?: are| of| were)?|"
+    r"letzten? (?:vier|4)(?: Ziffern)?(?: sind| lauten)?|"
+    r"(?:\*{2,}|x{2,}|•{2,})[\s-]?(?:(?:\*{4}|x{4}|•{4})[\s-]?)*)\s*:?\s*(\d{4})\b"
+)
+
+
+def _cards(text: str) -> Iterator[Span]:
+    for m in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group(0))
+        if 13 <= len(digits) <= 19 and luhn.is_valid(digits):
+            yield Span(m.start(), m.end(), "CARD")
+    for pattern in (_CARD_END, _CARD_END_AFTER):
+        for m in pattern.finditer(text):
+            yield Span(m.start(1), m.end(1), "CARD")
+
+
+_MONTHS = (
+    r"(?:Jan(?:uar|uary)?|Feb(?:ruar|ruary)?|Mär(?:z)?|Mar(?:ch)?|Apr(?:il)?|Mai|May|"
+    r"Jun[ie]?|Jul[iy]?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|O[ck]t(?:ober)?|Nov(?:ember)?|"
+    r"De[cz](?:ember)?)\.?"
+)
+DATE = (
+    r"(?:\d{1,2}[./-]\s?\d{1,2}[./-]\s?(?:19|20)?\d{2}|(?:19|20)\d{2}-\d{1,2}-\d{1,2}|"
+    rf"\d{{1,2}}(?:\.|st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\s+(?:19|20)\d{{2}}|"
+    rf"{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}|"
+    rf"\d{{1,2}}-{_MONTHS}-(?:19|20)\d{{2}})"
+)
+_DOB = re.compile(
+    r"(?i)(?:\b(?:geboren(?:\s+am)?|geb\.?-?dat(?:um|\.)?|geb\.|born(?:\s+on)?|date of birth|"
+    r"d\.?o\.?b\.?|geburtsdatum|birth ?date|birthday|geburtstag)|(?<!\w)\*)\s*"
+    rf"(?:is|ist|war|was)?\s*[:,(]?\s*(?:(?:am|on|the)\s+)?({DATE})(?!\d)"
+)
+_BORN_AFTER = re.compile(rf"(?i)\bam\s+({DATE})\s+geboren")
+_FULL_DATE = re.compile(rf"(?<![\d.])({DATE})(?![\d])")
+_YEAR = re.compile(r"(?:19|20)\d{2}|(?<=[./-])\d{2}$")
+#: A full date this many years back or more is read as a date of birth: stays, bookings
+#: and invoices guests write about are recent.
+DOB_YEARS_BACK = 3
+#: ... and only right after a person: "Jonas Berg 14.02.2011", "für Michael Brückner der
+#: 03.10.1982", "Mum (Margaret Ellis, DOB ...)": an old date of a stay stays.
+_PERSON_BEFORE_DATE = re.compile(
+    r"(?:[A-ZÄÖÜ][a-zäöüß]+\s+[A-ZÄÖÜ][a-zäöüß-]+|sohn|tochter|kind|son|daughter|child|"
+    r"baby|mann|frau|husband|wife|mutter|vater|mother|father|mum|dad|^\s*[A-ZÄÖÜ][a-zäöüß]+,)"
+    r"[,:\s(]*(?:der|die|am|is|ist)?[,:\s(]*$",
+    re.IGNORECASE,
+)
+
+
+#: A sentence about dates of birth: every full date in it is one.
+BIRTH_SENTENCE = re.compile(
+    r"(?i)geburtsdat|geburtstage? der|dates? of birth|birth ?dates|\bdobs\b|\bgeb\.|geboren|born"
+)
+
+
+def _year_of(date: str, this_year: int) -> int:
+    """The year of a date `DATE` matched (two digits read as the nearest past century)."""
+    year = _YEAR.search(date)
+    if year is None:
+        return this_year
+    value = int(year.group(0))
+    return value + (0 if value > 99 else (1900 if value > this_year % 100 else 2000))
+
+
+def _is_date(date: str) -> bool:
+    """A numeric date whose first two parts can be a day and a month (either way round:
+    "07/22/1991"); "83/2/14" is a house and door number."""
+    parts = re.split(r"[./-]\s?", date)
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[0]) == 4:
+        return True
+    a, b = int(parts[0]), int(parts[1])
+    return 1 <= min(a, b) <= 12 and 1 <= max(a, b) <= 31
+
+
+def _dates_of_birth(text: str) -> Iterator[Span]:
+    for pattern in (_DOB, _BORN_AFTER):
+        for m in pattern.finditer(text):
+            yield Span(m.start(1), m.end(1), "DOB")
+    this_year = time.gmtime().tm_year
+    for sentence in re.finditer(r"[^.!?\n]+(?:\.(?=\d)[^.!?\n]*)*", text):
+        if BIRTH_SENTENCE.search(sentence.group(0)):
+            for m in _FULL_DATE.finditer(text, sentence.start(), sentence.end()):
+                if _is_date(m.group(1)) and _year_of(m.group(1), this_year) < this_year:
+                    yield Span(m.start(1), m.end(1), "DOB")
+    for m in _FULL_DATE.finditer(text):
+        if not _is_date(m.group(1)):
+            continue
+        value = _year_of(m.group(1), this_year)
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        before = text[max(line_start, m.start() - 40) : m.start()]
+        if value <= this_year - DOB_YEARS_BACK and _PERSON_BEFORE_DATE.search(before):
+            yield Span(m.start(1), m.end(1), "DOB")
+
+
+# --- bookings, phones, rooms, addresses --------------------------------------------------
+
+_BOOKING = re.compile(
+    r"(?i)\b(?:buchungs-?(?:nummer|nr\.?|code|referenz|bestätigung)|"
+    r"reservierungs-?(?:nummer|nr\.?|code)|bestätigungs-?(?:nummer|nr\.?|code)|"
+    r"vorgangs-?(?:nummer|nr\.?)|auftrags-?(?:nummer|nr\.?)|rechnungs-?(?:nummer|nr\.?)|"
+    r"booking(?:\s*(?:number|no\.?|nr\.?|ref(?:erence)?\.?|id|code|#))?|"
+    r"reservation(?:\s*(?:number|no\.?|ref(?:erence)?\.?|code|id|#))?|"
+    r"confirmation(?:\s*(?:number|no\.?|code|#))?|order\s*(?:number|no\.?|#)|"
+    r"invoice\s*(?:number|no\.?)|ref(?:erence)?(?:\s*(?:number|no\.?))?|"
+    r"buchung|reservierung|res\.?-?nr\.?|conf\.?\s*#|pnr|itinerary(?:\s*(?:number|no\.?))?|"
+    r"invoice|rechnung|loyalty(?:\s*(?:number|no\.?|id))?|membership(?:\s*(?:number|no\.?))?|"
+    r"member(?:ship)?\s*(?:number|no\.?|id)|stammgast-?(?:nummer|nr\.?)|kunden-?(?:nummer|nr\.?)|"
+    r"mitglieds-?(?:nummer|nr\.?)|bonus-?(?:nummer|karte)|lost property(?:\s*(?:number|no\.?))?|"
+    r"fundsachen-?(?:nummer|nr\.?)|[\w-]*reiseplan|buchungscode(?: der \w+)?|bestätigung|"
+    r"vertrags?-?(?:nummer|nr\.?)?|contract(?:\s*(?:number|no\.?))?|"
+    r"bonus(?:karten)?-?(?:nummer|nr\.?)|rewards?(?:\s*(?:number|no\.?|id))?|folio|re:|"
+    r"member\s*no\.?|record locator|res\.|res\s*#|conf\.?\s*(?:no\.?|number))"
+    r"(?:\s+(?:laut|from|von|according to|per)\s+[^:\n]{3,30}:|"
+    r"\s+(?:you|sie|ihr)\s+[a-z ]{3,30}?\s+(?:was|is|war|ist|lautet))?"
+    r"\s*(?:(?:ist|is|war|was|lautet|lautete|unter|under|mit|with|nr\.?|no\.?)\s+)?[:#.(]?\s*"
+    r"(\d{2,}(?:[ .]\d{2,}){1,3}|[A-Z]{1,4} \d{4,}(?: \d{2,})*|"
+    r"(?=[A-Za-z0-9/-]*\d)[A-Za-z0-9][A-Za-z0-9/-]{3,}[A-Za-z0-9])"
+)
+#: An unlabelled reference in the shape bookings have ("KX-20931", "RES-2026-004512").
+_CODE = re.compile(
+    r"\b[A-Z]{1,4}(?:-\d{2,4})*-\d{4,}(?:-[A-Z]{2,3})?\b|\b[A-Z]{2,4}-(?:19|20)\d{2}-\d{3,}\b"
+)
+#: A country's postcode before a town ("CH-8008 Zürich", "A-1060 Wien"): an address.
+_POSTCODE_CODE = re.compile(r"(?:D|A|CH|FL|NL|F|B|L|I)-\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]")
+
+
+def _bookings(text: str) -> Iterator[Span]:
+    for m in _BOOKING.finditer(text):
+        yield Span(m.start(1), m.end(1), "BOOKING")
+    for m in _CODE.finditer(text):
+        if not _POSTCODE_CODE.match(text, m.start()):
+            yield Span(m.start(), m.end(), "BOOKING")
+
+
+_PHONE_WORDS = re.compile(
+    r"(?i)(?:tel\b|telefon|phone|mobile?|handy|mobil|cell|call|ring|ruf|anrufen|"
+    r"erreichbar|reach|reached|whatsapp|nummer|number|rückruf|zurückrufen|melden|text me)"
+)
+#: Numbers that are the hotel's or a company's, not a guest's: a fax, a hotline, the
+#: number on a website, a switchboard ("-0"), free and premium service numbers.
+_NOT_GUESTS_PHONE = re.compile(
+    r"(?i)(?:fax|hotline|zentrale|main line|switchboard|website|webseite|homepage|"
+    r"your number|ihre nummer|eure nummer|rezeption unter|reception on|\bvat\b|\bust\b|"
+    r"steuernummer|\btax\b|"
+    r"(?:nobody|no one|no-one|keiner|niemand)\s+(?:picked up|answered|ging|ran|hat))"
+)
+#: The sentence so far says the guest called this number: the hotel's.
+_CALLED = re.compile(
+    r"(?i)(?:^\s*|\b(?:i|we)\s+)(?:called|rang|phoned|tried)\s+(?:(?:the hotel|you)\s+)?"
+    r"(?:on\s+|at\s+)?$|\b(?:ich|wir)\s+(?:habe?n?\s+)?(?:vorher\s+|mehrfach\s+|mehrmals\s+)?"
+    r"unter\s*$"
+)
+_SERVICE_NUMBER = re.compile(r"^(?:\+49\s?|0049\s?|0)(?:800|180\d?|900|137)|-0$")
+_DIGITS = re.compile(r"(?<![\w+(])(?:\+|00|\()?\d[\d ()/.-]{5,}\d(?![\w])")
+_COUNTRY_BEFORE = re.compile(r"(?:\+|00)\d{1,3}\s?$")
+
+
+def _phones(text: str) -> Iterator[Span]:
+    seen: set[tuple[int, int]] = set()
+    if not _DIGITS.search(text):
+        return  # no run of seven digits or more: no phone number (most reviews)
+    valid = phonenumbers.Leniency.VALID
+    candidates: list[tuple[int, int]] = []
+    for region in PHONE_REGIONS:
+        for number in phonenumbers.PhoneNumberMatcher(text, region, leniency=valid):
+            candidates.append((number.start, number.end))
+    for m in _DIGITS.finditer(text):
+        if sum(c.isdigit() for c in m.group(0)) >= 7 and (
+            _PHONE_WORDS.search(text[max(0, m.start() - 60) : m.start()])
+            or re.search(r"(?i)\bunter\s*$", text[max(0, m.start() - 8) : m.start()])
+            or re.match(r"(?i)\s*(?:erreichbar|reachable)", text[m.end() : m.end() + 15])
+        ):
+            candidates.append((m.start(), m.end()))
+    for start, end in candidates:
+        # "+44 (0)7700 900 654": the country code the matcher left out belongs to it.
+        before = _COUNTRY_BEFORE.search(text, max(0, start - 6), start)
+        if before:
+            start = before.start()
+        digits = text[start:end].strip()
+        if digits.startswith("(") and ")" not in digits:
+            start += 1
+        if (start, end) in seen or _SERVICE_NUMBER.search(text[start:end].lstrip("(")):
+            continue
+        if re.fullmatch(r"\d{1,2}[./]\d{1,2}[./](?:\d{2}|\d{4})", text[start:end].strip()):
+            continue  # a date, not a number to call
+        seen.add((start, end))
+        before_text = text[max(0, start - 50) : start]
+        sentence_start = max((m.end() for m in SENTENCE_END.finditer(before_text)), default=0)
+        around = before_text[sentence_start:] + " " + text[end : end + 40]
+        if _NOT_GUESTS_PHONE.search(around) or _CALLED.search(before_text[sentence_start:]):
+            continue
+        yield Span(start, end, "PHONE")
+
+
+_ROOM_NUMBER = (
+    r"(\d{1,4}[a-zA-Z]?|\d[A-Z])(?![.,]\d)(?!\s*(?:floors?|stars?|nights?|Stock|Sterne|"
+    r"Nächte|Etagen?|people|persons|Personen|Betten|beds|m²|qm|sq|€|euro|eur|£|\$|%|x\b|"
+    r"mal\b|times\b|minutes|Minuten|hours|Stunden|years|Jahre|Uhr|Tage|days|km|min\b|am\b|"
+    r"pm\b|Euro|pounds|GBP|USD|CHF|kg|Gäste|guests|Kinder|kids|children|percent|per cent|"
+    r"prozent|Prozent))"
+)
+#: Three or four digits (or "12B") standing alone, not a time, price or quantity.
+_ROOM_NUMBER_3 = (
+    r"(?<![\d.,:/-])(\d{3,4}[A-Z]?|\d{1,2}[A-Z])(?![.,:/]\d)"
+    + _ROOM_NUMBER[_ROOM_NUMBER.index(")") + 1 :]
+)
+_ROOMS = (
+    re.compile(
+        r"(?i)\b(?:(?:einzel|doppel|familien|dreibett)?zimmer(?:nummer|nr\.?)?|zi\.|room|rm\.?|"
+        r"[a-zäöü]*suite|apartment|appartement|app\.)"
+        rf"\s*(?:\(\s*)?,?\s*(?:nr\.?|no\.?|number|nummer|#)?\s*{_ROOM_NUMBER}\b"
+    ),
+    # "Unseres (Nr. 23)", "in der 408", "we were in 411", "Lou from 305"
+    re.compile(rf"\((?:Nr\.|No\.|#)\s*{_ROOM_NUMBER}\)"),
+    re.compile(r"\b(?:in|aus) der\s+(\d{3,4}[a-zA-Z]?)\b(?!\s*(?:Uhr|Euro|€|m\b))"),
+    re.compile(
+        r"(?i)\b(?:we were|i was|we are|i am|we're|i'm|wir waren|ich war)\s+in\s+"
+        r"(\d{2,4}[a-zA-Z]?|\d[A-Z])\b(?!\s*(?:am|pm|minutes|hours|days))"
+    ),
+    re.compile(
+        r"(?i)\b(?:from|aus)\s+(?:room\s+|zimmer\s+)?(\d{3,4}[a-zA-Z]?)\b(?=\s*[.,!?]|\s+(?:here|hier))"
+    ),
+    re.compile(r"(?i)\bor was it\s+(\d{2,4}[a-zA-Z]?)\b"),
+    re.compile(r"(?m)^\s*(\d{2,4}[A-Z]?)\s+(?:here|hier)\b"),
+    re.compile(
+        r"(?i)\b(?:given|gave us|put (?:us|me) in|moved (?:us |me )?(?:in)?to|upgraded to|"
+        r"staying in|is in|are in|wohnt in|wohnen in|bekamen|bekommen)\s+"
+        r"(?:room\s+|zimmer\s+)?(\d{3,4}[A-Z]?)\b(?![.,]\d)(?!\s*(?:€|£|\$|euro|pounds|minutes|min))"
+    ),
+    re.compile(
+        r"(?i)\b(?:schlüssel(?:karte)?|key ?card|key|tür|door)\s+(?:für|for|zu|to|of)\s+"
+        r"(?:zimmer\s+|room\s+)?(\d{2,4}[A-Z]?)\b"
+    ),
+    # German "die 214", "in die 226", "aus der 310", "auf 305"; English "in 408", "moved to
+    # 219", "was 512", "Mo here, 903": three or four digits (or "12B") after these words.
+    re.compile(
+        r"(?i)\b(?:die|der|in die|in der|aus der|auf|in|im|nach|to|was|at|here,|maybe|"
+        rf"vielleicht(?: auch)?(?: die)?)\s+{_ROOM_NUMBER_3}\b"
+    ),
+    re.compile(r"\b(?:die|der)\s+(\d{1,2})\b(?=[,.]?\s+(?:und|aber|war|die|the|,))"),
+    # "zimmer war 3.12", "room was 512"; "(612)" after a room word
+    re.compile(r"(?i)\b(?:zimmer|room)\s+(?:war|was|is|ist)\s+(\d{1,2}\.\d{1,3}|\d{1,4}[A-Z]?)\b"),
+    re.compile(
+        r"(?i)\b(?:zimmer|room|floor|stock|etage)[^.!?\n]{0,30}\((\d{2,4}[A-Z]?)\)(?!\s*\d)"
+    ),
+)
+#: A room that is no guest's: a function room, a room shown in photos or a brochure.
+#: "Einzelzimmer 401, 402 und 405", "rooms 401, 402 and 407": every number of the list.
+_ROOM_LIST = re.compile(
+    r"(?i)\b(?:(?:einzel|doppel|familien)?zimmer|(?:single |double |twin |family )?rooms|"
+    r"we're in|we are in|wir sind in|from|aus)\s+"
+    r"\d{1,4}[A-Z]?(?:\s*(?:,|und|and|&)\s*\d{1,4}[A-Z]?)+"
+)
+#: After the number: a room booked for a meeting, not slept in.
+_FUNCTION_USE = re.compile(
+    r"(?i)[^.!?\n]{0,40}\b(?:for (?:our|the|a) (?:seminar|conference|meeting|workshop|training|"
+    r"offsite|event|presentation)|für (?:unser(?:e|en)?|die|das|den) (?:seminar|tagung|meeting|"
+    r"workshop|schulung|konferenz|besprechung))"
+)
+_NOT_GUESTS_ROOM = re.compile(
+    r"(?i)(?:conference|meeting|function|seminar|tagungs|konferenz|besprechungs|"
+    r"prospekt|brochure|photos?|fotos?|bilder|website|webseite|homepage|katalog|catalogue)"
+)
+
+
+def _rooms(text: str) -> Iterator[Span]:
+    for pattern in _ROOMS:
+        for m in pattern.finditer(text):
+            start, end = m.start(1), m.end(1)
+            value = m.group(1)
+            if re.fullmatch(r"(?:19|20)\d{2}", value):  # a year
+                continue
+            before = text[max(0, m.start() - 40) : m.start()]
+            before = before[max((e.end() for e in SENTENCE_END.finditer(before)), default=0) :]
+            if _NOT_GUESTS_ROOM.search(before) or _FUNCTION_USE.match(text, end):
+                continue
+            yield Span(start, end, "ROOM")
+    for m in _ROOM_LIST.finditer(text):
+        for number in re.finditer(r"\d{1,4}[A-Z]?", m.group(0)):
+            yield Span(m.start() + number.start(), m.start() + number.end(), "ROOM")
+
+
+_STREET_SUFFIX = (
+    r"(?:straße|strasse|str\.|weg|gasse|allee|platz|ring|damm|ufer|chaussee|steig|pfad|markt|"
+    r"graben|wall|kamp|stieg|zeile|gracht|straat|laan|plein|kade|dreef|singel)"
+)
+_STREET_DE = (
+    r"(?:(?:Alte|Alter|Neue|Neuer|Große|Großer|Grosse|Kleine|Kleiner|Obere|Oberer|Untere|"
+    r"Unterer|Hohe|Lange|Breite|Innere|Äußere|Hintere|Vordere|Sankt|St\.)\s+)?"
+    r"(?!(?:Stell|Park|Sitz|Camping|Spiel|Arbeits|Stand|Liege|Tisch|Abstell)platz)"
+    rf"(?:[A-ZÄÖÜ][\wäöüß.-]*{_STREET_SUFFIX}|"
+    r"[A-ZÄÖÜ][\wäöüß-]+\s(?:Straße|Strasse|Str\.|Weg|Gasse|Allee|Platz|Ring|Damm|Ufer|Markt)|"
+    r"(?:Am|An der|An den|Im|In der|Auf der|Auf dem|Auf den|Zum|Zur|Hinter der|Unter den|"
+    r"Unter der|Vor dem|Bei der)\s+"
+    r"(?![\wäöüß-]*(?:raum|saal|zimmer|halle|bereich|keller|garten|stock|geschoss|restaurant)\b)"
+    r"[A-ZÄÖÜ][\wäöüß-]+)"
+)
+_HOUSE = r"\d{1,4}(?:\s?[a-zA-Z]\b)?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?){0,3}(?:-[IVX]+)?"
+_TOWN = (
+    r"(?:(?:Bad|St\.|Sankt|Markt|Hann\.)\s)?[A-ZÄÖÜ][\wäöüß-]+"
+    r"(?:\s(?:am|an der|im|bei|ob der|in der)\s[A-ZÄÖÜ][\wäöüß-]+)?"
+)
+_POSTCODE_TOWN = rf"(?:(?:D|A|CH|NL|F|B|L)-)?(?:\d{{4}}\s?[A-Z]{{2}}|\d{{4,5}})\s+{_TOWN}"
+_ADDRESS_DE = re.compile(rf"\b{_STREET_DE}\s+{_HOUSE}\b(?:,?\s+{_POSTCODE_TOWN})?")
+_ADDRESS_ROMANCE = re.compile(
+    r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?i:Rue|Avenue|Av\.|Boulevard|Bd|Place|Chemin|Allée|"
+    r"Impasse|Quai|Via|Viale|Piazza|Corso|Calle|Avenida|Rua|Plaza)\s+[\w'’ -]{2,40}?"
+    rf"(?:,\s*{_POSTCODE_TOWN}|(?=[,.\n]))"
+    r"|\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Rua)\s+[A-Z][\w'’ ]{2,30}?\s+\d{1,4}[a-z]?"
+    rf"(?:,\s*{_POSTCODE_TOWN})?"
+)
+#: UK and Irish addresses that start with a flat or a house name and end in a postcode:
+#: "Rose Cottage, 4 Mill Lane, Chipping Norton OX7 5LP".
+_ADDRESS_HOUSE_NAME = re.compile(
+    r"\b(?:(?:Flat|Apartment|Apt\.?|Unit)\s+\d+\w?|(?:The\s+)?(?:[A-Z][a-z]+\s+){0,2}"
+    r"(?:Cottage|House|Court|Farm|Lodge|Barn|Forge|Rectory|Vicarage|Mill|Hall|Manor|Grange|"
+    r"Mews|Villa))(?:,\s*[^,\n]{2,40}){1,4}?,?\s+"
+    r"(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|[A-Z]\d{2}\s?[A-Z\d]{4})\b"
+)
+#: A line that is a US town, state and ZIP code ("Chicago, IL 60614").
+_ADDRESS_US_TOWN = re.compile(r"(?m)^[A-Z][a-z]+(?: [A-Z][a-z]+)*, [A-Z]{2} \d{5}(?:-\d{4})?\b")
+_UK_POSTCODE_ = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
+#: Polish ("ul. Długa 14/3, 80-827 Gdańsk"), Irish (Eircode) and Australian addresses.
+_ADDRESS_MORE = re.compile(
+    r"(?m)\bul\.\s+\w+(?:\s\w+)?\s+\d{1,4}(?:/\d{1,4})?(?:,\s*\d{2}-\d{3}\s+\w+)?|"
+    r"^\d{2}-\d{3}\s+\w+[ \t]*$|"
+    r"(?:[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+)*,\s*){1,4}(?:Co\.\s)?[A-Z][a-z]+\s+"
+    r"[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y\d]{4}\b|"
+    r"\bDublin \d{1,2}(?:,\s*D\d{2}\s?[A-Z\d]{4})?\b(?=[ \t]*$|[ \t]*,\s*Ireland)|"
+    r"^[A-Z][a-z]+(?: [A-Z][a-z]+)*,?\s(?:VIC|NSW|QLD|SA|WA|TAS|NT|ACT)\s\d{4}[ \t]*$|"
+    rf"(?<=\n)[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*,?\s+{_UK_POSTCODE_}[ \t]*$|"
+    r"^(?:The\s+)?(?:[A-Z][a-z]+\s+){0,2}(?:Cottage|House|Court|Farm|Lodge|Barn|Forge|Rectory|"
+    r"Vicarage|Mill|Hall|Manor|Grange|Mews|Villa),\s*(?:\d+\s+)?(?:[A-Z][a-z]+\s+){1,3}"
+    r"(?:Street|Road|Lane|Close|Way|Drive|Avenue|Crescent|Terrace|Row|Hill)[ \t]*$"
+)
+#: "c/o Kessler Bau GmbH" and "Postfach 10 23 45" lines of a letterhead.
+_ADDRESS_CARE_OF = re.compile(
+    r"(?m)^(?:c/o [^\n]{3,60}|(?:Postfach|PO Box|P\.O\. Box) \d[\d ]{1,10}\d)[ \t]*$"
+)
+#: A line that is a postcode and a town, under a street line.
+_ADDRESS_TOWN_LINE = re.compile(rf"(?m)(?<=\n)(?:{_POSTCODE_TOWN})[ \t]*$")
+_UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
+_STREET_EN = (
+    r"(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Ln\.?|Drive|Dr\.?(?!\s*[A-ZÄÖÜ][a-zäöü])|"
+    r"Close|Way|Place|"
+    r"Crescent|Court|Terrace|Gardens|Square|Row|Mews|Grove|Boulevard|Blvd\.?|Walk|Rise|Hill)"
+)
+_ADDRESS_EN = re.compile(
+    rf"(?:\b(?:Flat|Apt\.?|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+)?(?<![/.])\b\d{{1,5}}[A-Za-z]?,?\s+"
+    rf"(?:[NSEW]\.?\s+)?(?:[A-Z][a-z'’]+\s+){{1,3}}{_STREET_EN}(?![a-z])"
+    rf"(?:,?\s+(?:Apt\.?|Flat|Unit|Suite)\s+\w+)?"
+    rf"(?:(?:,[ \t]*|[ \t]+)(?!{_UK_POSTCODE})[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)?"
+    rf"(?:,?\s+(?:{_UK_POSTCODE}|[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?|\d{{5}}))?"
+)
+#: "My address is ...", "Anschrift: ...": what follows, to the end of the line or sentence.
+_ADDRESS_LABELLED = re.compile(
+    r"(?i)\b(?:(?:my|home|postal|our|billing)\s+address(?:\s+is)?|address:|"
+    r"(?:meine|unsere)\s+(?:adresse|anschrift)(?:\s+(?:ist|lautet))?|adresse:|anschrift:|"
+    r"wohnhaft in|post (?:it|them) to|send (?:it|them) to|schicken sie (?:es|sie) an)"
+    r"\s*:?\s*(?P<address>(?=[^\n]{0,80}\d)(?-i:[A-ZÄÖÜ0-9])[^\n]{5,120}?)"
+    r"(?=(?<!str)\.\s|\.$|\n|\?|!|$| / )"
+)
+_HOTELS_OWN = re.compile(
+    r"(?i)(?:hotel|haus|liegt|gelegen|befindet sich|located|situated|adresse des hotels|"
+    r"the hotel is (?:at|on)|hotel's address|ihre adresse|eure adresse|your address)"
+    r"[^.!?\n]{0,40}$|(?:website|webseite|homepage|navi)[^\n]{0,80}$"
+)
+
+
+_HOTELS_BLOCK = re.compile(
+    r"(?im)^(?:an das|an den|an die|to)?\s*(?:[\w-]*hotel|gasthof|gasthaus|pension|resort|inn|"
+    r"lodge|landhaus|the [\w ]+ hotel)\b[^\n]*$"
+)
+
+
+def _lines_before(text: str, at: int, count: int) -> str:
+    """The `count` whole lines before the line `at` is on."""
+    start = text.rfind("\n", 0, at) + 1
+    for _ in range(count):
+        if start == 0:
+            break
+        start = text.rfind("\n", 0, start - 1) + 1
+    return text[start : text.rfind("\n", 0, at) + 1]
+
+
+def _addresses(text: str) -> Iterator[Span]:
+    for pattern in (
+        _ADDRESS_DE,
+        _ADDRESS_EN,
+        _ADDRESS_ROMANCE,
+        _ADDRESS_HOUSE_NAME,
+        _ADDRESS_US_TOWN,
+        _ADDRESS_TOWN_LINE,
+        _ADDRESS_CARE_OF,
+        _ADDRESS_MORE,
+    ):
+        for m in pattern.finditer(text):
+            if _HOTELS_OWN.search(text[max(0, m.start() - 60) : m.start()]):
+                continue
+            if _HOTELS_BLOCK.search(_lines_before(text, m.start(), 2)):
+                continue  # "An das\nParkhotel Adler\nKönigsseer Str. 12\n83471 Schönau"
+            yield Span(m.start(), m.end(), "ADDRESS")
+    for m in _ADDRESS_LABELLED.finditer(text):
+        if _HOTELS_OWN.search(text[max(0, m.start() - 60) : m.start()]):
+            continue
+        start, end = m.start("address"), m.end("address")
+        # "Adresse: Thomas Pircher, Via Portici 21, ...": the person before the address is a
+        # name, not part of it.
+        person = re.match(
+            rf"(?:(?:Dr|Prof|Mr|Mrs|Ms|Herr|Frau)\.?\s+)?{NAME},\s*(?=\D)", text[start:end]
+        )
+        if person is not None and known(person.group(0).split()[-1].rstrip(",")) | known(
+            re.sub(r"^(?:Dr|Prof|Mr|Mrs|Ms|Herr|Frau)\.?\s+", "", person.group(0))
+        ):
+            start += person.end()
+        # A country after the town is not part of the address.
+        end = start + len(
+            re.sub(
+                r",\s*(?:Germany|Deutschland|France|Frankreich|UK|USA|"
+                r"Austria|Österreich|Switzerland|Schweiz|Italy|Italien|"
+                r"Netherlands|Niederlande|Spain|Spanien)\s*$",
+                "",
+                text[start:end],
+            )
+        )
+        yield Span(start, end, "ADDRESS")
