@@ -1,12 +1,16 @@
-"""Person names in guest text, read from the encoder's token vectors.
+"""Person names (and other personal spans) in guest text, read from the encoder's token
+vectors.
 
 Hand rules (`triage.privacy.redaction`) find what has a shape: e-mail addresses, phone and
 card numbers, IBANs, addresses, titles, signatures. People's names have none: every new
 set of guest texts showed forms the rules had never seen ("Vroni und Sepp haben alles
 vorbereitet", "hi its jas in 304"). This tagger reads each token's vector from the same
 multilingual encoder the sentiment model uses (the last four layers, mixed by learned
-weights) and a small bidirectional LSTM labels it O / B-NAME / I-NAME / B-STAFF / I-STAFF.
-The redactor adds its names to what the rules found, where the rules found nothing.
+weights) and a small bidirectional LSTM labels it O / B-NAME / I-NAME / B-STAFF / I-STAFF,
+and, for a head trained to (`kinds`; the shipped one is), addresses, booking and room
+numbers and dates of birth, which guests also write in forms no rule foresaw. The redactor
+adds these spans to what the rules found, where the rules found nothing, after checking
+that each can be what it was read as.
 
 The head is small (about 2 MB) and trained in a minute or two on the hand-written,
 annotated sets (`triage train-name-tagger`); the encoder is frozen. The shipped head lives

@@ -135,8 +135,9 @@ def test_the_later_development_sets_stay_where_they_were_measured(
         assert block["leak_rate"] <= ceiling, (name, language, block["leak_rate"])
 
 
-def test_the_held_out_set_with_the_rules_alone() -> None:
-    """Never tuned on, never trained on; the rules alone (`--redact-rules-only`)."""
+def test_the_held_out_sets_with_the_rules_alone() -> None:
+    """Never tuned on, never trained on; the rules alone (`--redact-rules-only`; measured
+    9.1% / 16.5%)."""
     result = evaluate(list(HELD_OUT_FILES))
     leaks = {lang: block["leak_rate"] for lang, block in result["languages"].items()}
     assert leaks["de"] <= 0.10 and leaks["en"] <= 0.18, leaks
@@ -147,34 +148,67 @@ def shipped_tagger(real_encoder_cache: Path) -> NameTagger:
     return load_default(real_encoder_cache)
 
 
-def test_the_held_out_set_with_the_shipped_name_tagger(shipped_tagger: NameTagger) -> None:
-    """The rules and the shipped name tagger, as the export runs them by default: fewer
-    names leak than with the rules alone (measured: 6.7% / 10.3% against 8.6% / 16.9%)."""
+def test_the_held_out_sets_with_the_shipped_tagger(shipped_tagger: NameTagger) -> None:
+    """The rules and the shipped tagger, as the export runs them by default: less leaks
+    than with the rules alone (measured on both held-out sets: 5.6% / 6.1% against
+    9.1% / 16.5%)."""
     result = evaluate(list(HELD_OUT_FILES), shipped_tagger)
-    for language, ceiling in (("de", 0.08), ("en", 0.12)):
+    for language, ceiling in (("de", 0.065), ("en", 0.07)):
         block = result["languages"][language]
         assert block["leak_rate"] <= ceiling, (language, block["leak_rate"])
         assert block["kinds"]["NAME"]["recall"] >= 0.88, (language, block["kinds"]["NAME"])
 
 
 def test_a_name_reader_adds_names_where_the_rules_found_nothing() -> None:
-    text = "Vroni und Wastl haben alles vorbereitet. Ruf an: +49 170 1234567. Rezeption"
-    vroni, wastl = (0, 5, "STAFF"), (10, 15, "STAFF")
+    text = "Vroni hat alles vorbereitet. Ruf an: +49 170 1234567. Rezeption"
+    vroni = (0, 5, "STAFF")  # a service done for the guests: staff
     over_phone = (text.index("+49"), text.index("+49") + 3, "NAME")  # the rules' span wins
     desk = (text.index("Rezeption"), len(text), "NAME")  # a word that is never a name
-    spans = find(text, [vroni, wastl, over_phone, desk])
+    spans = find(text, [vroni, over_phone, desk])
     assert [(s.kind, text[s.start : s.end]) for s in spans] == [
         ("STAFF", "Vroni"),
-        ("STAFF", "Wastl"),
         ("PHONE", "+49 170 1234567"),
     ]
     assert Span(0, 5, "STAFF") in spans
 
     def reader(texts: object) -> list[list[tuple[int, int, str]]]:
-        return [[vroni, wastl]]
+        return [[vroni]]
 
     (done,) = redact_many([text], staff=True, reader=reader)
-    assert done.text.startswith("[STAFF] und [STAFF] haben") and done.replaced["STAFF"] == 2
+    assert done.text.startswith("[STAFF] hat alles") and done.replaced["STAFF"] == 1
+
+
+def test_a_name_the_reader_takes_for_staff_is_staff_only_where_the_text_says_so() -> None:
+    """A guest taken for staff would be kept in the export, so without a role, thanks or a
+    service in the text, the reader's STAFF counts as a NAME."""
+    text = "Mit Wastl war der Abend lustig. Wastl an der Bar hat uns super beraten."
+    second = text.index("Wastl an")
+    spans = find(text, [(4, 9, "STAFF"), (second, second + 5, "STAFF")])
+    assert [(s.kind, s.start) for s in spans] == [("NAME", 4), ("STAFF", second)]
+    assert redact_counted(text, names=[(4, 9, "STAFF")]).text.startswith("Mit [NAME] war")
+
+
+def test_a_readers_numbers_count_only_where_they_can_be_what_it_read() -> None:
+    text = (
+        "Wir kamen mit dem ICE 597 an. Hotel Adler, Marktplatz 3, 88709 Meersburg. "
+        "Post bitte an Flat 2, The Old Forge. Geboren im Juni 1985\nMax"
+    )
+
+    def at(part: str, kind: str) -> tuple[int, int, str]:
+        return text.index(part), text.index(part) + len(part), kind
+
+    read = [
+        at("597", "BOOKING"),  # a train's number
+        at("Marktplatz 3", "ADDRESS"),  # the hotel's own address
+        at("Flat 2, The Old Forge", "ADDRESS"),
+        at("Juni", "DOB"),  # no digit
+        at("1985\nMax", "DOB"),  # over a line break
+    ]
+    spans = find(text, read)
+    assert [(s.kind, text[s.start : s.end]) for s in spans] == [
+        ("ADDRESS", "Flat 2, The Old Forge"),
+        ("NAME", "Max"),
+    ]
 
 
 def test_the_second_development_set_stays_where_it_was_measured() -> None:

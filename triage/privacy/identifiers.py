@@ -24,6 +24,29 @@ from triage.privacy.spans import Span
 PHONE_REGIONS = ("DE", "AT", "CH", "GB", "US", "IE", "NL", "FR", "IT", "AU")
 
 
+#: A train or flight number's code, right before its digits ("ICE 597", "FR 554").
+_TRANSPORT_BEFORE = re.compile(
+    r"\b(?:ICE|IC|EC|ECE|IR|IRE|RE|RB|RJX?|TGV|NJ|FR|BA|LH|EZY|U2|EI|OS|LX|EW|KL|AF|DL|UA|AA)"
+    r"\s?$"
+)
+
+
+def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
+    """Whether a name reader's span of a kind with digits (ADDRESS, BOOKING, ROOM, DOB) can
+    be one: it holds a digit and no line break (a span never does), is not a train or
+    flight number, a room has a room number's shape, and an address is not the hotel's
+    own."""
+    span = text[start:end]
+    if "\n" in span or not any(c.isdigit() for c in span):
+        return False
+    if _TRANSPORT_BEFORE.search(text[max(0, start - 5) : start]):
+        return False
+    if kind == "ROOM":  # a room number's shape, not a floor ("the 33rd") or a quantity
+        room = _ROOM_NUMBER_RE.match(text, start)
+        return room is not None and room.end() == end
+    return kind != "ADDRESS" or not _hotels_own(text, start)
+
+
 def with_digits(text: str) -> Iterator[Span]:
     """The spans of the kinds that hold a digit, finder by finder: IBAN, CARD, DOB,
     BOOKING, PHONE, ADDRESS, ROOM."""
@@ -300,6 +323,7 @@ _ROOM_NUMBER = (
     r"pm\b|Euro|pounds|GBP|USD|CHF|kg|Gäste|guests|Kinder|kids|children|percent|per cent|"
     r"prozent|Prozent))"
 )
+_ROOM_NUMBER_RE = re.compile(_ROOM_NUMBER)
 #: Three or four digits (or "12B") standing alone, not a time, price or quantity.
 _ROOM_NUMBER_3 = (
     r"(?<![\d.,:/-])(\d{3,4}[A-Z]?|\d{1,2}[A-Z])(?![.,:/]\d)"
@@ -484,6 +508,15 @@ def _lines_before(text: str, at: int, count: int) -> str:
     return text[start : text.rfind("\n", 0, at) + 1]
 
 
+def _hotels_own(text: str, at: int) -> bool:
+    """The address at `at` is the hotel's: the text says so just before it, or a hotel's
+    name heads it ("An das\nParkhotel Adler\nKönigsseer Str. 12\n83471 Schönau")."""
+    return (
+        _HOTELS_OWN.search(text[max(0, at - 60) : at]) is not None
+        or _HOTELS_BLOCK.search(_lines_before(text, at, 2)) is not None
+    )
+
+
 def _addresses(text: str) -> Iterator[Span]:
     for pattern in (
         _ADDRESS_DE,
@@ -496,11 +529,8 @@ def _addresses(text: str) -> Iterator[Span]:
         _ADDRESS_MORE,
     ):
         for m in pattern.finditer(text):
-            if _HOTELS_OWN.search(text[max(0, m.start() - 60) : m.start()]):
-                continue
-            if _HOTELS_BLOCK.search(_lines_before(text, m.start(), 2)):
-                continue  # "An das\nParkhotel Adler\nKönigsseer Str. 12\n83471 Schönau"
-            yield Span(m.start(), m.end(), "ADDRESS")
+            if not _hotels_own(text, m.start()):
+                yield Span(m.start(), m.end(), "ADDRESS")
     for m in _ADDRESS_LABELLED.finditer(text):
         if _HOTELS_OWN.search(text[max(0, m.start() - 60) : m.start()]):
             continue

@@ -1,9 +1,9 @@
 """The rules for people's names in guest text: NAME and STAFF (what counts is described in
 `triage.privacy.redaction`).
 
-`find` yields the names the rules read, a name beside a staff role as STAFF; `NOT_NAMES`
-are the capitalised words that are never a name. `triage.privacy.redaction.find` is the
-entry, which merges these spans with the other kinds' (`triage.privacy.identifiers`).
+`find` yields the names the rules read, a name beside a staff role as STAFF;
+`reader_kind` says what a name reader's span counts as. `triage.privacy.redaction.find` is
+the entry, which merges these spans with the other kinds' (`triage.privacy.identifiers`).
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ _PLACE_BEFORE = re.compile(
     r"(?:(?:Frau|Herr|Dr\.?)\s+)?(?:[A-ZÄÖÜ][\wäöüß]+\s+)?$"
 )
 #: Capitalised words that open signatures, greetings and sentences and are not names.
-NOT_NAMES = names.words(
+_NOT_NAMES = names.words(
     """
     Team Grüße Gruß Dank Danke Hotel Ihnen Euch Dir Sie Regards Wishes The All Everyone
     Again For To Und An Alle Ihr Ihre Euer Eure Your Our We Wir Ich I Liebe Lieber Hallo Hi
@@ -464,13 +464,13 @@ def find(text: str) -> Iterator[Span]:
     if len(listed) >= 2:
         for m in listed:
             start, end = _name_span(text, m.start("name"), m.end("name"), strong=True)
-            if end > start and not any(w in NOT_NAMES for w in text[start:end].split()):
+            if end > start and not any(w in _NOT_NAMES for w in text[start:end].split()):
                 yield from emit(start, end, role(start, end))
     # "X and Y Z": a full name after "and" in a list of people already found
     # "The Fitzgeralds in the room above us", "die Oberhubers aus der 112".
     for m in re.finditer(rf"\b(?:[Tt]he|[Dd]ie)\s+(?P<name>[{UPPER}][{LOWER}]+s)\b", text):
         stem = m.group("name")[:-1]
-        if stem in names.surnames() and stem not in names.AMBIGUOUS and stem not in NOT_NAMES:
+        if stem in names.surnames() and stem not in names.AMBIGUOUS and stem not in _NOT_NAMES:
             yield from emit(m.start("name"), m.end("name"), "NAME")
     for m in re.finditer(
         rf"(?i:\b(?:hier|here|this is|it's|its|ich bin(?: die| der)?|bin (?:die|der))|^)\s*"
@@ -480,7 +480,7 @@ def find(text: str) -> Iterator[Span]:
     ):
         for group in ("name", "other"):
             word = m.group(group)
-            if not word or word in NOT_NAMES or word in _FUNCTION_WORDS:
+            if not word or word in _NOT_NAMES or word in _FUNCTION_WORDS:
                 continue
             if m.start() == m.start("name") and not (  # no lead word: "Tash from 209"
                 names.is_name_word(word.capitalize()) and word.capitalize() not in names.AMBIGUOUS
@@ -566,7 +566,7 @@ def find(text: str) -> Iterator[Span]:
     # A first name of the lists, with the surname after it.
     for m in _WORD_RE.finditer(text):
         word = re.sub(r"['’]s$", "", m.group(0))
-        if word in NOT_NAMES:
+        if word in _NOT_NAMES:
             continue
         if not names.is_first_name(word):
             after = re.match(rf"\s+({WORD})", text[m.end() :])
@@ -576,7 +576,7 @@ def find(text: str) -> Iterator[Span]:
                 and names.is_name_word(word)
                 and surname in names.surnames()
                 and surname not in names.AMBIGUOUS
-                and surname not in NOT_NAMES
+                and surname not in _NOT_NAMES
             ):
                 continue  # "Dawn Hughes", "Chelsea Okafor": a word name with a surname
         if re.search(r"(?i)\bthe\s+$", text[max(0, m.start() - 5) : m.start()]):
@@ -630,7 +630,7 @@ def _signature(
         ):
             continue  # "Teamleitung", "Rechtsanwältin": a job title under the name
         # "... bestätigen. Basti": a last word with no full stop after it.
-        unpunctuated = capitalised and not text[b:].strip() and text[a:b] not in NOT_NAMES
+        unpunctuated = capitalised and not text[b:].strip() and text[a:b] not in _NOT_NAMES
         if strict and re.match(r"\.?\s*:?\s*\d", text[b:]):
             continue  # "Stammgast-Nr. 00348": a label and its number
         if b > a and _thanked(text, a):
@@ -726,12 +726,12 @@ def _name_span(
     raw = words[0].group(0)
     is_initial = re.fullmatch(rf"(?:{INITIAL})+|[{UPPER}]", raw) is not None
     first = raw if is_initial else raw.rstrip(".")
-    if first in NOT_NAMES and not (strong and names.is_name_word(first)):
+    if first in _NOT_NAMES and not (strong and names.is_name_word(first)):
         return start, start
     if raw.endswith(".") and not is_initial:
         words = words[:1]  # "the Royal Mile. Booked ...": the sentence ends
     lower_first = first[:1].islower()
-    if lower_first and (first in _FUNCTION_WORDS or first.capitalize() in NOT_NAMES):
+    if lower_first and (first in _FUNCTION_WORDS or first.capitalize() in _NOT_NAMES):
         return start, start
     if lower_first and not (lowercase and (names.is_name_word(first.capitalize()) or "-" in first)):
         return start, start
@@ -752,7 +752,7 @@ def _name_span(
         if re.fullmatch(rf"(?:{INITIAL})+", token):
             keep += 1
             continue
-        if token.rstrip(".") in NOT_NAMES or token.lower() in _FUNCTION_WORDS:
+        if token.rstrip(".") in _NOT_NAMES or token.lower() in _FUNCTION_WORDS:
             break
         if re.fullmatch(WORD, token.rstrip(".")) or (lower_first and token.isalpha()):
             keep += 1
@@ -827,6 +827,17 @@ def _titled_staff(text: str, at: int, start: int, end: int, guests: set[str]) ->
     return _STAFF_CONTEXT.search(
         text[previous : right_match.start() if right_match else len(text)]
     ) is not None and not _GUEST_CONTEXT.search(sentence)
+
+
+def reader_kind(text: str, start: int, end: int, kind: str) -> str | None:
+    """What a name reader's NAME or STAFF span counts as: nothing for a word that is never
+    a name; STAFF only where the text says the person works here (a role, thanks, a service
+    done for the guest: `_role`), else NAME: a guest taken for staff would be kept."""
+    if text[start:end].strip(".") in _NOT_NAMES:
+        return None
+    if kind == "STAFF":
+        return _role(text, start, end, default="NAME")
+    return kind
 
 
 def _role(text: str, start: int, end: int, *, default: str) -> str:

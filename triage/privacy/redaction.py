@@ -128,11 +128,15 @@ def find(text: str, names: Sequence[tuple[int, int, str]] = ()) -> list[Span]:
     for span in found:
         if all(span.end <= c.start or span.start >= c.end for c in chosen):
             chosen.append(span)
-    for start, end, kind in names:
-        if kind not in READER_KINDS:
+    for start, end, read_kind in names:
+        if read_kind not in READER_KINDS:
             continue
-        if kind in ("NAME", "STAFF") and text[start:end].strip(".") in people.NOT_NAMES:
-            continue
-        if all(end <= c.start or start >= c.end for c in chosen):
+        if read_kind in ("NAME", "STAFF"):
+            kind = people.reader_kind(text, start, end, read_kind)
+        elif identifiers.reader_span_holds(text, start, end, read_kind):
+            kind = read_kind
+        else:
+            kind = None
+        if kind is not None and all(end <= c.start or start >= c.end for c in chosen):
             chosen.append(Span(start, end, kind))
     return sorted(chosen, key=lambda s: s.start)

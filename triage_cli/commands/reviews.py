@@ -202,8 +202,8 @@ def register(commands: Subcommands) -> None:
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument(
         "--kinds",
-        default="NAME,STAFF",
-        help="the kinds the head reads, comma-separated (of NAME, STAFF, ADDRESS, BOOKING, "
-        "ROOM, DOB)",
+        default="NAME,STAFF,ADDRESS,BOOKING,ROOM,DOB",
+        help="the kinds the head reads, comma-separated (default: all a reader may add, as "
+        "the shipped head)",
     )
     tr.set_defaults(func=cmd_train_name_tagger)
