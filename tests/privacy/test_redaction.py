@@ -55,6 +55,10 @@ from triage_cli.main import main
             "Mein Sohn ist am 23.09.2019 geboren, Anreise 02.10.2026.",
             "Mein Sohn ist am [DOB] geboren, Anreise 02.10.2026.",
         ),
+        (  # an old stay's dates are not dates of birth (real reviews of 2009 have them)
+            "Arrived on 06/04/05. Stayed from 4/17/09 through 4/20/09. Jonas Berg 14.02.2011",
+            "Arrived on 06/04/05. Stayed from 4/17/09 through 4/20/09. [NAME] [DOB]",
+        ),
         ("Please post it to 12 Baker Street, London NW1 6XE.", "Please post it to [ADDRESS]."),
         (
             "Nothing personal here: 2 nights, 129,00 € at 14:30.",

@@ -170,6 +170,12 @@ _PERSON_BEFORE_DATE = re.compile(
     re.IGNORECASE,
 )
 
+#: ... but not a date a stay or a visit is dated by: "Arrived on 06/04/05", "from the
+#: 9/5/2009", "stayed there 4/17/09 through 4/20/09", "vom 12.03.2019 bis".
+_STAY_BEFORE = re.compile(
+    r"(?i)(?:\b(?:on|from|through|thru|to|until|till|between|and|since|arrived|stayed|"
+    r"vom|bis|zum|seit|ab|und|angereist|anreise|abreise|check-?in|check-?out)\s+(?:the\s+)?)$"
+)
 
 #: A sentence about dates of birth: every full date in it is one.
 BIRTH_SENTENCE = re.compile(
@@ -212,7 +218,11 @@ def _dates_of_birth(text: str) -> Iterator[Span]:
         value = _year_of(m.group(1), this_year)
         line_start = text.rfind("\n", 0, m.start()) + 1
         before = text[max(line_start, m.start() - 40) : m.start()]
-        if value <= this_year - DOB_YEARS_BACK and _PERSON_BEFORE_DATE.search(before):
+        if (
+            value <= this_year - DOB_YEARS_BACK
+            and _PERSON_BEFORE_DATE.search(before)
+            and not _STAY_BEFORE.search(before)
+        ):
             yield Span(m.start(1), m.end(1), "DOB")
 
 
