@@ -192,6 +192,16 @@ def test_a_name_the_reader_takes_for_staff_is_staff_only_where_the_text_says_so(
     assert redact_counted(text, names=[(4, 9, "STAFF")]).text.startswith("Mit [NAME] war")
 
 
+def test_a_name_the_reader_reads_in_a_place_or_firm_is_not_a_person() -> None:
+    text = "Walked from Navy Pier to Hotel Wastl, then met Radley Rowing Club and Vroni."
+
+    def at(part: str) -> tuple[int, int, str]:
+        return text.index(part), text.index(part) + len(part), "NAME"
+
+    spans = find(text, [at("Navy"), at("Wastl"), at("Radley Rowing"), at("Vroni")])
+    assert [(s.kind, text[s.start : s.end]) for s in spans] == [("NAME", "Vroni")]
+
+
 def test_a_readers_numbers_count_only_where_they_can_be_what_it_read() -> None:
     text = (
         "Wir kamen mit dem ICE 597 an. Hotel Adler, Marktplatz 3, 88709 Meersburg. "

@@ -325,18 +325,8 @@ def find(text: str) -> Iterator[Span]:
             end -= 2  # "Seamus's 60th": the possessive is not the name
         if end <= start or not all(end <= a or start >= b for a, b in claimed):
             return
-        if _PET.search(text[max(0, start - 12) : start]):
+        if _not_a_person(text, start, end):
             return
-        if _PLACE_BEFORE.search(text[max(0, start - 20) : start]):
-            return
-        if _PET_AFTER.match(text, end):
-            return  # "Unser Bruno (Labrador)"
-        if _FIRM_AFTER.match(text, end):
-            return  # "Radley Rowing Club", "Harrington & Lowe Solicitors"
-        if re.match(
-            r"['’]s(?:\s+(?:for|to|and|pub|bar)\b|[.,!]|$)", text[end : end + 8]
-        ) and re.search(r"(?i)\b(?:to|at|in|into|from)\s+$", text[max(0, start - 6) : start]):
-            return  # "walked down to Molly Malone's for a pint"
         claimed.append((start, end))
         yield Span(start, end, kind)
 
@@ -829,11 +819,31 @@ def _titled_staff(text: str, at: int, start: int, end: int, guests: set[str]) ->
     ) is not None and not _GUEST_CONTEXT.search(sentence)
 
 
+def _not_a_person(text: str, start: int, end: int) -> bool:
+    """The name-like `text[start:end]` is a pet's, a toy's, a place's, a firm's or a pub's."""
+    if _PET.search(text[max(0, start - 12) : start]):
+        return True
+    if _PLACE_BEFORE.search(text[max(0, start - 20) : start]):
+        return True
+    if _PET_AFTER.match(text, end):
+        return True  # "Unser Bruno (Labrador)"
+    if _FIRM_AFTER.match(text, end):
+        return True  # "Radley Rowing Club", "Harrington & Lowe Solicitors"
+    return bool(
+        re.match(r"['’]s(?:\s+(?:for|to|and|pub|bar)\b|[.,!]|$)", text[end : end + 8])
+        and re.search(r"(?i)\b(?:to|at|in|into|from)\s+$", text[max(0, start - 6) : start])
+    )  # "walked down to Molly Malone's for a pint"
+
+
 def reader_kind(text: str, start: int, end: int, kind: str) -> str | None:
     """What a name reader's NAME or STAFF span counts as: nothing for a word that is never
-    a name; STAFF only where the text says the person works here (a role, thanks, a service
-    done for the guest: `_role`), else NAME: a guest taken for staff would be kept."""
+    a name, or a pet's, a place's or a firm's name by the rules' signs ("Navy Pier", "Hotel
+    Frank", "Radley Rowing Club"); STAFF only where the text says the person works here (a
+    role, thanks, a service done for the guest: `_role`), else NAME: a guest taken for staff
+    would be kept."""
     if text[start:end].strip(".") in _NOT_NAMES:
+        return None
+    if _not_a_person(text, start, end) or _PLACE_AFTER.match(text, end):
         return None
     if kind == "STAFF":
         return _role(text, start, end, default="NAME")
