@@ -60,6 +60,10 @@ from triage_cli.main import main
             "Arrived on 06/04/05. Stayed from 4/17/09 through 4/20/09. [NAME] [DOB]",
         ),
         ("Please post it to 12 Baker Street, London NW1 6XE.", "Please post it to [ADDRESS]."),
+        (  # a street without a street word, up to its postcode
+            "Thanks.\nArthur Pennington\n2 The Paddocks, Much Wenlock TF13 6AP",
+            "Thanks.\n[NAME]\n[ADDRESS]",
+        ),
         (
             "Nothing personal here: 2 nights, 129,00 € at 14:30.",
             "Nothing personal here: 2 nights, 129,00 € at 14:30.",

@@ -468,6 +468,14 @@ _ADDRESS_MORE = re.compile(
     r"Vicarage|Mill|Hall|Manor|Grange|Mews|Villa),\s*(?:\d+\s+)?(?:[A-Z][a-z]+\s+){1,3}"
     r"(?:Street|Road|Lane|Close|Way|Drive|Avenue|Crescent|Terrace|Row|Hill)[ \t]*$"
 )
+#: A house number and words to a UK postcode, whatever the street is called ("7 Meadow View,
+#: Stokesley, Middlesbrough TS9 5HF", "2 The Paddocks, Much Wenlock TF13 6AP").
+_ADDRESS_TO_POSTCODE = re.compile(
+    r"(?:\b(?:Flat|Apt\.?|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+)?(?<![/.\d])\b\d{1,5}[A-Za-z]?,?"
+    r"[ \t]+(?:[A-Z][\w'’-]+[ \t]){1,3}?(?:[A-Z][\w'’-]+)"
+    r"(?:,[ \t]*(?:[A-Z][\w'’-]+[ \t]?){1,3}){0,3}"
+    rf",?[ \t]+{_UK_POSTCODE_}\b"
+)
 #: "c/o Kessler Bau GmbH" and "Postfach 10 23 45" lines of a letterhead.
 _ADDRESS_CARE_OF = re.compile(
     r"(?m)^(?:c/o [^\n]{3,60}|(?:Postfach|PO Box|P\.O\. Box) \d[\d ]{1,10}\d)[ \t]*$"
@@ -537,6 +545,7 @@ def _addresses(text: str) -> Iterator[Span]:
         _ADDRESS_TOWN_LINE,
         _ADDRESS_CARE_OF,
         _ADDRESS_MORE,
+        _ADDRESS_TO_POSTCODE,
     ):
         for m in pattern.finditer(text):
             if not _hotels_own(text, m.start()):
