@@ -63,8 +63,8 @@ class Redacted:
     kept: Counter[str] = field(default_factory=Counter)
 
 
-#: A reader of person names (`models.name_tagger.NameTagger`): for each text, the
-#: `(start, end, kind)` of the names it read, kind NAME or STAFF.
+#: A learned reader of personal spans (`models.name_tagger.NameTagger`): for each text, the
+#: `(start, end, kind)` of what it read, kind one of `READER_KINDS`.
 NameReader = Callable[[Sequence[str]], Sequence[Sequence[tuple[int, int, str]]]]
 #: Texts handed to a name reader at once.
 READER_BATCH = 256
@@ -117,7 +117,8 @@ def redact_counted(
 
 def find(text: str, names: Sequence[tuple[int, int, str]] = ()) -> list[Span]:
     """The personal spans of `text`, in order, none overlapping: the rules' first, then the
-    `names` a name reader read where the rules found nothing."""
+    spans a reader read (`names`) where the rules found nothing and the rules' checks let
+    them count (`people.reader_kind`, `identifiers.reader_span_holds`)."""
     found = list(people.find(text))
     if "@" in text or "(at)" in text or "[at]" in text or "{at}" in text:
         found += identifiers.emails(text)
