@@ -300,7 +300,7 @@ def _decode(
     text: str,
     offsets: Sequence[tuple[int, int]],
     labels: Sequence[int],
-    names: Sequence[str] = LABELS,
+    label_names: Sequence[str] = LABELS,
 ) -> list[NameSpan]:
     """Token labels -> spans: an I (or a B glued to the token before) continues a name."""
     spans: list[list[Any]] = []
@@ -308,7 +308,7 @@ def _decode(
     for (a, b), label_id in zip(offsets, labels, strict=True):
         if a >= b:
             continue
-        label = names[label_id]
+        label = label_names[label_id]
         if label == "O":
             current = None
             continue

@@ -80,10 +80,10 @@ def read(path: Path) -> list[Annotated]:
 def name_examples(
     files: list[Path], *, swaps: int = 1, seed: int = 0
 ) -> list[tuple[str, list[tuple[int, int, str]]]]:
-    """The annotated texts as training examples for a name reader: each text with its NAME
-    and STAFF spans, and `swaps` copies with every name swapped for other first names and
-    surnames of the same shape (Faker's lists, `names`), so that the reader learns where a
-    name stands rather than which names it saw."""
+    """The annotated texts as training examples for a reader: each text with its personal
+    spans, and (where it names people) `swaps` copies with every name swapped for other
+    first names and surnames of the same shape (Faker's lists, `names`), so that the reader
+    learns where a name stands rather than which names it saw."""
     rng = random.Random(seed)
     firsts = sorted(n for n in names.first_names() if n not in names.AMBIGUOUS)
     lasts = sorted(names.surnames())

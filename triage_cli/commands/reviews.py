@@ -128,16 +128,16 @@ def cmd_train_name_tagger(args: argparse.Namespace, settings: Settings) -> int:
     from models.embedding import resolve_encoder
     from models.encoder_build import DEFAULT_ENCODER_NAME
     from models.name_tagger import save_head, train_head
+    from triage.privacy.redaction import READER_KINDS
     from triage.privacy.redaction_eval import DEVELOPMENT_FILES, name_examples
 
+    given = args.kinds.split(",") if args.kinds is not None else READER_KINDS
+    kinds = tuple(k.strip().upper() for k in given if k.strip())
+    if not kinds or not set(kinds) <= set(READER_KINDS):
+        raise InvalidInput(f"--kinds must be some of {', '.join(READER_KINDS)}")
     files = args.data or list(DEVELOPMENT_FILES)
     examples = name_examples(files, swaps=args.swaps, seed=args.seed)
     encoder = resolve_encoder(DEFAULT_ENCODER_NAME, cache_dir=settings.data_dir)
-    from triage.privacy.redaction import READER_KINDS
-
-    kinds = tuple(k.strip().upper() for k in args.kinds.split(",") if k.strip())
-    if not kinds or not set(kinds) <= set(READER_KINDS):
-        raise InvalidInput(f"--kinds must be some of {', '.join(READER_KINDS)}")
     head = train_head(encoder, examples, epochs=args.epochs, seed=args.seed, kinds=kinds)
     card = {
         "encoder": DEFAULT_ENCODER_NAME,
@@ -202,8 +202,7 @@ def register(commands: Subcommands) -> None:
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument(
         "--kinds",
-        default="NAME,STAFF,ADDRESS,BOOKING,ROOM,DOB",
         help="the kinds the head reads, comma-separated (default: all a reader may add, as "
-        "the shipped head)",
+        "the shipped head: NAME, STAFF, ADDRESS, BOOKING, ROOM, DOB)",
     )
     tr.set_defaults(func=cmd_train_name_tagger)
