@@ -132,7 +132,12 @@ def test_the_annotated_set_stays_where_it_was_measured() -> None:
 
 @pytest.mark.parametrize(
     ("name", "ceilings"),
-    [("dev3", (0.02, 0.03)), ("dev4", (0.05, 0.07)), ("dev5", (0.15, 0.22))],
+    [
+        ("dev3", (0.02, 0.03)),
+        ("dev4", (0.05, 0.07)),
+        ("dev5", (0.15, 0.22)),
+        ("dev6", (0.13, 0.12)),
+    ],
 )
 def test_the_later_development_sets_stay_where_they_were_measured(
     name: str, ceilings: tuple[float, float]
@@ -145,10 +150,10 @@ def test_the_later_development_sets_stay_where_they_were_measured(
 
 def test_the_held_out_sets_with_the_rules_alone() -> None:
     """Never tuned on, never trained on; the rules alone (`--redact-rules-only`; measured
-    9.1% / 16.5%)."""
+    on the three: 9.5% / 15.2%)."""
     result = evaluate(list(HELD_OUT_FILES))
     leaks = {lang: block["leak_rate"] for lang, block in result["languages"].items()}
-    assert leaks["de"] <= 0.10 and leaks["en"] <= 0.18, leaks
+    assert leaks["de"] <= 0.10 and leaks["en"] <= 0.16, leaks
 
 
 @pytest.fixture(scope="module")
@@ -158,10 +163,10 @@ def shipped_tagger(real_encoder_cache: Path) -> NameTagger:
 
 def test_the_held_out_sets_with_the_shipped_tagger(shipped_tagger: NameTagger) -> None:
     """The rules and the shipped tagger, as the export runs them by default: less leaks
-    than with the rules alone (measured on both held-out sets: 5.6% / 6.1% against
-    9.1% / 16.5%)."""
+    than with the rules alone (measured on the three held-out sets: 5.1% / 4.0% against
+    9.5% / 15.2%)."""
     result = evaluate(list(HELD_OUT_FILES), shipped_tagger)
-    for language, ceiling in (("de", 0.065), ("en", 0.07)):
+    for language, ceiling in (("de", 0.06), ("en", 0.05)):
         block = result["languages"][language]
         assert block["leak_rate"] <= ceiling, (language, block["leak_rate"])
         assert block["kinds"]["NAME"]["recall"] >= 0.88, (language, block["kinds"]["NAME"])
@@ -226,6 +231,77 @@ def test_a_readers_numbers_count_only_where_they_can_be_what_it_read() -> None:
     assert [(s.kind, text[s.start : s.end]) for s in spans] == [
         ("ADDRESS", "Flat 2, The Old Forge"),
         ("NAME", "Max"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [  # an address reaches over its flat or house name and on to its postcode
+        (
+            "We live at 1203 W Belmont Ave #4, Chicago, IL 60657 now.",
+            "1203 W Belmont Ave #4, Chicago, IL 60657",
+        ),
+        (
+            "The office: 1600 Pennsylvania Ave NW, Washington, DC 20500.",
+            "1600 Pennsylvania Ave NW, Washington, DC 20500",
+        ),
+        ("Mail it to 3/14 Smith St, Fitzroy VIC 3065 please", "3/14 Smith St, Fitzroy VIC 3065"),
+        (
+            "Please invoice Level 3, 50 Carrington Street, Sydney NSW 2000 thanks",
+            "Level 3, 50 Carrington Street, Sydney NSW 2000",
+        ),
+        ("PO Box 4412, Halifax, NS B3K 5M2", "PO Box 4412, Halifax, NS B3K 5M2"),
+        (  # a house number with a dash is not a phone number
+            "Could you mail it to her at 1502-1088 Quebec St, Vancouver, BC V6A 4H2?",
+            "1502-1088 Quebec St, Vancouver, BC V6A 4H2",
+        ),
+        (
+            "Send it c/o my father Gerald Whitlock, Laurel Bank, 7 Gillygate, York YO31 7EA",
+            "Laurel Bank, 7 Gillygate, York YO31 7EA",
+        ),
+        ("Bitte an: Am Anger 2, 06618 Naumburg (Saale)", "Am Anger 2, 06618 Naumburg (Saale)"),
+    ],
+)
+def test_an_address_is_taken_whole(text: str, address: str) -> None:
+    spans = find(text)
+    assert ("ADDRESS", address) in [(s.kind, text[s.start : s.end]) for s in spans]
+
+
+def test_a_letterheads_lines_above_its_postcode_are_its_address() -> None:
+    """Line by line up to the writer's name; a hotel's own block is not taken."""
+    text = "Padraig Costello\nGortnahoo\nBallyheigue\nCo. Kerry V92 F3K8\n\nDear Sir,\nthanks."
+    assert [(s.kind, text[s.start : s.end]) for s in find(text)] == [
+        ("NAME", "Padraig Costello"),
+        ("ADDRESS", "Gortnahoo"),
+        ("ADDRESS", "Ballyheigue"),
+        ("ADDRESS", "Co. Kerry V92 F3K8"),
+    ]
+    hotel = (
+        "An das\nHotel Schwarzer Adler\nz. Hd. der Geschäftsleitung\nMarktplatz 3\n88709 Meersburg"
+    )
+    assert [s for s in find(hotel) if s.kind == "ADDRESS"] == []
+
+
+def test_a_readers_pieces_of_one_address_are_one_span() -> None:
+    """A reader that breaks an address at its commas ("W Belmont", "4", "Chicago") still
+    replaces it whole, joined with the rules' street; and its span that runs over a line
+    break is cut there."""
+    text = "Send it to 1203 W Belmont Ave #4, Chicago, IL 60657.\nPadraig Costello\nGortnahoo"
+
+    def at(part: str, kind: str) -> tuple[int, int, str]:
+        return text.index(part), text.index(part) + len(part), kind
+
+    read = [
+        at("W Belmont", "ADDRESS"),
+        at("4,", "ADDRESS"),
+        at("Chicago", "ADDRESS"),
+        at("IL", "ADDRESS"),
+        at("Padraig Costello\nGortnahoo", "NAME"),
+    ]
+    assert [(s.kind, text[s.start : s.end]) for s in find(text, read)] == [
+        ("ADDRESS", "1203 W Belmont Ave #4, Chicago, IL 60657"),
+        ("NAME", "Padraig Costello"),
+        ("NAME", "Gortnahoo"),
     ]
 
 

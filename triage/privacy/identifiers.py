@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import phonenumbers
 from stdnum import iban as stdnum_iban
@@ -34,8 +34,8 @@ _TRANSPORT_BEFORE = re.compile(
 def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
     """Whether a name reader's span of a kind with digits (ADDRESS, BOOKING, ROOM, DOB) can
     be one: it holds a digit and no line break (a span never does), is not a train or
-    flight number, a room has a room number's shape, and an address is not the hotel's
-    own."""
+    flight number, a room has a room number's shape, a date of birth is not a year alone,
+    and an address is not the hotel's own."""
     span = text[start:end]
     if "\n" in span or not any(c.isdigit() for c in span):
         return False
@@ -44,6 +44,8 @@ def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
     if kind == "ROOM":  # a room number's shape, not a floor ("the 33rd") or a quantity
         room = _ROOM_NUMBER_RE.match(text, start)
         return room is not None and room.end() == end
+    if kind == "DOB":  # a date, not a year alone ("Jahrgang 1985")
+        return re.fullmatch(r"\s*(?:19|20)\d{2}\s*", span) is None
     return kind != "ADDRESS" or not _hotels_own(text, start)
 
 
@@ -289,6 +291,13 @@ _DIGITS = re.compile(r"(?<![\w+(])(?:\+|00|\()?\d[\d ()/.-]{5,}\d(?![\w])")
 _COUNTRY_BEFORE = re.compile(r"(?:\+|00)\d{1,3}\s?$")
 
 
+#: A street's name and word right after digits: the digits are a house number.
+_STREET_AFTER = re.compile(
+    r"[ \t]+(?:[A-Z][\w'’-]+[ \t]+){0,2}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Drive|Dr|"
+    r"Boulevard|Blvd|Way|Place|Crescent|Court|Terrace)\b"
+)
+
+
 def _phones(text: str) -> Iterator[Span]:
     seen: set[tuple[int, int]] = set()
     if not _DIGITS.search(text):
@@ -317,6 +326,8 @@ def _phones(text: str) -> Iterator[Span]:
             continue
         if re.fullmatch(r"\d{1,2}[./]\d{1,2}[./](?:\d{2}|\d{4})", text[start:end].strip()):
             continue  # a date, not a number to call
+        if _STREET_AFTER.match(text, end):
+            continue  # a house number: "1502-1088 Quebec St", "10235 101 St NW"
         seen.add((start, end))
         before_text = text[max(0, start - 50) : start]
         sentence_start = max((m.end() for m in SENTENCE_END.finditer(before_text)), default=0)
@@ -434,6 +445,7 @@ _HOUSE = r"\d{1,4}(?:\s?[a-zA-Z]\b)?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?){0,3}(?:-[IVX]
 _TOWN = (
     r"(?:(?:Bad|St\.|Sankt|Markt|Hann\.)\s)?[A-ZÄÖÜ][\wäöüß-]+"
     r"(?:\s(?:am|an der|im|bei|ob der|in der)\s[A-ZÄÖÜ][\wäöüß-]+)?"
+    r"(?:\s\([A-ZÄÖÜ][\wäöüß. -]{1,25}\))?"
 )
 _POSTCODE_TOWN = rf"(?:(?:D|A|CH|NL|F|B|L)-)?(?:\d{{4}}\s?[A-Z]{{2}}|\d{{4,5}})\s+{_TOWN}"
 _ADDRESS_DE = re.compile(rf"\b{_STREET_DE}\s+{_HOUSE}\b(?:,?\s+{_POSTCODE_TOWN})?")
@@ -444,17 +456,22 @@ _ADDRESS_ROMANCE = re.compile(
     r"|\b(?:Via|Viale|Piazza|Corso|Calle|Avenida|Rua)\s+[A-Z][\w'’ ]{2,30}?\s+\d{1,4}[a-z]?"
     rf"(?:,\s*{_POSTCODE_TOWN})?"
 )
+_HOUSE_WORD = (
+    r"(?:Cottage|Cottages|House|Court|Farm|Lodge|Barn|Forge|Rectory|Vicarage|Mill|Hall|Manor|"
+    r"Grange|Mews|Villa|Bank|View|Croft|Bungalow|Heights|Lea|Mead|Orchard|Steading|Haus|Hof)"
+)
 #: UK and Irish addresses that start with a flat or a house name and end in a postcode:
 #: "Rose Cottage, 4 Mill Lane, Chipping Norton OX7 5LP".
 _ADDRESS_HOUSE_NAME = re.compile(
     r"\b(?:(?:Flat|Apartment|Apt\.?|Unit)\s+\d+\w?|(?:The\s+)?(?:[A-Z][a-z]+\s+){0,2}"
-    r"(?:Cottage|House|Court|Farm|Lodge|Barn|Forge|Rectory|Vicarage|Mill|Hall|Manor|Grange|"
-    r"Mews|Villa))(?:,\s*[^,\n]{2,40}){1,4}?,?\s+"
+    rf"{_HOUSE_WORD}|(?:Tŷ|Y)\s[A-Z][\w'’-]+)(?:,\s*[^,\n]{{2,40}}){{1,4}}?,?\s+"
     r"(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|[A-Z]\d{2}\s?[A-Z\d]{4})\b"
 )
 #: A line that is a US town, state and ZIP code ("Chicago, IL 60614").
 _ADDRESS_US_TOWN = re.compile(r"(?m)^[A-Z][a-z]+(?: [A-Z][a-z]+)*, [A-Z]{2} \d{5}(?:-\d{4})?\b")
 _UK_POSTCODE_ = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
+_CA_POSTCODE = r"[A-Z]\d[A-Z][ \t]?\d[A-Z]\d"
+_EIRCODE = r"[AC-FHKNPRTV-Y]\d{2}[ \t]?[AC-FHKNPRTV-Y\d]{4}"
 #: Polish ("ul. Długa 14/3, 80-827 Gdańsk"), Irish (Eircode) and Australian addresses.
 _ADDRESS_MORE = re.compile(
     r"(?m)\bul\.\s+\w+(?:\s\w+)?\s+\d{1,4}(?:/\d{1,4})?(?:,\s*\d{2}-\d{3}\s+\w+)?|"
@@ -464,6 +481,8 @@ _ADDRESS_MORE = re.compile(
     r"\bDublin \d{1,2}(?:,\s*D\d{2}\s?[A-Z\d]{4})?\b(?=[ \t]*$|[ \t]*,\s*Ireland)|"
     r"^[A-Z][a-z]+(?: [A-Z][a-z]+)*,?\s(?:VIC|NSW|QLD|SA|WA|TAS|NT|ACT)\s\d{4}[ \t]*$|"
     rf"(?<=\n)[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*,?\s+{_UK_POSTCODE_}[ \t]*$|"
+    rf"(?<=\n)(?:Co\.\s)?[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*,?\s+(?:{_EIRCODE}|(?:[A-Z]{{2}},?\s+)?"
+    rf"{_CA_POSTCODE})[ \t]*$|"
     r"^(?:The\s+)?(?:[A-Z][a-z]+\s+){0,2}(?:Cottage|House|Court|Farm|Lodge|Barn|Forge|Rectory|"
     r"Vicarage|Mill|Hall|Manor|Grange|Mews|Villa),\s*(?:\d+\s+)?(?:[A-Z][a-z]+\s+){1,3}"
     r"(?:Street|Road|Lane|Close|Way|Drive|Avenue|Crescent|Terrace|Row|Hill)[ \t]*$"
@@ -472,9 +491,15 @@ _ADDRESS_MORE = re.compile(
 #: Stokesley, Middlesbrough TS9 5HF", "2 The Paddocks, Much Wenlock TF13 6AP").
 _ADDRESS_TO_POSTCODE = re.compile(
     r"(?:\b(?:Flat|Apt\.?|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+)?(?<![/.\d])\b\d{1,5}[A-Za-z]?,?"
-    r"[ \t]+(?:[A-Z][\w'’-]+[ \t]){1,3}?(?:[A-Z][\w'’-]+)"
+    r"[ \t]+(?:[A-Z][\w'’-]+[ \t]){0,3}?(?:[A-Z][\w'’-]+)"
     r"(?:,[ \t]*(?:[A-Z][\w'’-]+[ \t]?){1,3}){0,3}"
     rf",?[ \t]+{_UK_POSTCODE_}\b"
+)
+#: A post-office box or a rural route ("PO Box 4412", "Postfach 10 23 45", "Rural Route 2,
+#: Box 118"); the town after it is its tail (`whole_addresses`).
+_ADDRESS_BOX = re.compile(
+    r"\b(?:P\.?[ \t]?O\.?[ \t]?Box|Postfach|Rural Route[ \t]+\d{1,3},?[ \t]+Box)"
+    r"[ \t]+\d(?:[ \t]?\d){0,9}\b"
 )
 #: "c/o Kessler Bau GmbH" and "Postfach 10 23 45" lines of a letterhead.
 _ADDRESS_CARE_OF = re.compile(
@@ -485,12 +510,13 @@ _ADDRESS_TOWN_LINE = re.compile(rf"(?m)(?<=\n)(?:{_POSTCODE_TOWN})[ \t]*$")
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _STREET_EN = (
     r"(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Ln\.?|Drive|Dr\.?(?!\s*[A-ZÄÖÜ][a-zäöü])|"
-    r"Close|Way|Place|"
+    r"Close|Way|Place|Parade|Quay|Esplanade|Wharf|Highway|Hwy\.?|Parkway|Pkwy\.?|Circle|Trail|"
     r"Crescent|Court|Terrace|Gardens|Square|Row|Mews|Grove|Boulevard|Blvd\.?|Walk|Rise|Hill)"
 )
 _ADDRESS_EN = re.compile(
-    rf"(?:\b(?:Flat|Apt\.?|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+)?(?<![/.])\b\d{{1,5}}[A-Za-z]?,?\s+"
-    rf"(?:[NSEW]\.?\s+)?(?:[A-Z][a-z'’]+\s+){{1,3}}{_STREET_EN}(?![a-z])"
+    rf"(?:\b(?:Flat|Apt\.?|Apartment|Unit)\s+(?:\d+[A-Za-z]?,?\s+|(?=\d{{1,4}}/)))?"
+    rf"(?<![/.\d])\b(?:\d{{1,4}}[/-]\d{{1,5}}[A-Za-z]?\s+|\d{{1,5}}[A-Za-z]?,?\s+)"
+    rf"(?:[NSEW]\.?\s+)?(?:(?:[A-Z][a-z'’]+|\d{{1,3}}(?:st|nd|rd|th)?(?=\s+{_STREET_EN}))\s+){{1,3}}{_STREET_EN}(?![a-z])"
     rf"(?:,?\s+(?:Apt\.?|Flat|Unit|Suite)\s+\w+)?"
     rf"(?:(?:,[ \t]*|[ \t]+)(?!{_UK_POSTCODE})[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?)?"
     rf"(?:,?\s+(?:{_UK_POSTCODE}|[A-Z]{{2}}\s\d{{5}}(?:-\d{{4}})?|\d{{5}}))?"
@@ -528,11 +554,180 @@ def _lines_before(text: str, at: int, count: int) -> str:
 
 def _hotels_own(text: str, at: int) -> bool:
     """The address at `at` is the hotel's: the text says so just before it, or a hotel's
-    name heads it ("An das\nParkhotel Adler\nKönigsseer Str. 12\n83471 Schönau")."""
+    name heads it, up to three lines above ("An das\nParkhotel Adler\nKönigsseer Str. 12\n
+    83471 Schönau")."""
     return (
         _HOTELS_OWN.search(text[max(0, at - 60) : at]) is not None
-        or _HOTELS_BLOCK.search(_lines_before(text, at, 2)) is not None
+        or _HOTELS_BLOCK.search(_lines_before(text, at, 3)) is not None
     )
+
+
+#: What may stand between two parts of one address on its line: "1203 W Belmont Ave" "#4",
+#: "Chicago" ...
+_ADDRESS_GAP = re.compile(r"[ \t]*(?:[,#/][ \t]*)?")
+#: The rest of an address on its line after the street: a unit or a compass point, the
+#: town (and county or state), and a postcode of the US ("IL 60657", "DC 20500-0001"),
+#: Canada ("ON M5C 1R6"), Australia ("NSW 2026"), the UK or Ireland, or a town's
+#: four or five digits after a comma ("Dunedin 9016").
+_ADDRESS_TAIL = re.compile(
+    r"(?:[ \t]+(?:N|S|E|W|NE|NW|SE|SW)\b)?"
+    r"(?:,?[ \t]*(?:#|(?:Apt|Ste|Suite|Unit|Flat)\.?[ \t]+)\w{1,5}\b)?"
+    r"(?:,?[ \t]*(?!(?:Room|Zimmer|Suite|Tel|Phone|Fax|Booking|Buchung|Nr|No)\b)"
+    r"[A-Z][\w'’.-]+(?:[ \t][A-Z][\w'’.-]+){0,2}){0,3}"
+    r"(?:,?[ \t]+(?:(?:[A-Z]{2}|NSW|VIC|QLD|TAS|ACT)[ \t]+(?:\d{5}(?:-\d{4})?|\d{4}|"
+    rf"{_CA_POSTCODE})|{_CA_POSTCODE}|{_UK_POSTCODE}|{_EIRCODE})"
+    r"|(?<=\b[A-Z]{2})[ \t]+(?:\d{5}(?:-\d{4})?|" + _CA_POSTCODE + r")"
+    r"|(?<=NSW|VIC|QLD|TAS|ACT)[ \t]+\d{4}"
+    r"|,[ \t]*[A-Z][a-z]+(?:[ \t][A-Z][a-z]+)?[ \t]+\d{4,5}"
+    rf"|,?[ \t]+{_POSTCODE_TOWN})(?![\w-])"
+)
+
+
+#: What stands before a street on its line and belongs to the address: a flat, suite or
+#: level ("Flat B, ", "Level 3, ") or a house's name ("Laurel Bank, ", "Tŷ Gwyn, "), after
+#: the line's start, a colon, "is", "to", "at" or a comma.
+_ADDRESS_HEAD = re.compile(
+    r"(?P<head>\b(?:Flat|Apt\.?|Apartment|Unit|Suite|Ste\.?|Level|Floor)[ \t]+\w{1,5}"
+    r"|(?:^|(?<=\n)|(?<=[:(,])[ \t]*|(?<=\b(?:is|to|at|of))[ \t]+)"
+    rf"(?:(?:The[ \t]+)?(?:[A-Z][\w'’-]*[ \t]+){{0,2}}{_HOUSE_WORD}|(?:Tŷ|Y)[ \t]+[A-Z][\w'’-]+))"
+    r",?[ \t]*\Z"
+)
+#: An address line that ends in a postcode of the UK, Ireland, Canada, the US or Australia,
+#: or a German-style postcode and town.
+_POSTAL_LINE_END = re.compile(
+    rf"(?:{_UK_POSTCODE}|{_EIRCODE}|{_CA_POSTCODE}|\b[A-Z]{{2,3}}[ \t]+\d{{4,5}}(?:-\d{{4}})?|"
+    rf"\b(?:(?:D|A|CH)-)?\d{{4,5}}[ \t]+[A-ZÄÖÜ][\w()äöüß. -]*)[ \t]*\Z"
+)
+#: Lines of a letter that are not its address: greetings, closings, dates, contacts.
+_NOT_ADDRESS_LINE = re.compile(
+    r"(?i)\b(?:dear|hello|hi|regards|thanks|thank you|cheers|best|sincerely|faithfully|"
+    r"yours|sehr geehrte|hallo|liebe|grüße|gruß|grüßen|danke|vielen dank|tel|phone|mobile|"
+    r"fax|e-?mail|handy|mobil|ref|invoice|re:|betreff|datum|date|name|hochachtungsvoll|mfg|"
+    r"lg|vg|love|xx|z\. ?hd|attn|für|for|und|and)\b|[@&:]"
+)
+
+
+def joined_addresses(text: str, read: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A reader's spans with the pieces of one address on one line joined into one span
+    ("1203" "W Belmont Ave" "Chicago" "IL 60657"): each piece alone lacks the digit or the
+    street an address's checks ask for."""
+    out: list[tuple[int, int, str]] = []
+    for start, end, kind in sorted(read):
+        last = out[-1] if out else None
+        if last and kind == last[2] == "ADDRESS" and _ADDRESS_GAP.fullmatch(text, last[1], start):
+            out[-1] = (out[-1][0], end, kind)
+        else:
+            out.append((start, end, kind))
+    return out
+
+
+def whole_addresses(text: str, spans: list[Span]) -> list[Span]:
+    """`spans` (in order, none overlapping) with each address made whole: the parts of one
+    address on one line joined, each reaching back over a flat or house name before it
+    (`_ADDRESS_HEAD`) and on to the end of its postal tail (`_ADDRESS_TAIL`), and a
+    letterhead's lines above an address line taken with it (`_letterhead`). A name or
+    room inside ("Washington" of "Washington, DC 20500", "Laurel Bank") becomes part of
+    the address; any other kind stops it."""
+    out: list[Span] = []
+    for span in spans:
+        last = out[-1] if out else None
+        if last is not None and last.kind == "ADDRESS" and last.end > span.start:
+            if span.end > last.end:
+                out[-1] = Span(last.start, span.end, "ADDRESS")
+            continue
+        if (
+            last is not None
+            and last.kind == span.kind == "ADDRESS"
+            and _ADDRESS_GAP.fullmatch(text, last.end, span.start)
+        ):
+            out[-1] = Span(last.start, span.end, "ADDRESS")
+            continue
+        if span.kind == "ADDRESS":
+            span = _widened(text, span, spans)
+            while out and out[-1].start >= span.start and out[-1].kind in _IN_ADDRESS:
+                out.pop()
+        out.append(span)
+    return _letterhead(text, out)
+
+
+def _widened(text: str, span: Span, spans: list[Span]) -> Span:
+    start, end = span.start, span.end
+    line_start = text.rfind("\n", 0, start) + 1
+    head = _ADDRESS_HEAD.search(text, line_start, start)
+    if head is not None and _only_in_address(spans, head.start("head"), start):
+        start = head.start("head")
+    # The tail is tried from the span's end and from its last commas: a reader may stop
+    # inside a postcode ("Ottawa, ON K2P" of "... K2P 1K4").
+    commas = [start + m.start() for m in re.finditer(",", text[start:end])][-3:]
+    for at in [end, *commas]:
+        tail = _ADDRESS_TAIL.match(text, at)
+        if tail is not None and tail.end() > end and _only_in_address(spans, end, tail.end()):
+            end = tail.end()
+    return Span(start, end, "ADDRESS")
+
+
+def _only_in_address(spans: list[Span], start: int, end: int) -> bool:
+    """Whether every span that touches `start:end` lies inside it and may be part of an
+    address."""
+    touching = [s for s in spans if s.start < end and start < s.end]
+    return all(s.kind in _IN_ADDRESS and start <= s.start and s.end <= end for s in touching)
+
+
+def _letterhead(text: str, spans: list[Span]) -> list[Span]:
+    """A letterhead's lines above an address line that ends in a postcode ("Gortnahoo\n
+    Ballyheigue\nCo. Kerry V92 F3K8"): each short line above it, up to the writer's name
+    line, a blank line or a sentence, is an address line of its own."""
+    added: list[Span] = []
+    for span in spans:
+        if span.kind != "ADDRESS" or not _POSTAL_LINE_END.search(
+            text, span.start, _line_end(text, span.end)
+        ):
+            continue
+        line_start = text.rfind("\n", 0, span.start) + 1
+        if text[line_start : span.start].strip():
+            continue
+        block: list[Span] = []
+        for _ in range(4):
+            if line_start == 0:
+                break
+            above_start = text.rfind("\n", 0, line_start - 1) + 1
+            line = text[above_start : line_start - 1]
+            stripped = line.strip()
+            on_line = [s for s in spans if s.start < line_start - 1 and above_start < s.end]
+            if (
+                not stripped
+                or len(stripped) > 50
+                or stripped[-1] in ".!?:;,"
+                or _NOT_ADDRESS_LINE.search(stripped)
+                or any(s.kind not in _IN_ADDRESS for s in on_line)
+                or (any(s.kind in ("NAME", "STAFF") for s in on_line) and not _has_digit(stripped))
+            ):
+                break
+            if _HOTELS_BLOCK.search(stripped):
+                block = []
+                break
+            lead = above_start + line.index(stripped)
+            if not any(s.kind == "ADDRESS" and s.start <= lead for s in on_line):
+                block.append(Span(lead, lead + len(stripped), "ADDRESS"))
+            line_start = above_start
+        if block and not _hotels_own(text, block[-1].start):
+            added += block
+    if not added:
+        return spans
+    covered = [s for s in spans if not any(a.start <= s.start and s.end <= a.end for a in added)]
+    return sorted(covered + added, key=lambda s: s.start)
+
+
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end < 0 else end
+
+
+_IN_ADDRESS = ("ADDRESS", "NAME", "STAFF", "ROOM")
 
 
 def _addresses(text: str) -> Iterator[Span]:
@@ -546,6 +741,7 @@ def _addresses(text: str) -> Iterator[Span]:
         _ADDRESS_CARE_OF,
         _ADDRESS_MORE,
         _ADDRESS_TO_POSTCODE,
+        _ADDRESS_BOX,
     ):
         for m in pattern.finditer(text):
             if not _hotels_own(text, m.start()):

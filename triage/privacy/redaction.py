@@ -129,7 +129,7 @@ def find(text: str, names: Sequence[tuple[int, int, str]] = ()) -> list[Span]:
     for span in found:
         if all(span.end <= c.start or span.start >= c.end for c in chosen):
             chosen.append(span)
-    for start, end, read_kind in names:
+    for start, end, read_kind in identifiers.joined_addresses(text, _by_line(text, names)):
         if read_kind not in READER_KINDS:
             continue
         if read_kind in ("NAME", "STAFF"):
@@ -138,6 +138,28 @@ def find(text: str, names: Sequence[tuple[int, int, str]] = ()) -> list[Span]:
             kind = read_kind
         else:
             kind = None
-        if kind is not None and all(end <= c.start or start >= c.end for c in chosen):
-            chosen.append(Span(start, end, kind))
-    return sorted(chosen, key=lambda s: s.start)
+        if kind is None:
+            continue
+        # A reader's span that reaches beyond the rules' spans of its kind (a surname after
+        # the first name they found, an address's town) widens them, unless the widened
+        # span would overlap a span of another kind.
+        same = [c for c in chosen if c.kind == kind and c.start < end and start < c.end]
+        start = min([start, *(c.start for c in same)])
+        end = max([end, *(c.end for c in same)])
+        if all(end <= c.start or start >= c.end for c in chosen if c not in same):
+            chosen = [c for c in chosen if c not in same] + [Span(start, end, kind)]
+    return identifiers.whole_addresses(text, sorted(chosen, key=lambda s: s.start))
+
+
+def _by_line(text: str, read: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """A reader's spans cut at line breaks (a personal span never holds one; a reader may
+    run a name on into the address line under it), each piece trimmed of spaces."""
+    out: list[tuple[int, int, str]] = []
+    for start, end, kind in read:
+        at = start
+        for piece in text[start:end].split("\n"):
+            lead = len(piece) - len(piece.lstrip())
+            if piece.strip():
+                out.append((at + lead, at + len(piece.rstrip()), kind))
+            at += len(piece) + 1
+    return out

@@ -24,14 +24,16 @@ from triage.privacy.redaction import KINDS, NameReader, Span, find
 DATASETS = Path(__file__).parent / "datasets"
 DEFAULT_FILES = (DATASETS / "redaction_de.txt", DATASETS / "redaction_en.txt")
 #: Every annotated set the rules were tuned on and the name tagger is trained on; the
-#: held-out sets (`heldout_*`, `heldout2_*`) are only ever scored.
+#: held-out sets (`heldout_*`, `heldout2_*`, `heldout3_*`) are only ever scored.
 DEVELOPMENT_FILES = tuple(
     DATASETS / f"{name}_{lang}.txt"
-    for name in ("redaction", "dev2", "dev3", "dev4", "dev5")
+    for name in ("redaction", "dev2", "dev3", "dev4", "dev5", "dev6")
     for lang in ("de", "en")
 )
 HELD_OUT_FILES = tuple(
-    DATASETS / f"{name}_{lang}.txt" for name in ("heldout", "heldout2") for lang in ("de", "en")
+    DATASETS / f"{name}_{lang}.txt"
+    for name in ("heldout", "heldout2", "heldout3")
+    for lang in ("de", "en")
 )
 _MARK = re.compile(r"\{([A-Z]+)\|([^{}|]*)\}")
 
