@@ -282,6 +282,23 @@ def test_a_letterheads_lines_above_its_postcode_are_its_address() -> None:
     assert [s for s in find(hotel) if s.kind == "ADDRESS"] == []
 
 
+@pytest.mark.parametrize(
+    ("text", "staff"),
+    [  # the addressee of a letter under its letterhead works at the hotel
+        (
+            "Margaret Ogilvie\nFlat 3, 27 Marchmont Crescent\nEdinburgh EH9 1HQ\n\nDear Declan,\nhi",
+            "Declan",
+        ),
+        ("To Ms Pereira (GM),\nthe lift was broken again.", "Pereira"),
+        ("Your night clerk, Dolores, was sympathetic.", "Dolores"),
+    ],
+)
+def test_staff_named_by_a_letter_or_a_role_beside_them(text: str, staff: str) -> None:
+    assert ("STAFF", staff) in [(s.kind, text[s.start : s.end]) for s in find(text)]
+    head = "Marlene Ostrowski\nBrunnenstraße 14\n99084 Erfurt\n\nLiebes Hotelteam, danke"
+    assert "Hotelteam" not in [head[s.start : s.end] for s in find(head) if s.kind == "STAFF"]
+
+
 def test_a_readers_pieces_of_one_address_are_one_span() -> None:
     """A reader that breaks an address at its commas ("W Belmont", "4", "Chicago") still
     replaces it whole, joined with the rules' street; and its span that runs over a line

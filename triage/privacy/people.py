@@ -123,7 +123,8 @@ _STAFF_ROLES = (
     r"nachtportier|restaurantleiter(?:in)?|hochzeitsplaner(?:in)?|valet|roomservice|"
     r"duty manager|night desk|event manager|check-?in|badge|wirt(?:in)?|chefin|"
     r"erzieher(?:in)?|betreuer(?:in)?|hausmeister(?:in)?|masseurin|\w*dienst|\w*abteilung|"
-    r"department|vermieter(?:in)?|landlady|landlord|"
+    r"department|vermieter(?:in)?|landlady|landlord|clerk|lifeguard|butler|barista|"
+    r"chambermaid|cleaner|gm|general manager|"
     r"\w+(?:leitung|mitarbeiter(?:in)?|kraft|personal|dame|chef(?:in)?|service)"
 )
 _STAFF_CONTEXT = re.compile(rf"(?i)\b(?:{_STAFF_ROLES})\b")
@@ -138,8 +139,9 @@ _ROLE_CALLED = re.compile(
 #: says: "Frau Kessler-Brandt, die Hausdamenleitung", "Kwame the valet", "Priya on
 #: reception", "Frank according to his badge".
 _STAFF_BESIDE = re.compile(
-    rf"(?i:\s*,?\s*(?:(?:the|our|your|die|der|unsere?r?|ihre?r?|eure?r?)\s+(?:[\w-]+\s+)?"
-    rf"(?:{_STAFF_ROLES})\b|(?:vom|von der|from the|from|at the|at|an der|am|in the|on the|on|beim|"
+    rf"(?i:\s*[,(]?\s*(?:(?:the|our|your|die|der|unsere?r?|ihre?r?|eure?r?)\s+(?:[\w-]+\s+)?"
+    rf"(?:{_STAFF_ROLES})\b|\((?:{_STAFF_ROLES})\)|"
+    rf"(?:vom|von der|from the|from|at the|at|an der|am|in the|on the|on|beim|"
     rf"bei der|aus der|aus dem)\s+(?:{_STAFF_ROLES})\b|"
     rf"according to (?:his|her|the) (?:badge|name ?tag)|"
     rf"laut (?:namensschild|schild)))"
@@ -191,6 +193,13 @@ _PLACE_AFTER = re.compile(
 )
 _GREETED = re.compile(
     rf"^\s*(?i:liebe[rs]?|hallo|hi|hey|dear|moin|servus)\s+(?P<name>{WORD})\s*[,!]"
+)
+#: A greeting on its own line under a letterhead: "...\nEdinburgh EH9 1HQ\n\nDear Declan,".
+_GREETED_LINE = re.compile(
+    r"(?m)^[ \t]*(?i:liebe[rs]?|hallo|hi|hey|dear|moin|servus)\s+"
+    r"(?!(?i:\w*(?:team|rezeption|reception|housekeeping|service|hotel|reservations?|"
+    r"management|sir|madam)\b))"
+    rf"(?P<name>{WORD})[ \t]*[,!]"
 )
 #: A sentence that opens with a name and says what was done for the guests: staff.
 _SERVED = re.compile(
@@ -489,6 +498,14 @@ def find(text: str) -> Iterator[Span]:
     for m in _GREETED.finditer(text):
         start, end = _name_span(text, m.start("name"), m.end("name"))
         yield from emit(start, end, "STAFF" if start < 40 else "NAME")
+    greeting = _GREETED_LINE.search(text)
+    if (
+        greeting is not None
+        and greeting.start() >= 40
+        and _letterhead_only(text[: greeting.start()])
+    ):
+        start, end = _name_span(text, greeting.start("name"), greeting.end("name"))
+        yield from emit(start, end, "STAFF")
     # Thanks and requests name staff: "Danke an Lena und Tim", "ask for Lorenzo".
     for m in _NAME_RE.finditer(text):
         if _thanked(text, m.start()):
@@ -757,6 +774,13 @@ def _name_span(
     if text[stop - 1] == "." and not re.search(rf"{INITIAL}$", text[start:stop]):
         stop -= 1
     return start, stop
+
+
+def _letterhead_only(text: str) -> bool:
+    """Whether `text` is a letter's head: short lines (the sender's name, address, contacts,
+    a date), no sentence."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(len(line) <= 60 and line[-1] not in "!?" for line in lines)
 
 
 def _thanked(text: str, at: int) -> bool:
