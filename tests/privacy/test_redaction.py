@@ -234,6 +234,18 @@ def test_a_readers_numbers_count_only_where_they_can_be_what_it_read() -> None:
     ]
 
 
+def test_a_readers_floor_year_or_club_number_is_not_personal() -> None:
+    text = "We stayed on the 29th floor. Die Fans von 1860 kamen auch, 12 Oak Road."
+
+    def at(part: str, kind: str) -> tuple[int, int, str]:
+        return text.index(part), text.index(part) + len(part), kind
+
+    read = [at("29th", "ADDRESS"), at("1860", "NAME"), at("12 Oak Road", "ADDRESS")]
+    assert [(s.kind, text[s.start : s.end]) for s in find(text, read)] == [
+        ("ADDRESS", "12 Oak Road")
+    ]
+
+
 @pytest.mark.parametrize(
     ("text", "address"),
     [  # an address reaches over its flat or house name and on to its postcode

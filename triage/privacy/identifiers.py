@@ -35,7 +35,8 @@ def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
     """Whether a name reader's span of a kind with digits (ADDRESS, BOOKING, ROOM, DOB) can
     be one: it holds a digit and no line break (a span never does), is not a train or
     flight number, a room has a room number's shape, a date of birth is not a year alone,
-    and an address is not the hotel's own."""
+    and an address is not a floor or a distance ("the 29th floor", "1 block") nor the
+    hotel's own."""
     span = text[start:end]
     if "\n" in span or not any(c.isdigit() for c in span):
         return False
@@ -46,7 +47,17 @@ def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
         return room is not None and room.end() == end
     if kind == "DOB":  # a date, not a year alone ("Jahrgang 1985")
         return re.fullmatch(r"\s*(?:19|20)\d{2}\s*", span) is None
-    return kind != "ADDRESS" or not _hotels_own(text, start)
+    if kind != "ADDRESS":
+        return True
+    if re.fullmatch(r"\d+(?:st|nd|rd|th)?", span.strip()) and _FLOOR_OR_DISTANCE.match(text, end):
+        return False
+    return not _hotels_own(text, start)
+
+
+#: After a number, what makes it a floor or a distance: "the 29th floor", "1 block away".
+_FLOOR_OR_DISTANCE = re.compile(
+    r"(?i)[ \t]+(?:floors?|blocks?|stock|etage|minutes?|min|km|miles?)\b"
+)
 
 
 def with_digits(text: str) -> Iterator[Span]:

@@ -861,11 +861,11 @@ def _not_a_person(text: str, start: int, end: int) -> bool:
 
 def reader_kind(text: str, start: int, end: int, kind: str) -> str | None:
     """What a name reader's NAME or STAFF span counts as: nothing for a word that is never
-    a name, or a pet's, a place's or a firm's name by the rules' signs ("Navy Pier", "Hotel
-    Frank", "Radley Rowing Club"); STAFF only where the text says the person works here (a
-    role, thanks, a service done for the guest: `_role`), else NAME: a guest taken for staff
-    would be kept."""
-    if text[start:end].strip(".") in _NOT_NAMES:
+    a name or a span with a digit ("1860"), or a pet's, a place's or a firm's name by the
+    rules' signs ("Navy Pier", "Hotel Frank", "Radley Rowing Club"); STAFF only where the
+    text says the person works here (a role, thanks, a service done for the guest: `_role`),
+    else NAME: a guest taken for staff would be kept."""
+    if text[start:end].strip(".") in _NOT_NAMES or any(c.isdigit() for c in text[start:end]):
         return None
     if _not_a_person(text, start, end) or _PLACE_AFTER.match(text, end):
         return None
