@@ -234,6 +234,21 @@ def test_a_readers_numbers_count_only_where_they_can_be_what_it_read() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "booking"),
+    [
+        ("Wir haben unter 4471-220 gebucht, Zimmer mit Balkon.", "4471-220"),
+        ("Über HRS gebucht, Buchungscode HRS 550 918 442. Danke", "HRS 550 918 442"),
+        ("betreffend Rechnung RE 24/0915: bitte um Korrektur", "RE 24/0915"),
+        ("Expedia-Reiseplan-Nr. 7302 8841 5590, leider storniert", "7302 8841 5590"),
+    ],
+)
+def test_german_booking_numbers_in_more_shapes(text: str, booking: str) -> None:
+    assert [(s.kind, text[s.start : s.end]) for s in find(text)] == [("BOOKING", booking)]
+    vat = "The hotel's VAT number on the invoice (GB 274 3985 61) is wrong."
+    assert find(vat) == []
+
+
 def test_a_readers_floor_year_or_club_number_is_not_personal() -> None:
     text = "We stayed on the 29th floor. Die Fans von 1860 kamen auch, 12 Oak Road."
 

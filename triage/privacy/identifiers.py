@@ -253,14 +253,15 @@ _BOOKING = re.compile(
     r"invoice|rechnung|loyalty(?:\s*(?:number|no\.?|id))?|membership(?:\s*(?:number|no\.?))?|"
     r"member(?:ship)?\s*(?:number|no\.?|id)|stammgast-?(?:nummer|nr\.?)|kunden-?(?:nummer|nr\.?)|"
     r"mitglieds-?(?:nummer|nr\.?)|bonus-?(?:nummer|karte)|lost property(?:\s*(?:number|no\.?))?|"
-    r"fundsachen-?(?:nummer|nr\.?)|[\w-]*reiseplan|buchungscode(?: der \w+)?|bestätigung|"
+    r"fundsachen-?(?:nummer|nr\.?|anfrage)|[\w-]*reiseplan(?:-?(?:nummer|nr\.?))?|"
+    r"buchungscode(?: der \w+)?|bestätigung|"
     r"vertrags?-?(?:nummer|nr\.?)?|contract(?:\s*(?:number|no\.?))?|"
     r"bonus(?:karten)?-?(?:nummer|nr\.?)|rewards?(?:\s*(?:number|no\.?|id))?|folio|re:|"
     r"member\s*no\.?|record locator|res\.|res\s*#|conf\.?\s*(?:no\.?|number))"
     r"(?:\s+(?:laut|from|von|according to|per)\s+[^:\n]{3,30}:|"
     r"\s+(?:you|sie|ihr)\s+[a-z ]{3,30}?\s+(?:was|is|war|ist|lautet))?"
     r"\s*(?:(?:ist|is|war|was|lautet|lautete|unter|under|mit|with|nr\.?|no\.?)\s+)?[:#.(]?\s*"
-    r"(\d{2,}(?:[ .]\d{2,}){1,3}|[A-Z]{1,4} \d{4,}(?: \d{2,})*|"
+    r"(\d{2,}(?:[ .]\d{2,}){1,3}|[A-Z]{1,4} \d{2,}(?:[ /-]\d{2,})+|[A-Z]{1,4} \d{3,}|"
     r"(?=[A-Za-z0-9/-]*\d)[A-Za-z0-9][A-Za-z0-9/-]{3,}[A-Za-z0-9])"
 )
 #: An unlabelled reference in the shape bookings have ("KX-20931", "RES-2026-004512").
@@ -271,8 +272,21 @@ _CODE = re.compile(
 _POSTCODE_CODE = re.compile(r"(?:D|A|CH|FL|NL|F|B|L|I)-\d{4,5}\s+[A-ZÄÖÜ][a-zäöüß]")
 
 
+_VAT_BEFORE = re.compile(r"(?i)\b(?:vat|ust|ust-?id\w*|tax|steuer\w*)\b")
+#: A code a stay was booked under: "unter 4471-220 gebucht", "booked under KX 2209".
+_BOOKED_UNDER = re.compile(
+    r"(?i)\b(?:unter|under)\s+(?:(?:der|the)\s+(?:nummer|nr\.?|number|code)\s+)?"
+    r"((?=[\w/ -]*\d)[A-Za-z0-9][\w/-]*(?: [\w/-]+){0,2}?)\s+"
+    r"(?:gebucht|reserviert|booked|reserved)\b"
+)
+
+
 def _bookings(text: str) -> Iterator[Span]:
     for m in _BOOKING.finditer(text):
+        if _VAT_BEFORE.search(text, max(0, m.start() - 40), m.start(1)):
+            continue  # "the hotel's VAT number on the invoice (GB 274 3985 61)"
+        yield Span(m.start(1), m.end(1), "BOOKING")
+    for m in _BOOKED_UNDER.finditer(text):
         yield Span(m.start(1), m.end(1), "BOOKING")
     for m in _CODE.finditer(text):
         if not _POSTCODE_CODE.match(text, m.start()):
