@@ -249,6 +249,21 @@ def test_german_booking_numbers_in_more_shapes(text: str, booking: str) -> None:
     assert find(vat) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "room"),
+    [
+        ("Zimmer-Nr. 214 war kalt.", "214"),
+        ("Zimmernummer: 214, bitte zurückrufen.", "214"),
+        ("Wir hatten Zimmer 2.04 im zweiten Stock.", "2.04"),
+        ("Unsere Ferienwohnung 3 war super.", "3"),
+        ("our cabin 6 was cosy", "6"),
+    ],
+)
+def test_rooms_in_more_shapes(text: str, room: str) -> None:
+    assert [(s.kind, text[s.start : s.end]) for s in find(text)] == [("ROOM", room)]
+    assert find("Das Zimmer 2.50 € Aufpreis pro Nacht.") == []
+
+
 def test_a_readers_floor_year_or_club_number_is_not_personal() -> None:
     text = "We stayed on the 29th floor. Die Fans von 1860 kamen auch, 12 Oak Road."
 

@@ -377,9 +377,11 @@ _ROOM_NUMBER_3 = (
 )
 _ROOMS = (
     re.compile(
-        r"(?i)\b(?:(?:einzel|doppel|familien|dreibett)?zimmer(?:nummer|nr\.?)?|zi\.|room|rm\.?|"
-        r"[a-zäöü]*suite|apartment|appartement|app\.)"
-        rf"\s*(?:\(\s*)?,?\s*(?:nr\.?|no\.?|number|nummer|#)?\s*{_ROOM_NUMBER}\b"
+        r"(?i)\b(?:(?:einzel|doppel|familien|dreibett)?zimmer(?:-?(?:nummer|nr\.?))?|"
+        r"zi\.(?:-?nr\.?)?|room|rm\.?|[a-zäöü]*suite|apartment|appartement|app\.|"
+        r"ferienwohnung|fewo|cabin|chalet|bungalow|hütte)"
+        rf"\s*(?:\(\s*)?[,:]?\s*(?:nr\.?|no\.?|number|nummer|#)?:?\s*"
+        rf"(?:(\d\.\d{{2,3}})(?![\d.,]|\s*(?:€|euro|eur|uhr|h\b))|{_ROOM_NUMBER})\b"
     ),
     # "Unseres (Nr. 23)", "in der 408", "we were in 411", "Lou from 305"
     re.compile(rf"\((?:Nr\.|No\.|#)\s*{_ROOM_NUMBER}\)"),
@@ -437,8 +439,9 @@ _NOT_GUESTS_ROOM = re.compile(
 def _rooms(text: str) -> Iterator[Span]:
     for pattern in _ROOMS:
         for m in pattern.finditer(text):
-            start, end = m.start(1), m.end(1)
-            value = m.group(1)
+            group = next(i for i in range(1, (m.lastindex or 1) + 1) if m.group(i) is not None)
+            start, end = m.start(group), m.end(group)
+            value = m.group(group)
             if re.fullmatch(r"(?:19|20)\d{2}", value):  # a year
                 continue
             before = text[max(0, m.start() - 40) : m.start()]
