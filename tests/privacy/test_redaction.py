@@ -341,6 +341,18 @@ def test_staff_named_by_a_letter_or_a_role_beside_them(text: str, staff: str) ->
     assert "Hotelteam" not in [head[s.start : s.end] for s in find(head) if s.kind == "STAFF"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [  # a staff word near a guest's name does not make them staff: they would be kept
+        "Anna and I loved the spa, the best weekend in years.",
+        "Die Rezeption war überfordert. Herr Brandt aus Zimmer 12 hat sich auch beschwert.",
+    ],
+)
+def test_a_name_near_a_staff_word_stays_a_guests(text: str) -> None:
+    kinds = {s.kind for s in find(text)}
+    assert "NAME" in kinds and "STAFF" not in kinds
+
+
 def test_a_readers_pieces_of_one_address_are_one_span() -> None:
     """A reader that breaks an address at its commas ("W Belmont", "4", "Chicago") still
     replaces it whole, joined with the rules' street; and its span that runs over a line
