@@ -265,12 +265,17 @@ def test_rooms_in_more_shapes(text: str, room: str) -> None:
 
 
 def test_a_readers_floor_year_or_club_number_is_not_personal() -> None:
-    text = "We stayed on the 29th floor. Die Fans von 1860 kamen auch, 12 Oak Road."
+    text = "We stayed on the 29th floor. Die Fans von 1860 kamen auch, 12 Oak Road. RT @cs50737"
 
     def at(part: str, kind: str) -> tuple[int, int, str]:
         return text.index(part), text.index(part) + len(part), kind
 
-    read = [at("29th", "ADDRESS"), at("1860", "NAME"), at("12 Oak Road", "ADDRESS")]
+    read = [
+        at("29th", "ADDRESS"),
+        at("1860", "NAME"),
+        at("12 Oak Road", "ADDRESS"),
+        at("cs50737", "BOOKING"),  # a handle
+    ]
     assert [(s.kind, text[s.start : s.end]) for s in find(text, read)] == [
         ("ADDRESS", "12 Oak Road")
     ]

@@ -34,14 +34,16 @@ _TRANSPORT_BEFORE = re.compile(
 def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
     """Whether a name reader's span of a kind with digits (ADDRESS, BOOKING, ROOM, DOB) can
     be one: it holds a digit and no line break (a span never does), is not a train or
-    flight number, a room has a room number's shape, a date of birth is not a year alone,
-    and an address is not a floor or a distance ("the 29th floor", "1 block") nor the
-    hotel's own."""
+    flight number nor a handle or hashtag, a room has a room number's shape, a date of
+    birth is not a year alone, and an address is not a floor or a distance ("the 29th
+    floor", "1 block") nor the hotel's own."""
     span = text[start:end]
     if "\n" in span or not any(c.isdigit() for c in span):
         return False
     if _TRANSPORT_BEFORE.search(text[max(0, start - 5) : start]):
         return False
+    if text[max(0, start - 1) : start] in ("@", "#"):
+        return False  # a handle or a hashtag ("@cs50737", "#3009")
     if kind == "ROOM":  # a room number's shape, not a floor ("the 33rd") or a quantity
         room = _ROOM_NUMBER_RE.match(text, start)
         return room is not None and room.end() == end
@@ -56,7 +58,8 @@ def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
 
 #: After a number, what makes it a floor or a distance: "the 29th floor", "1 block away".
 _FLOOR_OR_DISTANCE = re.compile(
-    r"(?i)[ \t]+(?:floors?|blocks?|stock|etage|minutes?|min|km|miles?)\b"
+    r"(?i)(?:[ \t]+|&\d/\d[ \t]*|[ \t]+and a half[ \t]+)"
+    r"(?:floors?|blocks?|stock|etage|minutes?|min|km|miles?)\b"
 )
 
 
