@@ -136,7 +136,7 @@ def test_the_annotated_set_stays_where_it_was_measured() -> None:
         ("dev3", (0.02, 0.03)),
         ("dev4", (0.05, 0.07)),
         ("dev5", (0.15, 0.22)),
-        ("dev6", (0.13, 0.12)),
+        ("dev6", (0.11, 0.11)),
     ],
 )
 def test_the_later_development_sets_stay_where_they_were_measured(
@@ -150,10 +150,10 @@ def test_the_later_development_sets_stay_where_they_were_measured(
 
 def test_the_held_out_sets_with_the_rules_alone() -> None:
     """Never tuned on, never trained on; the rules alone (`--redact-rules-only`; measured
-    on the three: 9.5% / 15.2%)."""
+    on the three: 8.7% / 14.2%)."""
     result = evaluate(list(HELD_OUT_FILES))
     leaks = {lang: block["leak_rate"] for lang, block in result["languages"].items()}
-    assert leaks["de"] <= 0.10 and leaks["en"] <= 0.16, leaks
+    assert leaks["de"] <= 0.095 and leaks["en"] <= 0.15, leaks
 
 
 @pytest.fixture(scope="module")
@@ -163,10 +163,10 @@ def shipped_tagger(real_encoder_cache: Path) -> NameTagger:
 
 def test_the_held_out_sets_with_the_shipped_tagger(shipped_tagger: NameTagger) -> None:
     """The rules and the shipped tagger, as the export runs them by default: less leaks
-    than with the rules alone (measured on the three held-out sets: 5.1% / 4.0% against
-    9.5% / 15.2%)."""
+    than with the rules alone (measured on the three held-out sets: 4.3% / 3.3% against
+    8.7% / 14.2%)."""
     result = evaluate(list(HELD_OUT_FILES), shipped_tagger)
-    for language, ceiling in (("de", 0.06), ("en", 0.05)):
+    for language, ceiling in (("de", 0.05), ("en", 0.04)):
         block = result["languages"][language]
         assert block["leak_rate"] <= ceiling, (language, block["leak_rate"])
         assert block["kinds"]["NAME"]["recall"] >= 0.88, (language, block["kinds"]["NAME"])
