@@ -261,7 +261,26 @@ def test_german_booking_numbers_in_more_shapes(text: str, booking: str) -> None:
 )
 def test_rooms_in_more_shapes(text: str, room: str) -> None:
     assert [(s.kind, text[s.start : s.end]) for s in find(text)] == [("ROOM", room)]
-    assert find("Das Zimmer 2.50 € Aufpreis pro Nacht.") == []
+    for not_a_guests_room in (
+        "Das Zimmer 2.50 € Aufpreis pro Nacht.",
+        "Breakfast: 4/5\nRoom: 3/5\nValue: 2/5",  # ratings
+        "The Room 2 meeting room next door was noisy.",
+        "Zimmer 101 im Prospekt sah größer aus.",
+    ):
+        assert find(not_a_guests_room) == [], not_a_guests_room
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("Erreichbar bin ich unter 0171 4839201.", ("PHONE", "0171 4839201")),
+        ("tagsüber bin ich unter 089 / 2198 33-214 erreichbar", ("PHONE", "089 / 2198 33-214")),
+        ("Bezahlt habe ich mit der Karte, die auf 9036 endet.", ("CARD", "9036")),
+    ],
+)
+def test_a_guests_own_number_and_card_end(text: str, span: tuple[str, str]) -> None:
+    assert [(s.kind, text[s.start : s.end]) for s in find(text)] == [span]
+    assert find("Ich habe unter 089 123456 angerufen, niemand ging ran.") == []
 
 
 def test_a_readers_floor_year_or_club_number_is_not_personal() -> None:

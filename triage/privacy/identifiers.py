@@ -136,6 +136,8 @@ _CARD_END_AFTER = re.compile(
     r"(?i)\b(?:visa|mastercard|master|amex|karte|card|kreditkarte|ec-karte)\s+(?:mit|with)\s+"
     r"(\d{4})\s+(?:am ende|at the end)"
 )
+#: "die Karte, die auf 9036 endet"
+_CARD_ENDS_ON = re.compile(r"(?i)\b(?:karte|card)\b[^.!?\n]{0,20}\bauf\s+(\d{4})\s+endet\b")
 _CARD_END = re.compile(
     r"(?i)(?:endet auf|endend auf|endet mit|endend mit|endet|ending(?: (?:in|with))?|"
     r"endziffern?|endnummer|ending digits|last digits(?: are)?|"
@@ -150,7 +152,7 @@ def _cards(text: str) -> Iterator[Span]:
         digits = re.sub(r"\D", "", m.group(0))
         if 13 <= len(digits) <= 19 and luhn.is_valid(digits):
             yield Span(m.start(), m.end(), "CARD")
-    for pattern in (_CARD_END, _CARD_END_AFTER):
+    for pattern in (_CARD_END, _CARD_END_AFTER, _CARD_ENDS_ON):
         for m in pattern.finditer(text):
             yield Span(m.start(1), m.end(1), "CARD")
 
@@ -314,6 +316,8 @@ _CALLED = re.compile(
     r"(?:on\s+|at\s+)?$|\b(?:ich|wir)\s+(?:habe?n?\s+)?(?:vorher\s+|mehrfach\s+|mehrmals\s+)?"
     r"unter\s*$"
 )
+#: ... but "erreichbar bin ich unter ..." gives the guest's own number.
+_REACHABLE = re.compile(r"(?i)erreichbar|zu erreichen|\b(?:bin|sind)\s+(?:ich|wir)\s+unter\b")
 _SERVICE_NUMBER = re.compile(r"^(?:\+49\s?|0049\s?|0)(?:800|180\d?|900|137)|-0$")
 _DIGITS = re.compile(r"(?<![\w+(])(?:\+|00|\()?\d[\d ()/.-]{5,}\d(?![\w])")
 _COUNTRY_BEFORE = re.compile(r"(?:\+|00)\d{1,3}\s?$")
@@ -360,13 +364,14 @@ def _phones(text: str) -> Iterator[Span]:
         before_text = text[max(0, start - 50) : start]
         sentence_start = max((m.end() for m in SENTENCE_END.finditer(before_text)), default=0)
         around = before_text[sentence_start:] + " " + text[end : end + 40]
-        if _NOT_GUESTS_PHONE.search(around) or _CALLED.search(before_text[sentence_start:]):
+        called = _CALLED.search(before_text[sentence_start:]) and not _REACHABLE.search(around)
+        if _NOT_GUESTS_PHONE.search(around) or called:
             continue
         yield Span(start, end, "PHONE")
 
 
 _ROOM_NUMBER = (
-    r"(\d{1,4}[a-zA-Z]?|\d[A-Z])(?![.,]\d)(?!\s*(?:floors?|stars?|nights?|Stock|Sterne|"
+    r"(\d{1,4}[a-zA-Z]?|\d[A-Z])(?![.,/]\d)(?!\s*(?:floors?|stars?|nights?|Stock|Sterne|"
     r"Nächte|Etagen?|people|persons|Personen|Betten|beds|m²|qm|sq|€|euro|eur|£|\$|%|x\b|"
     r"mal\b|times\b|minutes|Minuten|hours|Stunden|years|Jahre|Uhr|Tage|days|km|min\b|am\b|"
     r"pm\b|Euro|pounds|GBP|USD|CHF|kg|Gäste|guests|Kinder|kids|children|percent|per cent|"
@@ -439,6 +444,14 @@ _NOT_GUESTS_ROOM = re.compile(
 )
 
 
+#: Right after the number: a function room or one in a brochure ("Room 2 meeting room",
+#: "Zimmer 101 im Prospekt").
+_NOT_GUESTS_ROOM_AFTER = re.compile(
+    r"(?i)\s+(?:meeting|conference|function|breakout|seminar|tagungs?|konferenz|"
+    r"(?:in the|im|in der|auf der|on the) (?:brochure|prospekt|katalog|website|webseite))"
+)
+
+
 def _rooms(text: str) -> Iterator[Span]:
     for pattern in _ROOMS:
         for m in pattern.finditer(text):
@@ -449,7 +462,11 @@ def _rooms(text: str) -> Iterator[Span]:
                 continue
             before = text[max(0, m.start() - 40) : m.start()]
             before = before[max((e.end() for e in SENTENCE_END.finditer(before)), default=0) :]
-            if _NOT_GUESTS_ROOM.search(before) or _FUNCTION_USE.match(text, end):
+            if (
+                _NOT_GUESTS_ROOM.search(before)
+                or _FUNCTION_USE.match(text, end)
+                or _NOT_GUESTS_ROOM_AFTER.match(text, end)
+            ):
                 continue
             yield Span(start, end, "ROOM")
     for m in _ROOM_LIST.finditer(text):
