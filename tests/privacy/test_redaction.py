@@ -357,6 +357,9 @@ def test_a_letterheads_lines_above_its_postcode_are_its_address() -> None:
         ),
         ("To Ms Pereira (GM),\nthe lift was broken again.", "Pereira"),
         ("Your night clerk, Dolores, was sympathetic.", "Dolores"),
+        ("Anthony -the Concierge- was a nice guy. The room was fine.", "Anthony"),
+        ("Our room was lovely. Angie suggested a great restaurant for us. Good bed.", "Angie"),
+        ("Rude welcome from Donna, the very grumpy front desk clerk. Never again.", "Donna"),
     ],
 )
 def test_staff_named_by_a_letter_or_a_role_beside_them(text: str, staff: str) -> None:

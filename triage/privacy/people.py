@@ -139,7 +139,7 @@ _ROLE_CALLED = re.compile(
 #: says: "Frau Kessler-Brandt, die Hausdamenleitung", "Kwame the valet", "Priya on
 #: reception", "Frank according to his badge".
 _STAFF_BESIDE = re.compile(
-    rf"(?i:\s*[,(]?\s*(?:(?:the|our|your|die|der|unsere?r?|ihre?r?|eure?r?)\s+(?:[\w-]+\s+)?"
+    rf"(?i:\s*[,(–-]?\s*(?:(?:the|our|your|die|der|unsere?r?|ihre?r?|eure?r?)\s+(?:[\w-]+\s+){{0,3}}"
     rf"(?:{_STAFF_ROLES})\b|\((?:{_STAFF_ROLES})\)|"
     rf"(?:vom|von der|from the|from|at the|at|an der|am|in the|on the|on|beim|"
     rf"bei der|aus der|aus dem)\s+(?:{_STAFF_ROLES})\b|"
@@ -205,7 +205,8 @@ _GREETED_LINE = re.compile(
 _SERVED = re.compile(
     r"(?i)\b(?:gebracht|serviert|empfohlen|repariert|reserviert|organisiert|hergerichtet|"
     r"gekümmert|geholfen|hingestellt|herausgesucht|getragen|aufgefüllt|gemerkt|entschärft|"
-    r"recommended|fixed|organi[sz]ed|arranged|carried|served|checked on|kept our table|"
+    r"recommended|suggested|empfahl|vorgeschlagen|fixed|organi[sz]ed|arranged|carried|served|"
+    r"checked on|kept our table|"
     r"made our|sorted|upgraded|looked after|brought|vorbereitet|prepared|gezaubert|gebacken|"
     r"dekoriert|decorated|baked|found|gefunden|gerufen|called the|gegeben|gave us|gave me|"
     r"remembered|noticed|ran after|made sure|set up|checked us in|took care|kümmerte|half|helped|"
