@@ -117,8 +117,10 @@ def redact_counted(
 
 def find(text: str, names: Sequence[tuple[int, int, str]] = ()) -> list[Span]:
     """The personal spans of `text`, in order, none overlapping: the rules' first, then the
-    spans a reader read (`names`) where the rules found nothing and the rules' checks let
-    them count (`people.reader_kind`, `identifiers.reader_span_holds`)."""
+    spans a reader read (`names`; cut at line breaks, an address's pieces joined) where the
+    rules' checks let them count (`people.reader_kind`, `identifiers.reader_span_holds`)
+    and the rules found nothing or only a shorter span of the same kind; last, every
+    address made whole (`identifiers.whole_addresses`)."""
     found = list(people.find(text))
     if "@" in text or "(at)" in text or "[at]" in text or "{at}" in text:
         found += identifiers.emails(text)
