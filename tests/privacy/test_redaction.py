@@ -273,6 +273,10 @@ def test_numbers_that_are_no_guests(text: str) -> None:
     assert find(text) == []
 
 
+def test_no_name_starts_inside_a_handle_or_hashtag() -> None:
+    assert find("@BlackCatAoife Haha, aber mir wurde bestätigt #AnnaFreut") == []
+
+
 def test_a_readers_floor_year_or_club_number_is_not_personal() -> None:
     text = "We stayed on the 29th floor. Die Fans von 1860 kamen auch, 12 Oak Road. RT @cs50737"
 

@@ -16,8 +16,9 @@ from triage.privacy.identifiers import BIRTH_SENTENCE, DATE
 from triage.privacy.shapes import INITIAL, LOWER, NAME, PARTICLE, SENTENCE_END, UPPER, WORD, known
 from triage.privacy.spans import Span
 
-_NAME_RE = re.compile(NAME)
-_WORD_RE = re.compile(WORD)
+#: A name or a word starts a word: not inside a handle or a hashtag ("@BlackCatAoife").
+_NAME_RE = re.compile(rf"(?<![\w@#]){NAME}")
+_WORD_RE = re.compile(rf"(?<![\w@#]){WORD}")
 
 _TITLES = (
     r"Herrn?|Hr\.|Frau|Fr\.|Fräulein|Mr|Mrs|Ms|Miss|Mister|Mx|Sir|Madam|Dr|Prof|Familie|"
