@@ -207,6 +207,16 @@ def test_a_name_the_reader_takes_for_staff_is_staff_only_where_the_text_says_so(
     assert redact_counted(text, names=[(4, 9, "STAFF")]).text.startswith("Mit [NAME] war")
 
 
+def test_a_name_the_rules_found_is_staff_where_the_reader_and_the_text_say_so() -> None:
+    """The rules alone keep "Anna" a guest's (no sign beside her); the reader reads staff,
+    and her sentence speaks of breakfast: staff. Without a staff word it stays a name."""
+    text = "Breakfast was great and Anna was lovely. Anna and I loved the walk."
+    assert {s.kind for s in find(text)} == {"NAME"}
+    first, second = text.index("Anna"), text.rindex("Anna")
+    spans = find(text, [(first, first + 4, "STAFF"), (second, second + 4, "STAFF")])
+    assert [(s.kind, s.start) for s in spans] == [("STAFF", first), ("NAME", second)]
+
+
 def test_a_name_the_reader_reads_in_a_place_or_firm_is_not_a_person() -> None:
     text = "Walked from Navy Pier to Hotel Wastl, then met Radley Rowing Club and Vroni."
 

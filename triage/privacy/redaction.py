@@ -144,13 +144,25 @@ def find(text: str, names: Sequence[tuple[int, int, str]] = ()) -> list[Span]:
             continue
         # A reader's span that reaches beyond the rules' spans of its kind (a surname after
         # the first name they found, an address's town) widens them, unless the widened
-        # span would overlap a span of another kind.
-        same = [c for c in chosen if c.kind == kind and c.start < end and start < c.end]
+        # span would overlap a span of another kind. A name the rules found without any
+        # sign of staff or guest, and the reader reads as staff where the text speaks of
+        # staff (`people.reader_kind`), is staff.
+        same = [c for c in chosen if _widens(c, start, end, kind)]
         start = min([start, *(c.start for c in same)])
         end = max([end, *(c.end for c in same)])
         if all(end <= c.start or start >= c.end for c in chosen if c not in same):
             chosen = [c for c in chosen if c not in same] + [Span(start, end, kind)]
     return identifiers.whole_addresses(text, sorted(chosen, key=lambda s: s.start))
+
+
+def _widens(chosen: Span, start: int, end: int, kind: str) -> bool:
+    """Whether a reader's span `start:end` of `kind` takes in the rules' span `chosen`: one
+    of its kind that it overlaps, or a NAME inside it that it reads as STAFF."""
+    if not (chosen.start < end and start < chosen.end):
+        return False
+    if chosen.kind == kind:
+        return True
+    return (kind, chosen.kind) == ("STAFF", "NAME") and start <= chosen.start and chosen.end <= end
 
 
 def _by_line(text: str, read: Sequence[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
