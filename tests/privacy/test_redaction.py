@@ -259,6 +259,9 @@ def test_a_readers_numbers_count_only_where_they_can_be_what_it_read() -> None:
         ("Wir hatten Zimmer 2.04 im zweiten Stock.", ("ROOM", "2.04")),
         ("Unsere Ferienwohnung 3 war super.", ("ROOM", "3")),
         ("our cabin 6 was cosy", ("ROOM", "6")),
+        ("über den Zustand des Zimmers 112 beschweren", ("ROOM", "112")),
+        ("Pech, neben der Familie aus der 14 zu wohnen.", ("ROOM", "14")),
+        ("Wir hatten wieder die 27 unterm Dach.", ("ROOM", "27")),
         ("Erreichbar bin ich unter 0171 4839201.", ("PHONE", "0171 4839201")),
         ("tagsüber bin ich unter 089 / 2198 33-214 erreichbar", ("PHONE", "089 / 2198 33-214")),
         ("Bezahlt habe ich mit der Karte, die auf 9036 endet.", ("CARD", "9036")),
@@ -277,10 +280,17 @@ def test_numbers_in_more_shapes(text: str, span: tuple[str, str]) -> None:
         "The Room 2 meeting room next door was noisy.",
         "Zimmer 101 im Prospekt sah größer aus.",
         "Ich habe unter 089 123456 angerufen, niemand ging ran.",  # the hotel's, called
+        "Wir saßen in der 1. Reihe, das Zimmer lag aus der 2. Etage gesehen links.",
     ],
 )
 def test_numbers_that_are_no_guests(text: str) -> None:
     assert find(text) == []
+
+
+def test_a_rooming_lists_lines_start_with_their_rooms() -> None:
+    text = "Zimmerliste Hochzeit, 23.08.\n\n101 Brautpaar Anna & Tim\n104 Oma Irmgard"
+    rooms = [text[s.start : s.end] for s in find(text) if s.kind == "ROOM"]
+    assert rooms == ["101", "104"]
 
 
 def test_no_name_starts_inside_a_handle_or_hashtag() -> None:

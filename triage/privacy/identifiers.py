@@ -385,7 +385,7 @@ _ROOM_NUMBER_3 = (
 )
 _ROOMS = (
     re.compile(
-        r"(?i)\b(?:(?:einzel|doppel|familien|dreibett)?zimmer(?:-?(?:nummer|nr\.?))?|"
+        r"(?i)\b(?:(?:einzel|doppel|familien|dreibett)?zimmers?(?:-?(?:nummer|nr\.?))?|"
         r"zi\.(?:-?nr\.?)?|room|rm\.?|[a-zäöü]*suite|apartment|appartement|app\.|"
         r"ferienwohnung|fewo|cabin|chalet|bungalow|hütte)"
         rf"\s*(?:\(\s*)?[,:]?\s*(?:nr\.?|no\.?|number|nummer|#)?:?\s*"
@@ -394,6 +394,14 @@ _ROOMS = (
     # "Unseres (Nr. 23)", "in der 408", "we were in 411", "Lou from 305"
     re.compile(rf"\((?:Nr\.|No\.|#)\s*{_ROOM_NUMBER}\)"),
     re.compile(r"\b(?:in|aus) der\s+(\d{3,4}[a-zA-Z]?)\b(?!\s*(?:Uhr|Euro|€|m\b))"),
+    # "die Familie aus der 14", "in die 15 umgezogen", "wir hatten wieder die 27"
+    re.compile(
+        r"\b(?:aus|neben) der\s+(\d{1,2})\b(?![.,:/]?\d)(?!\.)"
+        r"(?!\s*(?:Uhr|Euro|€|m\b|Jahre|Minuten|Reihe|Etage|Stock|Tage|Nächte|Personen))"
+        r"|\bin die\s+(\d{1,4}[a-zA-Z]?)\s+(?:umgezogen|verlegt|gezogen|umquartiert)\b"
+        r"|\b(?:hatten|bekamen|haben|hatte|bekam)\s+(?:wieder\s+|diesmal\s+)?die\s+"
+        r"(\d{1,4}[a-zA-Z]?)\b(?![.,:/]?\d)(?!\s*(?:Uhr|Euro|€|Nächte|Tage|Minuten))"
+    ),
     re.compile(
         r"(?i)\b(?:we were|i was|we are|i am|we're|i'm|wir waren|ich war)\s+in\s+"
         r"(\d{2,4}[a-zA-Z]?|\d[A-Z])\b(?!\s*(?:am|pm|minutes|hours|days))"
@@ -425,6 +433,9 @@ _ROOMS = (
         r"(?i)\b(?:zimmer|room|floor|stock|etage)[^.!?\n]{0,30}\((\d{2,4}[A-Z]?)\)(?!\s*\d)"
     ),
 )
+#: A rooming list's lines that start with the room: "101 Brautpaar Agnieszka & Tim".
+_ROOMING_LIST = re.compile(r"(?i)zimmerliste|zimmerverteilung|zimmereinteilung|rooming ?list")
+_ROOMING_LINE = re.compile(r"(?m)^[ \t]*(\d{2,4}[A-Z]?)[ \t]*[:–-]?[ \t]+(?=[A-ZÄÖÜ])")
 #: A room that is no guest's: a function room, a room shown in photos or a brochure.
 #: "Einzelzimmer 401, 402 und 405", "rooms 401, 402 and 407": every number of the list.
 _ROOM_LIST = re.compile(
@@ -469,6 +480,9 @@ def _rooms(text: str) -> Iterator[Span]:
             ):
                 continue
             yield Span(start, end, "ROOM")
+    if _ROOMING_LIST.search(text):
+        for m in _ROOMING_LINE.finditer(text):
+            yield Span(m.start(1), m.end(1), "ROOM")
     for m in _ROOM_LIST.finditer(text):
         for number in re.finditer(r"\d{1,4}[A-Z]?", m.group(0)):
             yield Span(m.start() + number.start(), m.start() + number.end(), "ROOM")

@@ -276,6 +276,7 @@ _NOT_NAMES = names.words(
     Munich Hamburg Köln Wien Vienna Zürich Zurich Salzburg Österreich Austria Schweiz
     Switzerland Paris Euro Eur Gbp Usd Nacht Nächte Night Nights Tage Days Woche Week
     Stunden Hours Minuten My Per Man Ober Club Kids Herzlich Thx Ta Love Xoxo Servus Moin
+    Etage Reihe Stock Floor Stockwerk Obergeschoss Erdgeschoss
     Grüß Gott Betreff Subject Anbei Name Inhaber Kontoinhaber Karteninhaber Empfänger
     Pepper Bean Whippy Oetker Small Benedict Stock Room Rooms Suite Hafermilch
     Merci Gracias Grazie Kellner Kellnerin Dankeschön App Terminal Automat Counter Schalter
