@@ -262,6 +262,7 @@ def test_a_readers_numbers_count_only_where_they_can_be_what_it_read() -> None:
         ("über den Zustand des Zimmers 112 beschweren", ("ROOM", "112")),
         ("Pech, neben der Familie aus der 14 zu wohnen.", ("ROOM", "14")),
         ("Wir hatten wieder die 27 unterm Dach.", ("ROOM", "27")),
+        ("hiya reception, its us from 209 🙋 could we get towels", ("ROOM", "209")),
         ("Erreichbar bin ich unter 0171 4839201.", ("PHONE", "0171 4839201")),
         ("tagsüber bin ich unter 089 / 2198 33-214 erreichbar", ("PHONE", "089 / 2198 33-214")),
         ("Bezahlt habe ich mit der Karte, die auf 9036 endet.", ("CARD", "9036")),

@@ -407,7 +407,8 @@ _ROOMS = (
         r"(\d{2,4}[a-zA-Z]?|\d[A-Z])\b(?!\s*(?:am|pm|minutes|hours|days))"
     ),
     re.compile(
-        r"(?i)\b(?:from|aus)\s+(?:room\s+|zimmer\s+)?(\d{3,4}[a-zA-Z]?)\b(?=\s*[.,!?]|\s+(?:here|hier))"
+        r"(?i)\b(?:from|aus)\s+(?:room\s+|zimmer\s+)?(\d{3,4}[a-zA-Z]?)\b"
+        r"(?=\s*(?:[.,!?]|$|[^\w\s€$£%°/:-])|\s+(?:here|hier))"
     ),
     re.compile(r"(?i)\bor was it\s+(\d{2,4}[a-zA-Z]?)\b"),
     re.compile(r"(?m)^\s*(\d{2,4}[A-Z]?)\s+(?:here|hier)\b"),
