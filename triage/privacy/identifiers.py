@@ -33,12 +33,12 @@ _TRANSPORT_BEFORE = re.compile(
 
 def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
     """Whether a name reader's span of a kind with digits (ADDRESS, BOOKING, ROOM, DOB) can
-    be one: it holds a digit and no line break (a span never does), is not a train or
+    be one (`redaction.find` has cut it at line breaks): it holds a digit, is not a train or
     flight number nor a handle or hashtag, a room has a room number's shape, a date of
     birth is not a year alone, and an address is not a floor or a distance ("the 29th
     floor", "1 block") nor the hotel's own."""
     span = text[start:end]
-    if "\n" in span or not any(c.isdigit() for c in span):
+    if not _has_digit(span):
         return False
     if _TRANSPORT_BEFORE.search(text[max(0, start - 5) : start]):
         return False
@@ -323,13 +323,6 @@ _DIGITS = re.compile(r"(?<![\w+(])(?:\+|00|\()?\d[\d ()/.-]{5,}\d(?![\w])")
 _COUNTRY_BEFORE = re.compile(r"(?:\+|00)\d{1,3}\s?$")
 
 
-#: A street's name and word right after digits: the digits are a house number.
-_STREET_AFTER = re.compile(
-    r"[ \t]+(?:[A-Z][\w'’-]+[ \t]+){0,2}(?:Street|St|Road|Rd|Avenue|Ave|Lane|Drive|Dr|"
-    r"Boulevard|Blvd|Way|Place|Crescent|Court|Terrace)\b"
-)
-
-
 def _phones(text: str) -> Iterator[Span]:
     seen: set[tuple[int, int]] = set()
     if not _DIGITS.search(text):
@@ -532,7 +525,7 @@ _ADDRESS_HOUSE_NAME = re.compile(
 )
 #: A line that is a US town, state and ZIP code ("Chicago, IL 60614").
 _ADDRESS_US_TOWN = re.compile(r"(?m)^[A-Z][a-z]+(?: [A-Z][a-z]+)*, [A-Z]{2} \d{5}(?:-\d{4})?\b")
-_UK_POSTCODE_ = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
+_UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _CA_POSTCODE = r"[A-Z]\d[A-Z][ \t]?\d[A-Z]\d"
 _EIRCODE = r"[AC-FHKNPRTV-Y]\d{2}[ \t]?[AC-FHKNPRTV-Y\d]{4}"
 #: Polish ("ul. Długa 14/3, 80-827 Gdańsk"), Irish (Eircode) and Australian addresses.
@@ -543,11 +536,10 @@ _ADDRESS_MORE = re.compile(
     r"[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y\d]{4}\b|"
     r"\bDublin \d{1,2}(?:,\s*D\d{2}\s?[A-Z\d]{4})?\b(?=[ \t]*$|[ \t]*,\s*Ireland)|"
     r"^[A-Z][a-z]+(?: [A-Z][a-z]+)*,?\s(?:VIC|NSW|QLD|SA|WA|TAS|NT|ACT)\s\d{4}[ \t]*$|"
-    rf"(?<=\n)[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*,?\s+{_UK_POSTCODE_}[ \t]*$|"
+    rf"(?<=\n)[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*,?\s+{_UK_POSTCODE}[ \t]*$|"
     rf"(?<=\n)(?:Co\.\s)?[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*,?\s+(?:{_EIRCODE}|(?:[A-Z]{{2}},?\s+)?"
     rf"{_CA_POSTCODE})[ \t]*$|"
-    r"^(?:The\s+)?(?:[A-Z][a-z]+\s+){0,2}(?:Cottage|House|Court|Farm|Lodge|Barn|Forge|Rectory|"
-    r"Vicarage|Mill|Hall|Manor|Grange|Mews|Villa),\s*(?:\d+\s+)?(?:[A-Z][a-z]+\s+){1,3}"
+    rf"^(?:The\s+)?(?:[A-Z][a-z]+\s+){{0,2}}{_HOUSE_WORD},\s*(?:\d+\s+)?(?:[A-Z][a-z]+\s+){{1,3}}"
     r"(?:Street|Road|Lane|Close|Way|Drive|Avenue|Crescent|Terrace|Row|Hill)[ \t]*$"
 )
 #: A house number and words to a UK postcode, whatever the street is called ("7 Meadow View,
@@ -556,7 +548,7 @@ _ADDRESS_TO_POSTCODE = re.compile(
     r"(?:\b(?:Flat|Apt\.?|Apartment|Unit)\s+\d+[A-Za-z]?,?\s+)?(?<![/.\d])\b\d{1,5}[A-Za-z]?,?"
     r"[ \t]+(?:[A-Z][\w'’-]+[ \t]){0,3}?(?:[A-Z][\w'’-]+)"
     r"(?:,[ \t]*(?:[A-Z][\w'’-]+[ \t]?){1,3}){0,3}"
-    rf",?[ \t]+{_UK_POSTCODE_}\b"
+    rf",?[ \t]+{_UK_POSTCODE}\b"
 )
 #: A post-office box or a rural route ("PO Box 4412", "Postfach 10 23 45", "Rural Route 2,
 #: Box 118"); the town after it is its tail (`whole_addresses`).
@@ -564,18 +556,18 @@ _ADDRESS_BOX = re.compile(
     r"\b(?:P\.?[ \t]?O\.?[ \t]?Box|Postfach|Rural Route[ \t]+\d{1,3},?[ \t]+Box)"
     r"[ \t]+\d(?:[ \t]?\d){0,9}\b"
 )
-#: "c/o Kessler Bau GmbH" and "Postfach 10 23 45" lines of a letterhead.
-_ADDRESS_CARE_OF = re.compile(
-    r"(?m)^(?:c/o [^\n]{3,60}|(?:Postfach|PO Box|P\.O\. Box) \d[\d ]{1,10}\d)[ \t]*$"
-)
+#: A "c/o Kessler Bau GmbH" line of a letterhead.
+_ADDRESS_CARE_OF = re.compile(r"(?m)^c/o [^\n]{3,60}[ \t]*$")
 #: A line that is a postcode and a town, under a street line.
 _ADDRESS_TOWN_LINE = re.compile(rf"(?m)(?<=\n)(?:{_POSTCODE_TOWN})[ \t]*$")
-_UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _STREET_EN = (
     r"(?:Street|St\.?|Road|Rd\.?|Avenue|Ave\.?|Lane|Ln\.?|Drive|Dr\.?(?!\s*[A-ZÄÖÜ][a-zäöü])|"
     r"Close|Way|Place|Parade|Quay|Esplanade|Wharf|Highway|Hwy\.?|Parkway|Pkwy\.?|Circle|Trail|"
     r"Crescent|Court|Terrace|Gardens|Square|Row|Mews|Grove|Boulevard|Blvd\.?|Walk|Rise|Hill)"
 )
+#: A street's name and word right after digits: the digits are a house number, not a phone
+#: ("1502-1088 Quebec St", "10235 101 St NW").
+_STREET_AFTER = re.compile(rf"[ \t]+(?:[A-Z][\w'’-]+[ \t]+){{0,2}}{_STREET_EN}\b")
 _ADDRESS_EN = re.compile(
     rf"(?:\b(?:Flat|Apt\.?|Apartment|Unit)\s+(?:\d+[A-Za-z]?,?\s+|(?=\d{{1,4}}/)))?"
     rf"(?<![/.\d])\b(?:\d{{1,4}}[/-]\d{{1,5}}[A-Za-z]?\s+|\d{{1,5}}[A-Za-z]?,?\s+)"
@@ -777,8 +769,8 @@ def _letterhead(text: str, spans: list[Span]) -> list[Span]:
             added += block
     if not added:
         return spans
-    covered = [s for s in spans if not any(a.start <= s.start and s.end <= a.end for a in added)]
-    return sorted(covered + added, key=lambda s: s.start)
+    kept = [s for s in spans if not any(a.start <= s.start and s.end <= a.end for a in added)]
+    return sorted(kept + added, key=lambda s: s.start)
 
 
 def _has_digit(text: str) -> bool:

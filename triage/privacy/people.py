@@ -192,12 +192,11 @@ _PLACE_AFTER = re.compile(
     r"Station|Line|Straße|Strasse|Platz|Allee|Brücke|Bahnhof|Kirche|Church|Museum|Theat(?:er|re)"
     r"|Gallery|Galerie|Hall|Halle|Arena|Stadium|Stadion|Airport|Flughafen|Primehouse)\b"
 )
-_GREETED = re.compile(
-    rf"^\s*(?i:liebe[rs]?|hallo|hi|hey|dear|moin|servus)\s+(?P<name>{WORD})\s*[,!]"
-)
+_GREETING = r"(?i:liebe[rs]?|hallo|hi|hey|dear|moin|servus)"
+_GREETED = re.compile(rf"^\s*{_GREETING}\s+(?P<name>{WORD})\s*[,!]")
 #: A greeting on its own line under a letterhead: "...\nEdinburgh EH9 1HQ\n\nDear Declan,".
 _GREETED_LINE = re.compile(
-    r"(?m)^[ \t]*(?i:liebe[rs]?|hallo|hi|hey|dear|moin|servus)\s+"
+    rf"(?m)^[ \t]*{_GREETING}\s+"
     r"(?!(?i:\w*(?:team|rezeption|reception|housekeeping|service|hotel|reservations?|"
     r"management|sir|madam)\b))"
     rf"(?P<name>{WORD})[ \t]*[,!]"
