@@ -257,7 +257,7 @@ _PLACE_BEFORE = re.compile(
 _NOT_NAMES = names.words(
     """
     Team Grüße Gruß Dank Danke Hotel Ihnen Euch Dir Sie Regards Wishes The All Everyone
-    Again For To Und An Alle Ihr Ihre Euer Eure Your Our We Wir Ich I Liebe Lieber Hallo Hi
+    Again For To Und An Alle Ihr Ihre Euer Eure Your Our We Wir Ich I Liebe Lieber Liebes Hallo Hi
     Dear Herr Frau Mr Mrs Ms Dr Familie Family Fam Gast Gäste Guest Guests Zimmer Room
     Rezeption Reception Frühstück Breakfast Service Personal Staff Management
     Geschäftsleitung Direktion Damen Herren Madam Sir Sirs Kollegen Mitarbeiter
