@@ -143,6 +143,7 @@ def test_the_annotated_set_stays_where_it_was_measured() -> None:
         ("dev4", (0.05, 0.07)),
         ("dev5", (0.15, 0.22)),
         ("dev6", (0.11, 0.11)),
+        ("dev7", (0.09, 0.13)),
     ],
 )
 def test_the_later_development_sets_stay_where_they_were_measured(
@@ -156,7 +157,7 @@ def test_the_later_development_sets_stay_where_they_were_measured(
 
 def test_the_held_out_sets_with_the_rules_alone() -> None:
     """Never tuned on, never trained on; the rules alone (`--redact-rules-only`; measured
-    on the three: 8.7% / 14.2%)."""
+    on the four: 7.8% / 14.2%)."""
     result = evaluate(list(HELD_OUT_FILES))
     leaks = {lang: block["leak_rate"] for lang, block in result["languages"].items()}
     assert leaks["de"] <= 0.095 and leaks["en"] <= 0.15, leaks
@@ -377,6 +378,45 @@ def test_a_letterheads_lines_above_its_postcode_are_its_address() -> None:
 )
 def test_staff_named_by_a_letter_or_a_role_beside_them(text: str, staff: str) -> None:
     assert ("STAFF", staff) in [(s.kind, text[s.start : s.end]) for s in find(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "staff"),
+    [  # thanks before a list, the hotel's colleague, a survey's question about its people
+        ("Ein Dankeschön an Marta, Herrn Schuster und Frau Baumgartner!", "Baumgartner"),
+        ("Die nette Kollegin Agnieszka hat alles umgebucht.", "Agnieszka"),
+        ("Wer hat Ihren Aufenthalt besonders gemacht?\nKasia und Mehmet!", "Mehmet"),
+        ("Laut Frau Hummel aus der Reservierung kommt das Geld bald.", "Hummel"),
+    ],
+)
+def test_staff_named_in_thanks_lists_answers_and_departments(text: str, staff: str) -> None:
+    assert ("STAFF", staff) in [(s.kind, text[s.start : s.end]) for s in find(text)]
+
+
+def test_a_guests_firm_has_its_own_accounts_department() -> None:
+    text = "Frau Kraus aus der Buchhaltung unserer Firma braucht die Rechnung."
+    assert [(s.kind, text[s.start : s.end]) for s in find(text)] == [("NAME", "Kraus")]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [  # what a guest tells or asks of someone, and what that person says, promises or
+        # apologises for, confirm a reader's STAFF; they do not make a reader's NAME staff
+        ("Habe es Herrn Aziz gesagt, passiert ist nichts.", "Aziz"),
+        ("morning! ravi said we could leave our bags after checkout", "ravi"),
+        ("Is Bernard still working there?", "Bernard"),
+        ("Kristina hat sich zwar entschuldigt, aber naja.", "Kristina"),
+    ],
+)
+def test_what_staff_are_told_and_say_confirms_a_readers_staff(text: str, name: str) -> None:
+    assert [s.kind for s in find(text, [_at(text, name, "STAFF")])] == ["STAFF"]
+    assert [s.kind for s in find(text, [_at(text, name, "NAME")])] == ["NAME"]
+
+
+def test_a_toys_a_pets_and_a_places_name_are_no_persons() -> None:
+    text = "Ein grauer Hase namens Paule blieb liegen. Mit Dackel Waldi und Hope aus Accra."
+    read = [_at(text, "Paule"), _at(text, "Dackel Waldi"), _at(text, "Hope"), _at(text, "Accra")]
+    assert [text[s.start : s.end] for s in find(text, read)] == ["Hope"]
 
 
 def test_a_letter_to_the_hotels_team_names_no_one_but_its_writer() -> None:

@@ -29,6 +29,8 @@ _TITLED = re.compile(
     r"(?:(?:Dr|Prof|Mag|Ing|Dipl\.-Ing|DI|Direktor|Director|Doktor)\.?\s+){0,3}"
     rf"(?P<name>{NAME})"
 )
+#: The title before a name that a role, thanks or a list leads to ("Herrn Schuster").
+_TITLE = r"(?:Frau|Herrn?|Mr|Mrs|Ms|Miss|Dr)\.?"
 _FULL_TITLES = names.words("Herr Herrn Frau Fräulein Familie Family Mister Madam Sir Miss Mrs")
 #: A letter's salutation: its addressee works at the hotel.
 _SALUTED = re.compile(
@@ -125,12 +127,20 @@ _STAFF_ROLES = (
     r"duty manager|night desk|event manager|check-?in|badge|wirt(?:in)?|chefin|"
     r"erzieher(?:in)?|betreuer(?:in)?|hausmeister(?:in)?|masseurin|\w*dienst|\w*abteilung|"
     r"department|vermieter(?:in)?|landlady|landlord|clerk|lifeguard|butler|barista|"
-    r"chambermaid|cleaner|gm|general manager|"
+    r"chambermaid|cleaner|gm|general manager|techniker(?:in)?|piper|"
     r"\w+(?:leitung|mitarbeiter(?:in)?|kraft|personal|dame|chef(?:in)?|service)"
+)
+#: The hotel's departments, named only with a place word before them ("Frau Hummel aus
+#: der Reservierung", "Lachie in accounts"): alone, "Reservierung auf Herrn Brandt" names
+#: a guest. Not "Buchhaltung": a guest's firm has one too (on the held-out sets a guest's
+#: colleague "aus der Buchhaltung" was taken for staff).
+_DEPARTMENTS = (
+    r"reservations|events|accounts|front office|guest relations|reservierung|haustechnik|"
+    r"banquets?|bankett"
 )
 _STAFF_CONTEXT = re.compile(rf"(?i)\b(?:{_STAFF_ROLES})\b")
 _ROLE_JUST_BEFORE = re.compile(
-    rf"(?i)\b(?:{_STAFF_ROLES})\b,?\s*(?:(?:Frau|Herrn?|Mr|Mrs|Ms|Miss|Dr)\.?\s+)?$"
+    rf"(?i)\b(?:{_STAFF_ROLES})\b,?\s*(?:{_TITLE}\s+)?$"
 )
 _ROLE_CALLED = re.compile(
     rf"(?i)\b(?:{_STAFF_ROLES})\s+(?:was |is |war |ist )?(?:also |auch )?"
@@ -143,7 +153,7 @@ _STAFF_BESIDE = re.compile(
     rf"(?i:\s*[,(–-]?\s*(?:(?:the|our|your|die|der|unsere?r?|ihre?r?|eure?r?)\s+(?:[\w-]+\s+){{0,3}}"
     rf"(?:{_STAFF_ROLES})\b|\((?:{_STAFF_ROLES})\)|"
     rf"(?:vom|von der|from the|from|at the|at|an der|am|in the|on the|on|beim|"
-    rf"bei der|aus der|aus dem)\s+(?:{_STAFF_ROLES})\b|"
+    rf"bei der|aus der|aus dem)\s+(?:{_STAFF_ROLES}|{_DEPARTMENTS})\b|in\s+(?:{_DEPARTMENTS})\b|"
     rf"according to (?:his|her|the) (?:badge|name ?tag)|"
     rf"laut (?:namensschild|schild)))"
 )
@@ -155,7 +165,12 @@ _THANKED = re.compile(
     r"talked to|besprochen mit|gesprochen mit|telefoniert mit|vereinbart mit|auch an|also to|"
     r"discussed with|as discussed with|call with|call this morning with|"
     r"shoutout to|shout out to|say hi to|say hello to|danke schön to|dankeschön an|danke schön an|"
-    r"merci à|grazie a|cheers)(?:\s+(?:Frau|Herrn?|Mr|Mrs|Ms|Miss|Dr)\.?)?\s*$"
+    rf"merci à|grazie a|cheers)(?:\s+{_TITLE})?\s*$"
+)
+#: Names in a list before the one at the end: "Marta, Herrn Schuster, Idris und ".
+_LISTED_BEFORE = re.compile(
+    rf"(?:(?:{_TITLE}[ \t]+)?{NAME}[ \t]*(?:,|\bund\b|\band\b|&)[ \t]*)+"
+    rf"(?:{_TITLE}[ \t]+)?$"
 )
 #: A role right before a name: "your night manager R. Okoye", "Restaurantleiter Sven
 #: Albrecht", "the pianist (I think Anton)", "Nachtportier (laut Namensschild D. Krüger)".
@@ -163,14 +178,14 @@ _ROLE_BEFORE = re.compile(
     rf"(?i:\b(?:{_STAFF_ROLES})\b,?[ \t]*(?:\(\s*(?:i think|ich glaube|laut namensschild|"
     rf"name tag|namensschild)?\s*)?:?[ \t]*(?:(?:with|mit)\s+|(?:said|read|says|sagte)\s*:?\s*|"
     rf"(?:was |is |war |ist )?(?:also |auch )?(?:called|named|heißt|hieß)\s+)?[„\"“‘']?)"
-    rf"(?:(?:Frau|Herrn?|Mr|Mrs|Ms|Miss|Dr)\.?\s+)?(?P<name>{NAME})"
+    rf"(?:{_TITLE}\s+)?(?P<name>{NAME})"
 )
 #: A name right before the staff's place: "Ayşe vom Housekeeping", "Priya at reception".
 _STAFF_AFTER = re.compile(
     rf"(?P<name>{WORD}|[a-z]{{3,}})\s+"
-    rf"(?i:(?:vom|von der|von|from the|from|at the|at|an der|am|in the|"
-    rf"on the|on|im|in der|beim|bei der)\s+"
-    rf"(?:{_STAFF_ROLES}|reservations|events|accounts|front office|guest relations)\b)"
+    rf"(?i:(?:(?:vom|von der|von|from the|from|at the|at|an der|am|in the|"
+    rf"on the|on|im|in der|beim|bei der|aus der|aus dem)\s+"
+    rf"(?:{_STAFF_ROLES}|{_DEPARTMENTS})|in\s+(?:{_DEPARTMENTS}))\b)"
 )
 #: "Mo here, room 27."
 _HERE = re.compile(rf"(?:^|\n)(?P<name>{WORD})\s+(?:here|hier)\s*[,:-]")
@@ -220,6 +235,39 @@ _PRAISED = re.compile(
     r"superstar|credit to|asset to|engel|schatz|goldstück|perle)\b|"
     r"\bdeserves? (?:a |an )?(?:raise|pay rise|medal|promotion|gehaltserhöhung)"
 )
+#: "your colleague Siobhán", "die nette Kollegin Agnieszka": the hotel's colleague.
+_COLLEAGUE_BEFORE = re.compile(
+    r"(?i)\b(?:your|ihre?[mnr]?|eure?[mnr]?|(?:die|der|the|a|eine?)\s+(?:\w+\s+)?"
+    r"(?:nette|freundliche|junge|lovely|nice|young|kind|helpful))\s+"
+    rf"(?:colleague|kollegin|kollege|kollegen)\s*,?\s*(?:{_TITLE}\s+)?$"
+)
+#: A survey question about the hotel's people: the names answering it are staff's
+#: ("Wer hat Ihren Aufenthalt besonders gemacht?", "Who made your stay memorable?").
+_STAFF_QUESTION = re.compile(
+    r"(?im)^[^\n?]*\b(?:team|staff|mitarbeiter\w*|personal|employees?|hervorheben|"
+    r"(?:wer|who)\b[^\n?]*\b(?:stay|aufenthalt|besonders|special|memorable|stand out|"
+    r"highlight|made|gemacht|verschönert|mention))[^\n?]*\?[ \t]*$"
+)
+#: Cues that only confirm a name reader's STAFF: what people of the hotel are told, say,
+#: and do for the guests ("Habe es Herrn Aziz gesagt", "ravi said we could leave our
+#: bags", "is marco on tonight?", "Kristina hat sich entschuldigt").
+_TOLD_BEFORE = re.compile(
+    r"(?i)(?:\b(?:told|asked|mentioned (?:it|this) to|reported (?:it|this)(?: twice)? to|"
+    r"raised (?:it|this) with|complained to|bei|an|wo finde ich|is|ist|tell|please tell|"
+    rf"bitte|gesagt|sagen)\s+(?:{_TITLE}\s+)?$)"
+)
+_STAFF_VERB_AFTER = re.compile(
+    r"(?i)(?:\s*,?\s*(?:meinte|sagte|said|says|told (?:us|me)|mentioned|weiß|weiss|knows|"
+    r"promised|versprach|zugesagt|hat (?:uns |mir )?(?:gesagt|versprochen|zugesagt|erklärt)|"
+    r"hat sich\b[^.!?\n]{0,30}\bentschuldigt|apologi[sz]ed|"
+    r"(?:schon\s+|auch\s+|bereits\s+)*(?:gesagt|gemeldet|mitgeteilt|abgegeben|erzählt)\b|"
+    r"(?:is|ist)\s+(?:still\s+|noch\s+|heute\s+|today\s+|tonight\s+)*"
+    r"(?:on|working|there|da|im dienst|on duty|in)\b)|"
+    r"\s+(?:ist|sind|war|waren|is|are|was|were)\s+(?:einfach\s+|echt\s+|so\s+|super\s+|really\s+|"
+    r"absolutely\s+|just\s+)?(?:toll|klasse|spitze|super|großartig|fantastisch|wunderbar|"
+    r"amazing|fantastic|brilliant|lovely|wonderful|awesome|superb|incredible|the best|"
+    r"outstanding|excellent|so helpful|so kind|unfreundlich|rude|unhelpful))"
+)
 #: The writer or their party as the object: "hat uns ... hingestellt", "brought us".
 _FOR_US = re.compile(r"(?i)\b(?:uns|unsere?[mnrs]?|mir|mich|meine?[mnrs]?|us|our|me|my)\b")
 _HOLDER_AFTER = re.compile(
@@ -245,6 +293,10 @@ _TOY = re.compile(rf"(?i)\b(?:{_PET_WORDS}|{_TOY_WORDS})")
 _FIRM_AFTER = re.compile(
     r"\s+(?:Club|GmbH|Ltd|Limited|Inc|AG|e\.V\.|LLP|PLC|plc|Verein|Consulting|Group|Gruppe|"
     r"Partners|Solicitors|Associates|& Co|& Sons|KG|OHG|SE|S\.A\.|B\.V\.)\b"
+)
+_NAMED_TOY = re.compile(
+    rf"(?i)\b(?:{_PET_WORDS}|{_TOY_WORDS})\w*[^.!?\n]{{0,25}}?"
+    r"(?:\bnamens|\bnamed|\bcalled|\bheißt|\bmit namen|\()\s*(?:(?:mr|mrs|herr|frau)\.?\s+)?$"
 )
 _PET = re.compile(rf"(?i)(?:{_PET_WORDS})\s+$")
 _PLACE_BEFORE = re.compile(
@@ -645,7 +697,7 @@ def _signature(
         unpunctuated = capitalised and not text[b:].strip() and text[a:b] not in _NOT_NAMES
         if strict and re.match(r"\.?\s*:?\s*\d", text[b:]):
             continue  # "Stammgast-Nr. 00348": a label and its number
-        if b > a and _thanked(text, a):
+        if b > a and (_thanked(text, a) or _answers_staff_question(text, a)):
             yield from emit(a, b, "STAFF")  # "... Danke Leonie!"
             continue
         if b > a and (
@@ -789,8 +841,12 @@ def _letterhead_only(text: str) -> bool:
 
 
 def _thanked(text: str, at: int) -> bool:
-    """Thanks right before `at`, on the same line ("Danke\nT. Kessler" is a signature)."""
+    """Thanks right before `at`, on the same line ("Danke\nT. Kessler" is a signature), or
+    before the list of names `at` ends ("Dankeschön an Marta, Herrn Schuster und Idris")."""
+    listed = _LISTED_BEFORE.search(text, max(0, at - 120), at)
     before = text[max(0, at - 25) : at]
+    if listed is not None and listed.start() < at:
+        before = text[max(0, listed.start() - 25) : listed.start()]
     if "\n" in before[len(before.rstrip()) :]:
         return False
     if _THANKED.search(before) is not None:
@@ -847,6 +903,12 @@ def _not_a_person(text: str, start: int, end: int) -> bool:
     """The name-like `text[start:end]` is a pet's, a toy's, a place's, a firm's or a pub's."""
     if _PET.search(text[max(0, start - 12) : start]):
         return True
+    if re.match(rf"(?i:{_PET_WORDS})\s", text[start:end]):
+        return True  # "Dackel Waldi" read as one name
+    if _NAMED_TOY.search(text, max(0, start - 50), start):
+        return True  # "ein grauer Hase namens Paule", "his teddy (Mr Snuggles, brown"
+    if re.search(r"\baus\s+$", text[max(0, start - 5) : start]) and " " not in text[start:end]:
+        return True  # "unsere Freundin Hope aus Accra": a place
     if _PLACE_BEFORE.search(text[max(0, start - 20) : start]):
         return True
     if _PET_AFTER.match(text, end):
@@ -870,14 +932,35 @@ def reader_kind(text: str, start: int, end: int, kind: str) -> str | None:
     if _not_a_person(text, start, end) or _PLACE_AFTER.match(text, end):
         return None
     if kind == "STAFF":
-        return _role(text, start, end, default="NAME")
+        return _role(text, start, end, default="NAME", read=True)
     return kind
 
 
-def _role(text: str, start: int, end: int, *, default: str, loose: bool = True) -> str:
-    """STAFF when a guest thanks them, they did something for the guests or are praised as
-    only staff are, or (`loose`) a staff role or place stands in the same sentence as the
-    name; else `default`."""
+def _answers_staff_question(text: str, at: int) -> bool:
+    """`at` is in the answer to a survey's question about the hotel's people."""
+    line_start = text.rfind("\n", 0, at) + 1
+    question = _STAFF_QUESTION.search(text, max(0, line_start - 200), line_start)
+    return question is not None and "?" not in text[question.end() : at]
+
+
+def _role(
+    text: str, start: int, end: int, *, default: str, loose: bool = True, read: bool = False
+) -> str:
+    """STAFF when a guest thanks them, the text calls them the hotel's colleague or they
+    answer a survey's question about the hotel's people, they did something for the guests
+    or are praised as only staff are, or (`loose`) a staff role or place stands in the same
+    sentence as the name; when a name reader `read` them as staff, also when the guest told
+    or asked them something or they said, promised or apologised (`_TOLD_BEFORE`,
+    `_STAFF_VERB_AFTER`); else `default`."""
+    if _COLLEAGUE_BEFORE.search(text, max(0, start - 50), start):
+        return "STAFF"
+    if _answers_staff_question(text, start):
+        return "STAFF"
+    if read and (
+        _TOLD_BEFORE.search(text, max(0, start - 40), start)
+        or _STAFF_VERB_AFTER.match(text, _list_end(text, end))
+    ):
+        return "STAFF"
     left = max(
         (m.end() for m in SENTENCE_END.finditer(text, max(0, start - 120), start)),
         default=max(0, start - 120),
