@@ -267,6 +267,8 @@ def test_a_readers_numbers_count_only_where_they_can_be_what_it_read() -> None:
         ("Erreichbar bin ich unter 0171 4839201.", ("PHONE", "0171 4839201")),
         ("tagsüber bin ich unter 089 / 2198 33-214 erreichbar", ("PHONE", "089 / 2198 33-214")),
         ("Bezahlt habe ich mit der Karte, die auf 9036 endet.", ("CARD", "9036")),
+        ("gern auf die karte mit endung 5521 buchen", ("CARD", "5521")),
+        ("Das Zimmer meiner Eltern (201) war nicht fertig.", ("ROOM", "201")),
     ],
 )
 def test_numbers_in_more_shapes(text: str, span: tuple[str, str]) -> None:
@@ -281,6 +283,9 @@ def test_numbers_in_more_shapes(text: str, span: tuple[str, str]) -> None:
         "Breakfast: 4/5\nRoom: 3/5\nValue: 2/5",  # ratings
         "The Room 2 meeting room next door was noisy.",
         "Zimmer 101 im Prospekt sah größer aus.",
+        "Zimmer 101 sah im Prospekt größer aus.",
+        "Zimmer 3 auf den Website-Fotos hat eine Badewanne.",
+        "Session rooms (Room 2 and Room 3) were freezing.",
         "Ich habe unter 089 123456 angerufen, niemand ging ran.",  # the hotel's, called
         "Wir saßen in der 1. Reihe, das Zimmer lag aus der 2. Etage gesehen links.",
     ],

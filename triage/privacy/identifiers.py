@@ -17,7 +17,7 @@ import phonenumbers
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
-from triage.privacy.shapes import NAME, SENTENCE_END, known
+from triage.privacy.shapes import NAME, SENTENCE_END, WORD, known
 from triage.privacy.spans import Span
 
 #: Where phone numbers without a country code are read as national numbers.
@@ -140,7 +140,7 @@ _CARD_END_AFTER = re.compile(
 _CARD_ENDS_ON = re.compile(r"(?i)\b(?:karte|card)\b[^.!?\n]{0,20}\bauf\s+(\d{4})\s+endet\b")
 _CARD_END = re.compile(
     r"(?i)(?:endet auf|endend auf|endet mit|endend mit|endet|ending(?: (?:in|with))?|"
-    r"endziffern?|endnummer|ending digits|last digits(?: are)?|"
+    r"endziffern?|endnummer|(?:mit (?:der )?)?endung|ending digits|last digits(?: are)?|"
     r"ends (?:in|with)|last (?:four|4)(?: digits)?(?: are| of| were)?|"
     r"letzten? (?:vier|4)(?: Ziffern)?(?: sind| lauten)?|"
     r"(?:\*{2,}|x{2,}|•{2,})[\s-]?(?:(?:\*{4}|x{4}|•{4})[\s-]?)*)\s*:?\s*(\d{4})\b"
@@ -426,6 +426,8 @@ _ROOMS = (
     re.compile(
         r"(?i)\b(?:zimmer|room|floor|stock|etage)[^.!?\n]{0,30}\((\d{2,4}[A-Z]?)\)(?!\s*\d)"
     ),
+    # "Beatriz (309)", "meiner Schwester Lucía (203)": a person's room in brackets
+    re.compile(rf"(?<![\w-])(?:{WORD})[ \t]*\((\d{{3,4}}[A-Z]?)\)"),
 )
 #: A rooming list's lines that start with the room: "101 Brautpaar Agnieszka & Tim".
 _ROOMING_LIST = re.compile(r"(?i)zimmerliste|zimmerverteilung|zimmereinteilung|rooming ?list")
@@ -444,7 +446,7 @@ _FUNCTION_USE = re.compile(
     r"workshop|schulung|konferenz|besprechung))"
 )
 _NOT_GUESTS_ROOM = re.compile(
-    r"(?i)(?:conference|meeting|function|seminar|tagungs|konferenz|besprechungs|"
+    r"(?i)(?:conference|meeting|function|seminar|session|breakout|tagungs|konferenz|besprechungs|"
     r"prospekt|brochure|photos?|fotos?|bilder|website|webseite|homepage|katalog|catalogue)"
 )
 
@@ -453,7 +455,8 @@ _NOT_GUESTS_ROOM = re.compile(
 #: "Zimmer 101 im Prospekt").
 _NOT_GUESTS_ROOM_AFTER = re.compile(
     r"(?i)\s+(?:meeting|conference|function|breakout|seminar|tagungs?|konferenz|"
-    r"(?:in the|im|in der|auf der|on the) (?:brochure|prospekt|katalog|website|webseite))"
+    r"(?:[^.!?\n]{0,15}\b)?(?:in the|im|in der|auf der|auf den|on the) (?:[\w-]+ )?"
+    r"(?:brochure|prospekt|katalog|website|webseite|homepage|photos|fotos|[\w-]*fotos))"
 )
 
 
