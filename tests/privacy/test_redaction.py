@@ -287,6 +287,8 @@ def test_numbers_in_more_shapes(text: str, span: tuple[str, str]) -> None:
         "Zimmer 3 auf den Website-Fotos hat eine Badewanne.",
         "Session rooms (Room 2 and Room 3) were freezing.",
         "Ich habe unter 089 123456 angerufen, niemand ging ran.",  # the hotel's, called
+        "I tried calling the hotel on 0131 496 0000 three times.",
+        "The Booking.com helpline (020 7946 0000) sent me to you.",
         "Wir saßen in der 1. Reihe, das Zimmer lag aus der 2. Etage gesehen links.",
     ],
 )

@@ -305,14 +305,16 @@ _PHONE_WORDS = re.compile(
 #: Numbers that are the hotel's or a company's, not a guest's: a fax, a hotline, the
 #: number on a website, a switchboard ("-0"), free and premium service numbers.
 _NOT_GUESTS_PHONE = re.compile(
-    r"(?i)(?:fax|hotline|zentrale|main line|switchboard|website|webseite|homepage|"
+    r"(?i)(?:fax|hotline|help ?line|service ?line|servicenummer|zentrale|main line|switchboard|website|webseite|homepage|"
     r"your number|ihre nummer|eure nummer|rezeption unter|reception on|\bvat\b|\bust\b|"
     r"steuernummer|\btax\b|"
     r"(?:nobody|no one|no-one|keiner|niemand)\s+(?:picked up|answered|ging|ran|hat))"
 )
 #: The sentence so far says the guest called this number: the hotel's.
 _CALLED = re.compile(
-    r"(?i)(?:^\s*|\b(?:i|we)\s+)(?:called|rang|phoned|tried)\s+(?:(?:the hotel|you)\s+)?"
+    r"(?i)(?:^\s*|\b(?:i|we)\s+)(?:(?:have |had |'ve )?been\s+)?"
+    r"(?:called|rang|phoned|tried(?: calling| to call| ringing| to ring)?|calling|ringing)\s+"
+    r"(?:(?:the hotel|you|reception)\s+)?(?:(?:three|two|several|many) times\s+)?"
     r"(?:on\s+|at\s+)?$|\b(?:ich|wir)\s+(?:habe?n?\s+)?(?:vorher\s+|mehrfach\s+|mehrmals\s+)?"
     r"unter\s*$"
 )
