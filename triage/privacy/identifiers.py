@@ -305,7 +305,8 @@ _PHONE_WORDS = re.compile(
 #: Numbers that are the hotel's or a company's, not a guest's: a fax, a hotline, the
 #: number on a website, a switchboard ("-0"), free and premium service numbers.
 _NOT_GUESTS_PHONE = re.compile(
-    r"(?i)(?:fax|hotline|help ?line|service ?line|servicenummer|zentrale|main line|switchboard|website|webseite|homepage|"
+    r"(?i)(?:fax|hotline|help ?line|service ?line|servicenummer|zentrale|main line|"
+    r"switchboard|website|webseite|homepage|"
     r"your number|ihre nummer|eure nummer|rezeption unter|reception on|\bvat\b|\bust\b|"
     r"steuernummer|\btax\b|"
     r"(?:nobody|no one|no-one|keiner|niemand)\s+(?:picked up|answered|ging|ran|hat))"
