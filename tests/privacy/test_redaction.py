@@ -306,14 +306,19 @@ def test_no_name_starts_inside_a_handle_or_hashtag() -> None:
     assert find("@BlackCatAoife Haha, aber mir wurde bestätigt #AnnaFreut") == []
 
 
-def test_a_readers_floor_year_or_club_number_is_not_personal() -> None:
-    text = "We stayed on the 29th floor. Die Fans von 1860 kamen auch, 12 Oak Road. RT @cs50737"
+def test_a_readers_floor_year_club_number_or_link_is_not_personal() -> None:
+    text = (
+        "We stayed on the 29th floor. Die Fans von 1860 kamen auch, 12 Oak Road. RT @cs50737 "
+        "http://t.co/ratvsmE2M9 www.example.com/Anna"
+    )
 
     read = [
         _at(text, "29th", "ADDRESS"),
         _at(text, "1860", "NAME"),
         _at(text, "12 Oak Road", "ADDRESS"),
         _at(text, "cs50737", "BOOKING"),  # a handle
+        _at(text, "ratvsmE2M9", "BOOKING"),  # a link
+        _at(text, "Anna", "NAME"),
     ]
     assert [(s.kind, text[s.start : s.end]) for s in find(text, read)] == [
         ("ADDRESS", "12 Oak Road")

@@ -17,7 +17,7 @@ import phonenumbers
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 
-from triage.privacy.shapes import NAME, SENTENCE_END, WORD, known
+from triage.privacy.shapes import NAME, SENTENCE_END, WORD, in_link, known
 from triage.privacy.spans import Span
 
 #: Where phone numbers without a country code are read as national numbers.
@@ -34,7 +34,7 @@ _TRANSPORT_BEFORE = re.compile(
 def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
     """Whether a name reader's span of a kind with digits (ADDRESS, BOOKING, ROOM, DOB) can
     be one (`redaction.find` has cut it at line breaks): it holds a digit, is not a train or
-    flight number nor a handle or hashtag, a room has a room number's shape, a date of
+    flight number nor in a handle, hashtag or link, a room has a room number's shape, a date of
     birth is not a year alone, and an address is not a floor or a distance ("the 29th
     floor", "1 block") nor the hotel's own."""
     span = text[start:end]
@@ -42,8 +42,8 @@ def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
         return False
     if _TRANSPORT_BEFORE.search(text[max(0, start - 5) : start]):
         return False
-    if text[max(0, start - 1) : start] in ("@", "#"):
-        return False  # a handle or a hashtag ("@cs50737", "#3009")
+    if text[max(0, start - 1) : start] in ("@", "#") or in_link(text, start):
+        return False  # a handle, a hashtag or a link ("@cs50737", "#3009", "t.co/Ab3x9")
     if kind == "ROOM":  # a room number's shape, not a floor ("the 33rd") or a quantity
         room = _ROOM_NUMBER_RE.match(text, start)
         return room is not None and room.end() == end

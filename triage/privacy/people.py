@@ -13,7 +13,17 @@ from collections.abc import Callable, Iterator
 
 from triage.privacy import names
 from triage.privacy.identifiers import BIRTH_SENTENCE, DATE
-from triage.privacy.shapes import INITIAL, LOWER, NAME, PARTICLE, SENTENCE_END, UPPER, WORD, known
+from triage.privacy.shapes import (
+    INITIAL,
+    LOWER,
+    NAME,
+    PARTICLE,
+    SENTENCE_END,
+    UPPER,
+    WORD,
+    in_link,
+    known,
+)
 from triage.privacy.spans import Span
 
 #: A name or a word starts a word: not inside a handle or a hashtag ("@BlackCatAoife").
@@ -928,6 +938,8 @@ def reader_kind(text: str, start: int, end: int, kind: str) -> str | None:
     text says the person works here (a role, thanks, a service done for the guest: `_role`),
     else NAME: a guest taken for staff would be kept."""
     if text[start:end].strip(".") in _NOT_NAMES or any(c.isdigit() for c in text[start:end]):
+        return None
+    if in_link(text, start):
         return None
     if _not_a_person(text, start, end) or _PLACE_AFTER.match(text, end):
         return None

@@ -28,3 +28,13 @@ def known(name: str) -> bool:
     """The first word of `name` is one the name lists know."""
     first = name.split()[0].strip(".")
     return names.is_name_word(first.capitalize()) or names.is_name_word(first)
+
+
+_LINK_SO_FAR = re.compile(r"(?i)(?:https?://|www\.)\S*$")
+
+
+def in_link(text: str, at: int) -> bool:
+    """`text[at]` is inside a web address ("http://t.co/ratvsmE2M9"): a reader's span
+    there is no name, booking or room."""
+    token_start = max(text.rfind(" ", 0, at), text.rfind("\n", 0, at), text.rfind("\t", 0, at)) + 1
+    return _LINK_SO_FAR.search(text, token_start, at) is not None
