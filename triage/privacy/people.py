@@ -398,7 +398,7 @@ def find(text: str) -> Iterator[Span]:
             end -= 2  # "Seamus's 60th": the possessive is not the name
         if end <= start or not all(end <= a or start >= b for a, b in claimed):
             return
-        if _not_a_person(text, start, end):
+        if _not_a_person(text, start, end) or in_link(text, start):
             return
         claimed.append((start, end))
         yield Span(start, end, kind)
