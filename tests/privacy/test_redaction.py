@@ -405,6 +405,25 @@ def test_staff_named_in_thanks_lists_answers_and_departments(text: str, staff: s
     assert ("STAFF", staff) in [(s.kind, text[s.start : s.end]) for s in find(text)]
 
 
+@pytest.mark.parametrize(
+    ("text", "guest"),
+    [  # people who work for someone else, the writer's company, kin and whose party it was
+        ("Zum Glück hat uns Herr Abebe, ein Taxifahrer, noch mitgenommen.", "Abebe"),
+        ("Spent an hour with an Expedia agent called Raj who said the hotel would refund.", "Raj"),
+        ("Our own planner, Imogen, said she'd never worked with a venue so organised.", "Imogen"),
+        ("Der Hausmeister hat das Fahrrad meines Mannes Sebastian repariert.", "Sebastian"),
+        ("Patenonkel Javier war hin und weg vom Buffet.", "Javier"),
+        ("The sauce was a bit rich for me. Rich and I loved the room though.", "Rich"),
+        ("Chelsea's hen do!! 8 of us across two floors.", "Chelsea"),
+        ("Initials R.O.A. are sewn into the lining.", "R.O.A."),
+    ],
+)
+def test_guests_and_people_who_work_elsewhere_are_names(text: str, guest: str) -> None:
+    assert ("NAME", guest) in [(s.kind, text[s.start : s.end]) for s in find(text)]
+    read = find(text, [_at(text, guest, "STAFF")])
+    assert ("NAME", guest) in [(s.kind, text[s.start : s.end]) for s in read]
+
+
 def test_a_guests_firm_has_its_own_accounts_department() -> None:
     text = "Frau Kraus aus der Buchhaltung unserer Firma braucht die Rechnung."
     assert [(s.kind, text[s.start : s.end]) for s in find(text)] == [("NAME", "Kraus")]

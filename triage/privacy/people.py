@@ -75,7 +75,7 @@ _INTRODUCED = re.compile(
 )
 _KIN = (
     r"Oma|Opa|Omi|Opi|Tante|Onkel|Uncle|Aunt|Auntie|Grandma|Grandpa|Granny|Nana|Cousin|"
-    r"Cousine"
+    r"Cousine|Patenonkel|Patentante|Godfather|Godmother"
 )
 _RELATIONS = (
     r"mother[- ]in[- ]law|father[- ]in[- ]law|sister[- ]in[- ]law|brother[- ]in[- ]law|"
@@ -84,7 +84,8 @@ _RELATIONS = (
     r"husband|wife|son|sons|daughter|daughters|partner|friend|friends|colleague|colleagues|"
     r"boyfriend|girlfriend|fiancée?|mother|father|mum|mom|dad|sister|brother|kids?|"
     r"children|child|grandson|granddaughter|grandchildren|baby|toddler|nephew|niece|twins|"
-    r"Mann|Ehemann|Frau|Ehefrau|Sohn|Söhne|Tochter|Töchter|Freund|Freundin|Freunde|"
+    r"Mann|Mannes|Ehemann|Frau|Ehefrau|Sohn|Sohnes|Söhne|Tochter|Töchter|Freund|Freundin|Freunde|"
+    r"Vaters|Bruders|Enkels|"
     r"Kollegen?|Kollegin|Partner|Partnerin|Lebensgefährtin|Lebensgefährte|Verlobter?|"
     r"Mutter|Vater|Mama|Papa|Schwester|Bruder|Kinder|Kind|Kleine|Kleiner|Enkel|Enkelin|"
     r"Enkelkinder|Neffe|Nichte|Schwiegermutter|Schwiegervater|Zwillinge|Jungs|Mädels|"
@@ -95,14 +96,27 @@ _RELATIONS = (
 )
 _AGE = r"(?:\s*\(\d{1,2}\)|,\s*\d{1,2}\b)"
 _LIST = rf"{NAME}{_AGE}?(?:\s*(?:,|\bund\b|\band\b|&|\+)\s*{NAME}{_AGE}?)*"
+_POSSESSIVE = (
+    r"my|our|mein|meine|meinem|meinen|meiner|meines|unser|unsere|unserem|unseren|unseres|"
+    r"unserer|his|her|sein|seine|seines|ihr|ihre|ihres"
+)
+_KIN_ADJECTIVES = (
+    r"two|three|zwei|drei|little|kleine[nr]?|beiden|both|younger|older|jüngere[nr]?|"
+    r"ältere[nr]?|elderly|old|dear|late|lovely|liebe[nr]?|alte[nr]?|betagte[nr]?"
+)
+_RELATION = (
+    rf"(?i:(?:\b(?:{_POSSESSIVE}|with|mit|the|die|der|den|dem)\s+(?:(?:{_KIN_ADJECTIVES})\s+)?"
+    rf"(?:{_RELATIONS})|\b(?:{_KIN}))(?:'s)?)\s*(?:\(\d+\)\s*)?(?:,?\s+|\s*\(\s*)"
+)
 _RELATED = re.compile(
-    rf"(?i:(?:\b(?:my|our|mein|meine|meinem|meinen|meiner|unser|unsere|unserem|unseren|"
-    rf"unserer|with|mit|the|die|der|den|dem|his|her|sein|seine|ihr|ihre)\s+"
-    rf"(?:(?:two|three|zwei|drei|little|kleine[nr]?|beiden|both|younger|older|jüngere[nr]?|"
-    rf"ältere[nr]?|elderly|old|dear|late|lovely|liebe[nr]?|alte[nr]?|betagte[nr]?)\s+)?(?:{_RELATIONS})|\b(?:{_KIN}))(?:'s)?)"
-    rf"\s*(?:\(\d+\)\s*)?(?:,?\s+|\s*\(\s*)(?:ist\s+|is\s+)?"
+    rf"{_RELATION}(?:ist\s+|is\s+)?"
     rf"(?:(?:Mrs|Mr|Ms|Frau|Herr|Dr|(?i:mister|mrs|mr|ms))\.?\s+)?"
     rf"(?P<names>{_LIST}|[a-zäöü][a-zäöüß-]+\b)"
+)
+#: Right before a name, a guest's kin or companion: "meines Mannes Sebastian", "Oma Gerda".
+_RELATION_BEFORE = re.compile(
+    rf"(?i:(?:\b(?:{_POSSESSIVE})\s+(?:(?:{_KIN_ADJECTIVES})\s+)?(?:{_RELATIONS})|\b(?:{_KIN}))"
+    rf"(?:'s)?)\s*(?:\(\d+\)\s*)?(?:,?\s+|\s*\(\s*)$"
 )
 _TRAVELLERS = re.compile(
     rf"(?P<names>{WORD}(?:[ ]{WORD})?(?:\s*\(\d+\))?(?:\s*(?:,|\bund\b|\band\b|&|\+)\s*"
@@ -245,6 +259,38 @@ _PRAISED = re.compile(
     r"superstar|credit to|asset to|engel|schatz|goldstück|perle)\b|"
     r"\bdeserves? (?:a |an )?(?:raise|pay rise|medal|promotion|gehaltserhöhung)"
 )
+_WRITERS_OWN = re.compile(
+    rf"(?:(?:^|[.!?]\s+|\n\s*)(?P<name>{WORD})\s+(?:and|und|&)\s+(?:I|ich)\b|"
+    rf"(?<![\w@#])(?P<party>{WORD})"
+    r"['’]s\s+(?:hen|stag|wedding|birthday|bday|christening|anniversary|retirement|"
+    r"engagement|leaving|baby shower|\d+(?:st|nd|rd|th))\b)"
+)
+#: People who work for someone else than the hotel: a name beside them is no staff's.
+_OUTSIDE = (
+    r"taxifahrer(?:in)?|taxi driver|cabbie|(?:private |own )?driver|chauffeur|fahrer(?:in)?|"
+    r"(?:wedding )?planner|hochzeitsplaner(?:in)?|photographer|fotograf(?:in)?|"
+    r"(?:tour |travel |expedia |booking\.com )?(?:guide|agent)|reiseleiter(?:in)?|"
+    r"doctor|arzt|ärztin|notarzt|notärztin|paramedic|sanitäter(?:in)?"
+)
+#: "Herr Abebe, ein Taxifahrer", "an Expedia agent called Raj", "our own planner, Imogen",
+#: "my own manager, Ms Liu".
+_OUTSIDE_AFTER = re.compile(rf"(?i:\s*,\s*(?:ein|eine|a|an)\s+(?:[\w.-]+\s+)?(?:{_OUTSIDE}))\b")
+_OUTSIDE_BEFORE = re.compile(
+    rf"(?i:\b(?:{_OUTSIDE})\s+(?:called|named|namens)\s+|"
+    rf"\b(?:(?:my|our) own|(?:mein|unser)\w* eigene[nr]?|(?:a|an|ein|eine)\s+(?:[\w.-]+\s+)?"
+    rf"(?:{_OUTSIDE}))\s+(?:[\w.-]+\s+)?(?:{_OUTSIDE}|manager|boss|chef(?:in)?|"
+    rf"assistant|assistentin)?\s*,?\s*)(?:{_TITLE}\s+)?$"
+)
+
+
+def _works_elsewhere(text: str, start: int, end: int) -> bool:
+    """The text says the person at `start:end` works for someone else (a taxi driver, the
+    guest's own planner or manager, a doctor called in): not the hotel's staff."""
+    return bool(
+        _OUTSIDE_AFTER.match(text, end) or _OUTSIDE_BEFORE.search(text, max(0, start - 60), start)
+    )
+
+
 #: "your colleague Siobhán", "die nette Kollegin Agnieszka": the hotel's colleague.
 _COLLEAGUE_BEFORE = re.compile(
     r"(?i)\b(?:your|ihre?[mnr]?|eure?[mnr]?|(?:die|der|the|a|eine?)\s+(?:\w+\s+)?"
@@ -379,7 +425,7 @@ def find(text: str) -> Iterator[Span]:
     guests: set[str] = set()
 
     def role(start: int, end: int, *, loose: bool = True) -> str:
-        if end <= start:
+        if end <= start or _works_elsewhere(text, start, end):
             return "NAME"
         if _STAFF_BESIDE.match(text, end) or _ROLE_CALLED.search(text, max(0, start - 60), start):
             return "STAFF"
@@ -424,6 +470,14 @@ def find(text: str) -> Iterator[Span]:
                 continue
             if plural and german and not known(text[start:end]):
                 continue  # "mit den Kids Masken gebastelt"
+            guests.update(w.lower() for w in text[start:end].split())
+            yield from emit(start, end, "NAME")
+    # The writer's company and the people whose party it was: "Rich and I came for a quiet
+    # weekend", "Chelsea's hen do".
+    for m in _WRITERS_OWN.finditer(text):
+        group = "name" if m.group("name") else "party"
+        start, end = _name_span(text, m.start(group), m.end(group))
+        if end > start and known(text[start:end]) and text[start:end] not in _NOT_NAMES:
             guests.update(w.lower() for w in text[start:end].split())
             yield from emit(start, end, "NAME")
     # Introductions, card and account holders, the name a booking runs on.
@@ -478,7 +532,11 @@ def find(text: str) -> Iterator[Span]:
             kind = "STAFF"
         else:
             kind = role(start, end)
-            if kind == "NAME" and _titled_staff(text, m.start(), start, end, guests):
+            if (
+                kind == "NAME"
+                and _titled_staff(text, m.start(), start, end, guests)
+                and not _works_elsewhere(text, start, end)
+            ):
                 kind = "STAFF"
         yield from emit(start, end, kind)
     german = _is_german(text)
@@ -510,10 +568,9 @@ def find(text: str) -> Iterator[Span]:
                 )
             ):
                 continue
+            guest = _GUEST_CONTEXT.search(_sentence(text, start, end))
             yield from emit(
-                start,
-                end,
-                "NAME" if _GUEST_CONTEXT.search(_sentence(text, start, end)) else "STAFF",
+                start, end, "NAME" if guest or _works_elsewhere(text, start, end) else "STAFF"
             )
     # Rooming lists: "1. Priyanka Sharma – single", "- Zhang Wei, late arrival".
     listed = list(
@@ -591,7 +648,7 @@ def find(text: str) -> Iterator[Span]:
             yield from emit(start, end, "NAME")
     # Initials sewn or engraved: "The jacket has R.T.H. sewn into the collar".
     for m in re.finditer(
-        rf"(?P<name>(?:[{UPPER}]\.\s?){{2,4}})\s*(?i:sewn|stitched|embroidered|engraved|eingenäht|"
+        rf"(?P<name>(?:[{UPPER}]\.\s?){{2,4}})\s*(?i:(?:are|is|were|sind|ist)\s+)?(?i:sewn|stitched|embroidered|engraved|eingenäht|"
         r"eingestickt|eingraviert|graviert|drauf|on it|inside)",
         text,
     ):
@@ -963,11 +1020,16 @@ def _role(
     or are praised as only staff are, or (`loose`) a staff role or place stands in the same
     sentence as the name; when a name reader `read` them as staff, also when the guest told
     or asked them something or they said, promised or apologised (`_TOLD_BEFORE`,
-    `_STAFF_VERB_AFTER`); else `default`."""
+    `_STAFF_VERB_AFTER`); else `default`. Never STAFF for someone who works elsewhere."""
+    if _works_elsewhere(text, start, end):
+        return "NAME"
     if _COLLEAGUE_BEFORE.search(text, max(0, start - 50), start):
         return "STAFF"
     if _answers_staff_question(text, start):
         return "STAFF"
+    kin = _RELATION_BEFORE.search(text, max(0, start - 50), start)
+    if kin is not None and not re.search(r"(?i)colleague|kolleg", kin.group(0)):
+        return "NAME"  # "das Fahrrad meines Mannes Sebastian"; "my colleague" may be staff's
     if read and (
         _TOLD_BEFORE.search(text, max(0, start - 40), start)
         or _STAFF_VERB_AFTER.match(text, _list_end(text, end))
