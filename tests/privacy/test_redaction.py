@@ -371,6 +371,13 @@ def test_a_letterheads_lines_above_its_postcode_are_its_address() -> None:
         "An das\nHotel Schwarzer Adler\nz. Hd. der Geschäftsleitung\nMarktplatz 3\n88709 Meersburg"
     )
     assert [s for s in find(hotel) if s.kind == "ADDRESS"] == []
+    for elsewhere in (  # the hotel's front or a restaurant it sent the guest to
+        "The sat nav sent us round the back instead of the front at 1 Riverside Quay, Bristol.",
+        "Your concierge sent us to Osteria Lucca at 88 Charlotte Street - best pasta.",
+    ):
+        assert [s for s in find(elsewhere) if s.kind == "ADDRESS"] == []
+    guest = "Please post my scarf (left in the bar) to 45 Hyndland Road, Glasgow G12 9UX."
+    assert [guest[s.start : s.end] for s in find(guest)] == ["45 Hyndland Road, Glasgow G12 9UX"]
 
 
 @pytest.mark.parametrize(

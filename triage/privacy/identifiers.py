@@ -592,8 +592,11 @@ _ADDRESS_LABELLED = re.compile(
 )
 _HOTELS_OWN = re.compile(
     r"(?i)(?:hotel|haus|liegt|gelegen|befindet sich|located|situated|adresse des hotels|"
-    r"the hotel is (?:at|on)|hotel's address|ihre adresse|eure adresse|your address)"
-    r"[^.!?\n]{0,40}$|(?:website|webseite|homepage|navi)[^\n]{0,80}$"
+    r"the hotel is (?:at|on)|hotel's address|ihre adresse|eure adresse|your (?:own )?address)"
+    r"[^.!?\n]{0,40}$|(?:website|webseite|homepage|navi|sat ?nav)[^\n]{0,80}$|"
+    r"(?:front desk|reception|rezeption|the front|entrance|eingang|restaurant|osteria|trattoria|"
+    r"café|cafe|pub|bistro|bar|museum|gallery|galerie|station|bahnhof)"
+    r"(?:[ \t]+[A-Z][\w'’]+){0,3},?[ \t]+(?:at|on|in|an der|in der|am|im)[ \t]+$"
 )
 
 
