@@ -406,6 +406,7 @@ def test_staff_named_by_a_letter_or_a_role_beside_them(text: str, staff: str) ->
         ("Die nette Kollegin Agnieszka hat alles umgebucht.", "Agnieszka"),
         ("Wer hat Ihren Aufenthalt besonders gemacht?\nKasia und Mehmet!", "Mehmet"),
         ("Laut Frau Hummel aus der Reservierung kommt das Geld bald.", "Hummel"),
+        ("booking was under Donnelly. thx to Sorcha for the late checkout!", "Sorcha"),
     ],
 )
 def test_staff_named_in_thanks_lists_answers_and_departments(text: str, staff: str) -> None:
