@@ -423,6 +423,7 @@ def test_staff_named_in_thanks_lists_answers_and_departments(text: str, staff: s
         ("Patenonkel Javier war hin und weg vom Buffet.", "Javier"),
         ("The sauce was a bit rich for me. Rich and I loved the room though.", "Rich"),
         ("Chelsea's hen do!! 8 of us across two floors.", "Chelsea"),
+        ("refund to my account pls, thx Sanne", "Sanne"),  # the writer signs
         ("Initials R.O.A. are sewn into the lining.", "R.O.A."),
     ],
 )
@@ -453,9 +454,15 @@ def test_what_staff_are_told_and_say_confirms_a_readers_staff(text: str, name: s
 
 
 def test_a_toys_a_pets_and_a_places_name_are_no_persons() -> None:
-    text = "Ein grauer Hase namens Paule blieb liegen. Mit Dackel Waldi und Hope aus Accra."
-    read = [_at(text, "Paule"), _at(text, "Dackel Waldi"), _at(text, "Hope"), _at(text, "Accra")]
-    assert [text[s.start : s.end] for s in find(text, read)] == ["Hope"]
+    text = (
+        "Ein grauer Hase namens Paule blieb liegen. Mit Dackel Waldi und Hope aus Accra. "
+        "Met a couple from Victoria in the bar, and a card from Anna."
+    )
+    read = [
+        _at(text, part)
+        for part in ("Paule", "Dackel Waldi", "Hope", "Accra", "Victoria", "Anna")
+    ]
+    assert [text[s.start : s.end] for s in find(text, read)] == ["Hope", "Anna"]
 
 
 def test_a_letter_to_the_hotels_team_names_no_one_but_its_writer() -> None:

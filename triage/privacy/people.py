@@ -914,8 +914,8 @@ def _thanked(text: str, at: int) -> bool:
         if re.match(r"\S+\s+x{1,3}\W*$", text[at:]):
             return False  # "... thanks Orla x": the writer signs with a kiss
         if re.search(
-            r"(?i)cheers\s*$", before
-        ):  # "Cheers Fabi" signs; "Cheers Kwame for ..." thanks
+            r"(?i)(?:cheers|thx)\s*$", before
+        ):  # "Cheers Fabi", "pls, thx Sanne" sign; "Cheers Kwame for ..." thanks
             return re.match(r"\S+\s+(?:for|für)\b", text[at:]) is not None
         return True
     # "Shout-out to Beatriz for the masterclass, and to Finlay for ...".
@@ -968,8 +968,15 @@ def _not_a_person(text: str, start: int, end: int) -> bool:
         return True  # "Dackel Waldi" read as one name
     if _NAMED_TOY.search(text, max(0, start - 50), start):
         return True  # "ein grauer Hase namens Paule", "his teddy (Mr Snuggles, brown"
-    if re.search(r"\baus\s+$", text[max(0, start - 5) : start]) and " " not in text[start:end]:
-        return True  # "unsere Freundin Hope aus Accra": a place
+    word = text[start:end]
+    if " " not in word and (
+        re.search(r"\baus\s+$", text[max(0, start - 5) : start])
+        or (
+            re.search(r"(?i)\b(?:in|from)\s+$", text[max(0, start - 6) : start])
+            and not names.is_first_name(word)
+        )
+    ):
+        return True  # "unsere Freundin Hope aus Accra", "a couple from Victoria": a place
     if _PLACE_BEFORE.search(text[max(0, start - 20) : start]):
         return True
     if _PET_AFTER.match(text, end):
