@@ -198,7 +198,7 @@ def register(commands: Subcommands) -> None:
     tr.add_argument("--data", type=Path, action="append", help="an annotated file (repeatable)")
     tr.add_argument("--out", type=Path, required=True, help="the head's folder")
     tr.add_argument("--epochs", type=int, default=12)
-    tr.add_argument("--swaps", type=int, default=1, help="copies of each text with names swapped")
+    tr.add_argument("--swaps", type=int, default=2, help="copies of each text with names swapped")
     tr.add_argument("--seed", type=int, default=0)
     tr.add_argument(
         "--kinds",
