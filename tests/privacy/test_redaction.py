@@ -465,6 +465,11 @@ def test_a_toys_a_pets_and_a_places_name_are_no_persons() -> None:
     assert [text[s.start : s.end] for s in find(text, read)] == ["Hope", "Anna"]
 
 
+def test_words_that_open_lines_like_names_are_no_names() -> None:
+    text = "Ich bin Stammgast, Jahrgang 1952. Junior Suite war top.\nTausend Dank!!"
+    assert find(text, [_at(text, "Stammgast"), _at(text, "Junior"), _at(text, "Tausend")]) == []
+
+
 def test_a_letter_to_the_hotels_team_names_no_one_but_its_writer() -> None:
     text = "Marlene Ostrowski\nBrunnenstraße 14\n99084 Erfurt\n\nLiebes Hotelteam, danke"
     assert [(s.kind, text[s.start : s.end]) for s in find(text)] == [

@@ -401,6 +401,8 @@ _NOT_NAMES = names.words(
     Irish Dutch Swiss Austrians Italians French Spanish Poles Australians Londoners
     Reservations Reservierung Reservierungen Housekeeping Concierge Relations Empfang Front
     Desk Sales Events Accounts Buchhaltung Verkauf Veranstaltungen
+    Stammgast Stammgäste Tausend Jahrgang Vorsitzende Vorsitzender Teamassistenz Junior
+    Teşekkürler Obrigado Danke Gracias Bedankt Tack Dziękuję
     """
 )
 
