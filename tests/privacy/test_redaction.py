@@ -465,6 +465,35 @@ def test_a_toys_a_pets_and_a_places_name_are_no_persons() -> None:
     assert [text[s.start : s.end] for s in find(text, read)] == ["Hope", "Anna"]
 
 
+def test_a_readers_date_of_birth_is_a_whole_past_date_of_a_birth() -> None:
+    text = (
+        "Date of birth: 19/05/1990\nDate of stay: 02/08/2024\nMarried 3 June 1995. "
+        "Licence expires 01/05/2029. Kids born 2008 or 2009. Arrival March 2024."
+    )
+    read = [
+        _at(text, part, "DOB")
+        for part in ("19/05/1990", "02/08/2024", "3 June 1995", "01/05/2029", "2008 or 2009")
+    ]
+    assert [(s.kind, text[s.start : s.end]) for s in find(text, read)] == [("DOB", "19/05/1990")]
+    letter = "Mrs Gwen Pritchard\nLlandeilo\nSA19 6BN\n\n12 March 2024\n\nDear Reservations,"
+    assert [s.kind for s in find(letter, [_at(letter, "12 March 2024", "DOB")])] == [
+        "NAME",
+        "ADDRESS",
+    ]
+
+
+def test_an_address_under_a_hotels_name_is_the_hotels() -> None:
+    for text in (
+        "> Kind regards,\n> Lauren Pike\n> The Crown Hotel\n> 14 High Street, Wells BA5 2SG",
+        "The Manager\nGlenview Hotel\nLochside Road\nFort William PH33 6NX\n\nDear Sir,",
+    ):
+        assert [s for s in find(text) if s.kind == "ADDRESS"] == [], text
+    guest = "Hallo liebes Hotel-Team,\nbitte an Melanie Brückner, Gartenstraße 31, 04229 Leipzig."
+    assert ("ADDRESS", "Gartenstraße 31, 04229 Leipzig") in [
+        (s.kind, guest[s.start : s.end]) for s in find(guest)
+    ]
+
+
 def test_words_that_open_lines_like_names_are_no_names() -> None:
     text = "Ich bin Stammgast, Jahrgang 1952. Junior Suite war top.\nTausend Dank!!"
     assert find(text, [_at(text, "Stammgast"), _at(text, "Junior"), _at(text, "Tausend")]) == []

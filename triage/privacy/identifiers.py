@@ -34,9 +34,10 @@ _TRANSPORT_BEFORE = re.compile(
 def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
     """Whether a name reader's span of a kind with digits (ADDRESS, BOOKING, ROOM, DOB) can
     be one (`redaction.find` has cut it at line breaks): it holds a digit, is not a train or
-    flight number nor in a handle, hashtag or link, a room has a room number's shape, a date of
-    birth is not a year alone, and an address is not a floor or a distance ("the 29th
-    floor", "1 block") nor the hotel's own."""
+    flight number nor in a handle, hashtag or link, a room has a room number's shape, a date
+    of birth is a whole past date that no stay, expiry or wedding dates (`_can_be_born`),
+    and an address is not a floor or a distance ("the 29th floor", "1 block") nor the
+    hotel's own."""
     span = text[start:end]
     if not _has_digit(span):
         return False
@@ -47,8 +48,8 @@ def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
     if kind == "ROOM":  # a room number's shape, not a floor ("the 33rd") or a quantity
         room = _ROOM_NUMBER_RE.match(text, start)
         return room is not None and room.end() == end
-    if kind == "DOB":  # a date, not a year alone ("Jahrgang 1985")
-        return re.fullmatch(r"\s*(?:19|20)\d{2}\s*", span) is None
+    if kind == "DOB":
+        return _can_be_born(text, start, end)
     if kind != "ADDRESS":
         return True
     if re.fullmatch(r"\d+(?:st|nd|rd|th)?", span.strip()) and _FLOOR_OR_DISTANCE.match(text, end):
@@ -218,6 +219,38 @@ def _is_date(date: str) -> bool:
         return True
     a, b = int(parts[0]), int(parts[1])
     return 1 <= min(a, b) <= 12 and 1 <= max(a, b) <= 31
+
+
+#: Right before a date, what it dates instead of a birth: "Date of stay: 02/08/2024",
+#: "Licence expires 01/05/2029", "married 3 June 1995".
+_NOT_BIRTH_BEFORE = re.compile(
+    r"(?i)\b(?:stay|arrival|departure|anreise|abreise|aufenthalt|expir\w*|gültig\w*|valid|"
+    r"married|wedding|hochzeit|verheiratet|geheiratet|issued|ausgestellt|invoice|rechnung)"
+    r"\b[^\n]{0,15}$"
+)
+
+
+_WHOLE_DATE = re.compile(rf"(?i:{DATE}|(?:19|20)\d{{2}}[./]\d{{1,2}}[./]\d{{1,2}})")
+
+
+def _can_be_born(text: str, start: int, end: int) -> bool:
+    """Whether a name reader's date of birth can be one: a whole date (day, month and year,
+    not "March 2024" nor a year alone) before this year ends, not dated as a stay, an
+    expiry or a wedding, nor a letter's date on a line of its own."""
+    date = text[start:end].strip(" \t()[],")
+    if _WHOLE_DATE.fullmatch(date) is None or not _is_date(date):
+        return False
+    this_year = time.gmtime().tm_year
+    if _year_of(date, this_year) > this_year:
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    if line.strip() == date:
+        above = text[max(0, line_start - 40) : line_start]
+        return BIRTH_SENTENCE.search(above) is not None or _DOB.search(above + date) is not None
+    before = text[max(line_start, start - 40) : start]
+    return not (_STAY_BEFORE.search(before) or _NOT_BIRTH_BEFORE.search(before))
 
 
 def _dates_of_birth(text: str) -> Iterator[Span]:
@@ -600,9 +633,14 @@ _HOTELS_OWN = re.compile(
 )
 
 
+#: A line that names a hotel (in a letter's address block or a quoted reply's signature):
+#: "Parkhotel Adler", "> The Crown Hotel", "Glenview Hotel", "The Midland Lodge"; a house
+#: called "Rose Lodge" is a guest's.
 _HOTELS_BLOCK = re.compile(
-    r"(?im)^(?:an das|an den|an die|to)?\s*(?:[\w-]*hotel|gasthof|gasthaus|pension|resort|inn|"
-    r"lodge|landhaus|the [\w ]+ hotel)\b[^\n]*$"
+    r"(?im)^[> \t]*(?!(?:hallo|hello|hi|hey|dear|liebe[rs]?|sehr|guten|good)\b)"
+    r"(?:an das|an den|an die|to)?\s*(?:(?:[\w'’&-]+[ \t]+){0,3}"
+    r"(?:[\w-]*hotel|resort|motel|hostel|gasthof|gasthaus)|pension|inn|lodge|landhaus|"
+    r"the(?:[ \t]+[\w'’&-]+){1,3}[ \t]+(?:lodge|inn))\b(?!-?team)[^\n]*$"
 )
 
 
