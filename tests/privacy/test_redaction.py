@@ -494,6 +494,16 @@ def test_an_address_under_a_hotels_name_is_the_hotels() -> None:
     ]
 
 
+def test_swiss_and_bavarian_sign_offs_sign() -> None:
+    text = "Zimmer 27 lag über der Bar.\nFreundliche Grüsse, Ursula Zgraggen\nPfiat Eich, Max"
+    read = [_at(text, "Freundliche Grüsse")]
+    assert [text[s.start : s.end] for s in find(text, read) if s.kind != "ROOM"] == [
+        "Ursula Zgraggen",
+        "Max",
+    ]
+    assert [s for s in find("Danke euch. Grüsse von Los Angeles") if s.kind == "NAME"] == []
+
+
 def test_words_that_open_lines_like_names_are_no_names() -> None:
     text = "Ich bin Stammgast, Jahrgang 1952. Junior Suite war top.\nTausend Dank!!"
     assert find(text, [_at(text, "Stammgast"), _at(text, "Junior"), _at(text, "Tausend")]) == []

@@ -124,8 +124,9 @@ _TRAVELLERS = re.compile(
 )
 _SIGN_OFF = re.compile(
     r"(?im)(?:^|[.!?]\s+|\s-\s|\n)\s*(?:(?:viele|liebe|beste|herzliche|freundliche|sonnige|"
-    r"schöne)\s+grüße|mit freundlichen grüßen|mit besten grüßen|mfg|lg|vg|gruß|grüße|herzlich|"
-    r"beste grüsse|liebe grüsse|viele grüsse|(?:best|kind|warm|warmest|many)\s+(?:regards|wishes)|"
+    r"schöne)\s+grü(?:ß|ss)e|mit (?:freundlichen|besten|herzlichen) grü(?:ß|ss)en|mfg|lg|vg|"
+    r"gruß|gruss|grüße|grüsse|herzlich|pfiat (?:eich|di|euch)|"
+    r"(?:best|kind|warm|warmest|many)\s+(?:regards|wishes)|"
     r"regards|best|cheers|thanks(?: again)?|thank you(?: again)?|many thanks|sincerely|"
     r"yours sincerely|yours faithfully|yours truly|yours|all the best|thx|ta|"
     r"danke(?: schön| nochmals)?|vielen dank|tschüss|ciao|bis bald|love|xoxo|xx|x|"
@@ -401,7 +402,8 @@ _NOT_NAMES = names.words(
     Irish Dutch Swiss Austrians Italians French Spanish Poles Australians Londoners
     Reservations Reservierung Reservierungen Housekeeping Concierge Relations Empfang Front
     Desk Sales Events Accounts Buchhaltung Verkauf Veranstaltungen
-    Stammgast Stammgäste Tausend Jahrgang Vorsitzende Vorsitzender Teamassistenz Junior
+    Grüsse Gruss Pfiat Freundliche Herzliche Liebe Stammgast Stammgäste Tausend Jahrgang
+    Vorsitzende Vorsitzender Teamassistenz Junior
     Teşekkürler Obrigado Danke Gracias Bedankt Tack Dziękuję
     """
 )
@@ -670,6 +672,10 @@ def find(text: str) -> Iterator[Span]:
             ("thank", "danke", "many thanks", "vielen dank", "cheers")
         ) and not re.search(r"[,\n]", m.group(0).strip(" \t")):
             continue  # "Thanks Freddie!": thanked, not signed (below)
+        if re.search(r"(?i)\b(?:von|from|aus)\s+$", m.group(0)) and not known(
+            text[m.end() :].lstrip() or "-"
+        ):
+            continue  # "Grüsse von Los Angeles": a place; "Love from Anna" signs
         yield from _signature(
             text, m.end() + len(text[m.end() :]) - len(text[m.end() :].lstrip()), emit
         )
@@ -997,8 +1003,9 @@ def reader_kind(text: str, start: int, end: int, kind: str) -> str | None:
     rules' signs ("Navy Pier", "Hotel Frank", "Radley Rowing Club"); STAFF only where the
     text says the person works here (a role, thanks, a service done for the guest: `_role`),
     else NAME: a guest taken for staff would be kept."""
-    if text[start:end].strip(".") in _NOT_NAMES or any(c.isdigit() for c in text[start:end]):
-        return None
+    words = text[start:end].strip(".").split()
+    if all(w in _NOT_NAMES for w in words) or any(c.isdigit() for c in text[start:end]):
+        return None  # "Freundliche Grüsse", "1860"
     if in_link(text, start):
         return None
     if _not_a_person(text, start, end) or _PLACE_AFTER.match(text, end):
