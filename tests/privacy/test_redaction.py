@@ -494,6 +494,29 @@ def test_an_address_under_a_hotels_name_is_the_hotels() -> None:
     ]
 
 
+def test_a_reply_signed_for_the_hotel_greets_a_guest_and_is_signed_by_staff() -> None:
+    text = (
+        "Danke, ich hole sie ab.\nJonas Nguyen\n\n"
+        "> Sehr geehrter Herr Nguyen,\n> Ihre Brille liegt an der Rezeption.\n"
+        "> Mit herzlichen Grüßen\n> Miriam Hollaus\n> Front Office Managerin\n> Hotel Seehof"
+    )
+    assert [(s.kind, text[s.start : s.end]) for s in find(text)] == [
+        ("NAME", "Jonas Nguyen"),
+        ("NAME", "Nguyen"),
+        ("STAFF", "Miriam Hollaus"),
+    ]
+    # the guest's own letter greets the hotel's people
+    letter = "Sehr geehrter Herr Pichler,\ndie Brille bitte an mich.\nMit Grüßen\nJonas Nguyen"
+    assert [(s.kind, letter[s.start : s.end]) for s in find(letter)] == [
+        ("STAFF", "Pichler"),
+        ("NAME", "Jonas Nguyen"),
+    ]
+    header = "Am 03.04. schrieb Theresa Kirchmair <events@seehotel-mondsee.at>:\n> Liebe Julia,"
+    assert ("STAFF", "Theresa Kirchmair") in [
+        (s.kind, header[s.start : s.end]) for s in find(header)
+    ]
+
+
 def test_swiss_and_bavarian_sign_offs_sign() -> None:
     text = "Zimmer 27 lag über der Bar.\nFreundliche Grüsse, Ursula Zgraggen\nPfiat Eich, Max"
     read = [_at(text, "Freundliche Grüsse")]

@@ -644,6 +644,14 @@ _HOTELS_BLOCK = re.compile(
 )
 
 
+def names_a_hotel(line: str) -> bool:
+    """The line names a hotel ("Hotel Seehof", "> The Crown Hotel", "Reservierung · Hotel
+    Alpenrose"): an address under it is the hotel's, a name above it signs for it."""
+    return _HOTELS_BLOCK.search(line) is not None or re.search(
+        r"(?i)[,·|–-][ \t]*(?:[\w'’&-]+[ \t]+){0,2}[\w-]*hotel\b", line
+    ) is not None
+
+
 def _lines_before(text: str, at: int, count: int) -> str:
     """The `count` whole lines before the line `at` is on."""
     start = text.rfind("\n", 0, at) + 1

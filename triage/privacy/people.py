@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from triage.privacy import names
-from triage.privacy.identifiers import BIRTH_SENTENCE, DATE
+from triage.privacy.identifiers import BIRTH_SENTENCE, DATE, names_a_hotel
 from triage.privacy.shapes import (
     INITIAL,
     LOWER,
@@ -123,7 +123,7 @@ _TRAVELLERS = re.compile(
     rf"{WORD}(?:[ ]{WORD})?(?:\s*\(\d+\))?)+)"
 )
 _SIGN_OFF = re.compile(
-    r"(?im)(?:^|[.!?]\s+|\s-\s|\n)\s*(?:(?:viele|liebe|beste|herzliche|freundliche|sonnige|"
+    r"(?im)(?:^|[.!?]\s+|\s-\s|\n)[\s>]*(?:(?:viele|liebe|beste|herzliche|freundliche|sonnige|"
     r"schöne)\s+grü(?:ß|ss)e|mit (?:freundlichen|besten|herzlichen) grü(?:ß|ss)en|mfg|lg|vg|"
     r"gruß|gruss|grüße|grüsse|herzlich|pfiat (?:eich|di|euch)|"
     r"(?:best|kind|warm|warmest|many)\s+(?:regards|wishes)|"
@@ -131,7 +131,7 @@ _SIGN_OFF = re.compile(
     r"yours sincerely|yours faithfully|yours truly|yours|all the best|thx|ta|"
     r"danke(?: schön| nochmals)?|vielen dank|tschüss|ciao|bis bald|love|xoxo|xx|x|"
     r"greetings)\b"
-    r"\s*[,!.:-]?[ \t]*\n?[ \t]*(?:(?:von|from|aus)\s+)?(?:(?:die|der|the|euer|eure|your)\s+)?"
+    r"\s*[,!.:-]?[ \t]*\n?[ \t>]*(?:(?:von|from|aus)\s+)?(?:(?:die|der|the|euer|eure|your)\s+)?"
 )
 #: Roles and places of the hotel's people: a name beside them is a member of staff.
 _STAFF_ROLES = (
@@ -180,7 +180,7 @@ _STAFF_BESIDE = re.compile(
     rf"(?:vom|von der|from the|from|at the|at|an der|am|in the|on the|on|beim|"
     rf"bei der|aus der|aus dem)\s+(?:{_STAFF_ROLES}|{_DEPARTMENTS})\b|in\s+(?:{_DEPARTMENTS})\b|"
     rf"according to (?:his|her|the) (?:badge|name ?tag)|"
-    rf"laut (?:namensschild|schild)))"
+    rf"laut (?:namensschild|schild)|<[^<>\s@]+@[^<>\s]*(?:hotel|resort|gasthof)[^<>\s]*>))"
 )
 #: A name right after these is one a guest thanks or asks for: staff.
 _THANKED = re.compile(
@@ -527,7 +527,7 @@ def find(text: str) -> Iterator[Span]:
         if title in {"Familie", "Fam", "Family"}:
             kind = "NAME"
         elif _SALUTED.search(text[max(0, m.start() - 25) : m.start()]):
-            kind = "STAFF"
+            kind = "NAME" if _hotel_writes(text, m.start()) else "STAFF"
         else:
             kind = role(start, end)
             if (
@@ -766,8 +766,10 @@ def _signature(
         unpunctuated = capitalised and not text[b:].strip() and text[a:b] not in _NOT_NAMES
         if strict and re.match(r"\.?\s*:?\s*\d", text[b:]):
             continue  # "Stammgast-Nr. 00348": a label and its number
-        if b > a and (_thanked(text, a) or _answers_staff_question(text, a)):
-            yield from emit(a, b, "STAFF")  # "... Danke Leonie!"
+        if b > a and (
+            _thanked(text, a) or _answers_staff_question(text, a) or _signs_for_hotel(text, b)
+        ):
+            yield from emit(a, b, "STAFF")  # "... Danke Leonie!", "Verena Walch\nHotel Alpenrose"
             continue
         if b > a and (
             not strict
@@ -1028,6 +1030,50 @@ def _role_beside(text: str, start: int, end: int) -> bool:
         r"(?i)\b(?:unser[e]?|our|my|meine?|ihre?|their)\s+$",
         text[max(0, just_before.start() - 10) : just_before.start()],
     )
+
+
+def _signs_for_hotel(text: str, end: int) -> bool:
+    """The name ending at `end` signs for the hotel: one of the next three short lines names
+    it ("Miriam Hollaus\n> Front Office Managerin\n> Hotel Seehof")."""
+    rest = text[end:]
+    line_end = rest.find("\n")
+    if line_end < 0:
+        return False
+    for line in rest[line_end + 1 :].split("\n")[:3]:
+        if not line.strip(" \t>") or len(line) > 80:
+            return False
+        if names_a_hotel(line):
+            return True
+    return False
+
+
+def _segment(text: str, at: int) -> tuple[int, int]:
+    """The lines around `at` quoted as its line is (all starting with ">", or none): one
+    message of an e-mail chain."""
+    quoted = text[text.rfind("\n", 0, at) + 1 :].lstrip().startswith(">")
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    index = max(i for i in range(len(lines)) if offsets[i] <= at)
+    first = last = index
+    while first > 0 and lines[first - 1].lstrip().startswith(">") == quoted:
+        first -= 1
+    while last + 1 < len(lines) and lines[last + 1].lstrip().startswith(">") == quoted:
+        last += 1
+    return offsets[first], offsets[last + 1] - 1
+
+
+def _hotel_writes(text: str, at: int) -> bool:
+    """The message `at` is in is the hotel's (signed for the hotel after `at`): a salutation
+    there greets a guest ("> Sehr geehrter Herr Nguyen, ... > Miriam Hollaus > Hotel
+    Seehof")."""
+    _, end = _segment(text, at)
+    for m in _SIGN_OFF.finditer(text, at, end):
+        name_end = text.find("\n", m.end())
+        if name_end > 0 and _signs_for_hotel(text, name_end - 1):
+            return True
+    return False
 
 
 def _answers_staff_question(text: str, at: int) -> bool:
