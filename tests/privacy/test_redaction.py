@@ -144,6 +144,7 @@ def test_the_annotated_set_stays_where_it_was_measured() -> None:
         ("dev5", (0.15, 0.22)),
         ("dev6", (0.11, 0.11)),
         ("dev7", (0.09, 0.13)),
+        ("dev8", (0.11, 0.19)),
     ],
 )
 def test_the_later_development_sets_stay_where_they_were_measured(

@@ -27,7 +27,7 @@ DEFAULT_FILES = (DATASETS / "redaction_de.txt", DATASETS / "redaction_en.txt")
 #: held-out sets (`heldout_*`, `heldout2_*`, `heldout3_*`) are only ever scored.
 DEVELOPMENT_FILES = tuple(
     DATASETS / f"{name}_{lang}.txt"
-    for name in ("redaction", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7")
+    for name in ("redaction", "dev2", "dev3", "dev4", "dev5", "dev6", "dev7", "dev8")
     for lang in ("de", "en")
 )
 HELD_OUT_FILES = tuple(
