@@ -270,6 +270,9 @@ def test_a_readers_numbers_count_only_where_they_can_be_what_it_read() -> None:
         ("Bezahlt habe ich mit der Karte, die auf 9036 endet.", ("CARD", "9036")),
         ("gern auf die karte mit endung 5521 buchen", ("CARD", "5521")),
         ("Das Zimmer meiner Eltern (201) war nicht fertig.", ("ROOM", "201")),
+        ("Booked villa 7 for our anniversary.", ("ROOM", "7")),
+        ("We had glamping tent 8, next to the toilet block.", ("ROOM", "8")),
+        ("Tiny B&B, only five rooms. We were in 2, and loved it.", ("ROOM", "2")),
     ],
 )
 def test_numbers_in_more_shapes(text: str, span: tuple[str, str]) -> None:
@@ -287,6 +290,8 @@ def test_numbers_in_more_shapes(text: str, span: tuple[str, str]) -> None:
         "Zimmer 101 sah im Prospekt größer aus.",
         "Zimmer 3 auf den Website-Fotos hat eine Badewanne.",
         "Session rooms (Room 2 and Room 3) were freezing.",
+        "It looked exactly like Room 1 in your website photos.",
+        "The concierge sent us to a trattoria at 112 Lygon Street, Carlton.",
         "Ich habe unter 089 123456 angerufen, niemand ging ran.",  # the hotel's, called
         "I tried calling the hotel on 0131 496 0000 three times.",
         "The Booking.com helpline (020 7946 0000) sent me to you.",
@@ -321,6 +326,8 @@ def test_a_readers_floor_year_club_number_or_link_is_not_personal() -> None:
         _at(text, "ratvsmE2M9", "BOOKING"),  # a link
         _at(text, "Anna", "NAME"),
     ]
+    age = "we're in 204, she's 79 and the stairs are a struggle"
+    assert [age[s.start : s.end] for s in find(age, [_at(age, "79", "ROOM")])] == ["204"]
     assert [(s.kind, text[s.start : s.end]) for s in find(text, read)] == [
         ("ADDRESS", "12 Oak Road")
     ]

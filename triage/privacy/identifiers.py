@@ -45,9 +45,10 @@ def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
         return False
     if text[max(0, start - 1) : start] in ("@", "#") or in_link(text, start):
         return False  # a handle, a hashtag or a link ("@cs50737", "#3009", "t.co/Ab3x9")
-    if kind == "ROOM":  # a room number's shape, not a floor ("the 33rd") or a quantity
+    if kind == "ROOM":  # a room number's shape, not a floor ("the 33rd"), a quantity or an age
         room = _ROOM_NUMBER_RE.match(text, start)
-        return room is not None and room.end() == end
+        age = re.search(r"(?i)\b(?:(?:she|he)['’]?s|aged?|turned|wird|ist)\s+$", text[:start][-12:])
+        return room is not None and room.end() == end and age is None
     if kind == "DOB":
         return _can_be_born(text, start, end)
     if kind != "ADDRESS":
@@ -416,7 +417,8 @@ _ROOMS = (
     re.compile(
         r"(?i)\b(?:(?:einzel|doppel|familien|dreibett)?zimmers?(?:-?(?:nummer|nr\.?))?|"
         r"zi\.(?:-?nr\.?)?|room|rm\.?|[a-zäöü]*suite|apartment|appartement|app\.|"
-        r"ferienwohnung|fewo|cabin|chalet|bungalow|hütte)"
+        r"ferienwohnung|fewo|cabin|chalet|bungalow|hütte|villa|lodge|tent|zelt|treehouse|"
+        r"baumhaus|yurt|jurte|pod)"
         rf"\s*(?:\(\s*)?[,:]?\s*(?:nr\.?|no\.?|number|nummer|#)?:?\s*"
         rf"(?:(\d\.\d{{2,3}})(?![\d.,]|\s*(?:€|euro|eur|uhr|h\b))|{_ROOM_NUMBER})\b"
     ),
@@ -433,7 +435,7 @@ _ROOMS = (
     ),
     re.compile(
         r"(?i)\b(?:we were|i was|we are|i am|we're|i'm|wir waren|ich war)\s+in\s+"
-        r"(\d{2,4}[a-zA-Z]?|\d[A-Z])\b(?!\s*(?:am|pm|minutes|hours|days))"
+        r"(\d{2,4}[a-zA-Z]?|\d[A-Z]|\d(?=[,.;)]))\b(?!\s*(?:am|pm|minutes|hours|days))"
     ),
     re.compile(
         r"(?i)\b(?:from|aus)\s+(?:room\s+|zimmer\s+)?(\d{3,4}[a-zA-Z]?)\b"
@@ -491,7 +493,8 @@ _NOT_GUESTS_ROOM = re.compile(
 #: "Zimmer 101 im Prospekt").
 _NOT_GUESTS_ROOM_AFTER = re.compile(
     r"(?i)\s+(?:meeting|conference|function|breakout|seminar|tagungs?|konferenz|"
-    r"(?:[^.!?\n]{0,15}\b)?(?:in the|im|in der|auf der|auf den|on the) (?:[\w-]+ )?"
+    r"(?:[^.!?\n]{0,15}\b)?(?:in the|in your|on your|im|in der|auf der|auf den|on the|"
+    r"in ihrem|auf ihrer|in eurem|auf eurer) (?:[\w-]+ )?"
     r"(?:brochure|prospekt|katalog|website|webseite|homepage|photos|fotos|[\w-]*fotos))"
 )
 
@@ -510,6 +513,7 @@ def _rooms(text: str) -> Iterator[Span]:
                 _NOT_GUESTS_ROOM.search(before)
                 or _FUNCTION_USE.match(text, end)
                 or _NOT_GUESTS_ROOM_AFTER.match(text, end)
+                or _STREET_AFTER.match(text, end)  # "a trattoria at 112 Lygon Street"
             ):
                 continue
             yield Span(start, end, "ROOM")
