@@ -519,6 +519,11 @@ def test_a_reply_signed_for_the_hotel_greets_a_guest_and_is_signed_by_staff() ->
         ("STAFF", "Pichler"),
         ("NAME", "Jonas Nguyen"),
     ]
+    unsigned = "> Dear Mr Grant, your receipt is enclosed.\n> Hannah Osei, Front Office Manager"
+    assert [(s.kind, unsigned[s.start : s.end]) for s in find(unsigned)] == [
+        ("NAME", "Grant"),
+        ("STAFF", "Hannah Osei"),
+    ]
     header = "Am 03.04. schrieb Theresa Kirchmair <events@seehotel-mondsee.at>:\n> Liebe Julia,"
     assert ("STAFF", "Theresa Kirchmair") in [
         (s.kind, header[s.start : s.end]) for s in find(header)

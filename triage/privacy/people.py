@@ -665,6 +665,11 @@ def find(text: str) -> Iterator[Span]:
         ):
             start, end = _name_span(text, m.start("name"), m.end("name"), lowercase=lower)
             yield from emit(start, end, "NAME")
+    # A name that signs for the hotel, with or without a sign-off above it.
+    for m in _NAME_LINE.finditer(text):
+        start, end = _name_span(text, m.start("name"), m.end("name"))
+        if end > start and known(text[start:end]) and _signs_for_hotel(text, end):
+            yield from emit(start, end, "STAFF")
     # Signatures: after a sign-off, and the words a text ends with.
     for m in _SIGN_OFF.finditer(text):
         said = m.group(0).strip().lower()
@@ -1032,19 +1037,39 @@ def _role_beside(text: str, start: int, end: int) -> bool:
     )
 
 
+#: A line (or what follows a name on its line) that only the hotel's people sign with.
+_HOTEL_ROLE = re.compile(
+    r"(?i)^[> \t,]*(?:[\w&-]+[ \t]+){0,2}(?:front office|guest relations|guest services|"
+    r"reservations?|reservierung(?:en)?|rezeption|reception|concierge|housekeeping|empfang|"
+    r"hausdame|hoteldirektor(?:in)?|night manager|duty manager|nachtportier)\b"
+)
+_ADDRESSEE_LINE = re.compile(r"(?i)^[> \t]*(?:an das|an den|an die|to|attn|z\.\s?hd)\b")
+
+
 def _signs_for_hotel(text: str, end: int) -> bool:
-    """The name ending at `end` signs for the hotel: one of the next three short lines names
-    it ("Miriam Hollaus\n> Front Office Managerin\n> Hotel Seehof")."""
+    """The name ending at `end` signs for the hotel: a role only the hotel's people have
+    follows it on its line or the next, or one of the next three short lines names the
+    hotel ("Miriam Hollaus\n> Front Office Managerin\n> Hotel Seehof", "Hannah Osei, Front
+    Office Manager")."""
     rest = text[end:]
     line_end = rest.find("\n")
+    if _HOTEL_ROLE.match(rest if line_end < 0 else rest[:line_end]):
+        return True
     if line_end < 0:
         return False
-    for line in rest[line_end + 1 :].split("\n")[:3]:
-        if not line.strip(" \t>") or len(line) > 80:
+    for number, line in enumerate(rest[line_end + 1 :].split("\n")[:3]):
+        if not line.strip(" \t>") or len(line) > 80 or _ADDRESSEE_LINE.match(line):
             return False
-        if names_a_hotel(line):
+        if names_a_hotel(line) or (number == 0 and _HOTEL_ROLE.match(line)):
             return True
     return False
+
+
+#: A line that is a name alone, or a name and what they are ("> Jess Turner, Front Office").
+_NAME_LINE = re.compile(
+    rf"(?m)^[> \t]*(?:(?:Mag|Dr|Prof|Ing|DI|Mr|Mrs|Ms|Frau|Herr)\.?[ \t]+)*"
+    rf"(?P<name>{NAME})[ \t]*(?=,|$)"
+)
 
 
 def _segment(text: str, at: int) -> tuple[int, int]:
@@ -1069,11 +1094,14 @@ def _hotel_writes(text: str, at: int) -> bool:
     there greets a guest ("> Sehr geehrter Herr Nguyen, ... > Miriam Hollaus > Hotel
     Seehof")."""
     _, end = _segment(text, at)
-    for m in _SIGN_OFF.finditer(text, at, end):
-        name_end = text.find("\n", m.end())
-        if name_end > 0 and _signs_for_hotel(text, name_end - 1):
-            return True
-    return False
+    after = text.find("\n", at, end) + 1 or end
+    signed = (
+        m.end() for m in _SIGN_OFF.finditer(text, at, end) if text.find("\n", m.end()) > 0
+    )
+    return any(_signs_for_hotel(text, text.find("\n", e) - 1) for e in signed) or any(
+        known(m.group("name")) and _signs_for_hotel(text, m.end("name"))
+        for m in _NAME_LINE.finditer(text, after, end)
+    )
 
 
 def _answers_staff_question(text: str, at: int) -> bool:
