@@ -271,6 +271,14 @@ def test_a_readers_numbers_count_only_where_they_can_be_what_it_read() -> None:
         ("gern auf die karte mit endung 5521 buchen", ("CARD", "5521")),
         ("Das Zimmer meiner Eltern (201) war nicht fertig.", ("ROOM", "201")),
         ("Booked villa 7 for our anniversary.", ("ROOM", "7")),
+        (
+            "Rückfragen an mein Büro, 0821 455 903 Durchwahl 23.",
+            ("PHONE", "0821 455 903 Durchwahl 23"),
+        ),
+        (
+            "Rückruf gern unter +49 (0)176 44 91 20 37. Die Expedia-Hotline half nicht.",
+            ("PHONE", "+49 (0)176 44 91 20 37"),
+        ),
         ("We had glamping tent 8, next to the toilet block.", ("ROOM", "8")),
         ("Tiny B&B, only five rooms. We were in 2, and loved it.", ("ROOM", "2")),
     ],
@@ -291,6 +299,9 @@ def test_numbers_in_more_shapes(text: str, span: tuple[str, str]) -> None:
         "Zimmer 3 auf den Website-Fotos hat eine Badewanne.",
         "Session rooms (Room 2 and Room 3) were freezing.",
         "It looked exactly like Room 1 in your website photos.",
+        "Zum Bahnhof 5 Minuten, zum See 10.",
+        "Reservierung · Hotel Alpenrose · Tannberg 12 · T +43 5583 2291",
+        "Von: Reservierung Hotel Alpenrose <reservierung@alpenrose-lech.at>",
         "The concierge sent us to a trattoria at 112 Lygon Street, Carlton.",
         "Ich habe unter 089 123456 angerufen, niemand ging ran.",  # the hotel's, called
         "I tried calling the hotel on 0131 496 0000 three times.",
@@ -467,8 +478,7 @@ def test_a_toys_a_pets_and_a_places_name_are_no_persons() -> None:
         "Met a couple from Victoria in the bar, and a card from Anna."
     )
     read = [
-        _at(text, part)
-        for part in ("Paule", "Dackel Waldi", "Hope", "Accra", "Victoria", "Anna")
+        _at(text, part) for part in ("Paule", "Dackel Waldi", "Hope", "Accra", "Victoria", "Anna")
     ]
     assert [text[s.start : s.end] for s in find(text, read)] == ["Hope", "Anna"]
 

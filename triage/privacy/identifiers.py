@@ -104,8 +104,9 @@ def emails(text: str) -> Iterator[Span]:
             text[max(0, m.start() - 30) : m.start()]
         ):
             continue
-        if not _HOTEL_MAILBOX.match(m.group(0)):
-            yield Span(m.start(), m.end(), "EMAIL")
+        if _HOTEL_MAILBOX.match(m.group(0)) or names_a_hotel(_line_of(text, m.start())):
+            continue  # "Von: Reservierung Hotel Alpenrose <reservierung@alpenrose-lech.at>"
+        yield Span(m.start(), m.end(), "EMAIL")
 
 
 _IBAN = re.compile(r"(?i)\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]){11,30}\b")
@@ -355,6 +356,14 @@ _CALLED = re.compile(
 )
 #: ... but "erreichbar bin ich unter ..." gives the guest's own number.
 _REACHABLE = re.compile(r"(?i)erreichbar|zu erreichen|\b(?:bin|sind)\s+(?:ich|wir)\s+unter\b")
+_BOOKING_LABEL_BEFORE = re.compile(
+    r"(?i)(?:bestell|buchungs|rechnungs|reservierungs|auftrags|kunden|order|booking|invoice|"
+    r"confirmation|reservation|itinerary)[\w-]*\s*(?:nr\.?|nummer|number|no\.?|#)?\s*:?\s*$"
+)
+#: A spoken extension after a number: "Durchwahl 23", "App. 17", "ext 214".
+_EXTENSION = re.compile(
+    r"(?i)[ \t]*,?[ \t]*(?:durchwahl|dw\.?|app\.|ext\.?|extension|x)[ \t]*\d{1,5}\b"
+)
 _SERVICE_NUMBER = re.compile(r"^(?:\+49\s?|0049\s?|0)(?:800|180\d?|900|137)|-0$")
 _DIGITS = re.compile(r"(?<![\w+(])(?:\+|00|\()?\d[\d ()/.-]{5,}\d(?![\w])")
 _COUNTRY_BEFORE = re.compile(r"(?:\+|00)\d{1,3}\s?$")
@@ -393,10 +402,21 @@ def _phones(text: str) -> Iterator[Span]:
         seen.add((start, end))
         before_text = text[max(0, start - 50) : start]
         sentence_start = max((m.end() for m in SENTENCE_END.finditer(before_text)), default=0)
-        around = before_text[sentence_start:] + " " + text[end : end + 40]
+        after = text[end : end + 40]
+        sentence_end = SENTENCE_END.search(after)
+        around = (
+            before_text[sentence_start:]
+            + " "
+            + after[: sentence_end.start() if sentence_end else 40]
+        )
         called = _CALLED.search(before_text[sentence_start:]) and not _REACHABLE.search(around)
-        if _NOT_GUESTS_PHONE.search(around) or called:
+        if _BOOKING_LABEL_BEFORE.search(before_text):
+            continue  # "Bestellnummer 4500218834": a booking's number
+        if _NOT_GUESTS_PHONE.search(around) or called or names_a_hotel(_line_of(text, start)):
             continue
+        extension = _EXTENSION.match(text, end)
+        if extension is not None:
+            end = extension.end()  # "0821 455 903 Durchwahl 23": the extension is the number's
         yield Span(start, end, "PHONE")
 
 
@@ -540,7 +560,10 @@ _STREET_DE = (
     r"(?![\wäöüß-]*(?:raum|saal|zimmer|halle|bereich|keller|garten|stock|geschoss|restaurant)\b)"
     r"[A-ZÄÖÜ][\wäöüß-]+)"
 )
-_HOUSE = r"\d{1,4}(?:\s?[a-zA-Z]\b)?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?){0,3}(?:-[IVX]+)?"
+_HOUSE = (
+    r"\d{1,4}(?:\s?[a-zA-Z]\b)?(?:\s?[-/]\s?\d{1,4}[a-zA-Z]?){0,3}(?:-[IVX]+)?"
+    r"(?!\s*(?:Minuten|Min\.|min\b|Gehminuten|km\b|Meter|m\b))"
+)
 _TOWN = (
     r"(?:(?:Bad|St\.|Sankt|Markt|Hann\.)\s)?[A-ZÄÖÜ][\wäöüß-]+"
     r"(?:\s(?:am|an der|im|bei|ob der|in der)\s[A-ZÄÖÜ][\wäöüß-]+)?"
@@ -641,7 +664,8 @@ _HOTELS_OWN = re.compile(
 #: "Parkhotel Adler", "> The Crown Hotel", "Glenview Hotel", "The Midland Lodge"; a house
 #: called "Rose Lodge" is a guest's.
 _HOTELS_BLOCK = re.compile(
-    r"(?im)^[> \t]*(?!(?:hallo|hello|hi|hey|dear|liebe[rs]?|sehr|guten|good)\b)"
+    r"(?im)^[> \t]*(?:(?:von|from|an|to|cc)[ \t]*:[ \t]*)?"
+    r"(?!(?:hallo|hello|hi|hey|dear|liebe[rs]?|sehr|guten|good)\b)"
     r"(?:an das|an den|an die|to)?\s*(?:(?:[\w'’&-]+[ \t]+){0,3}"
     r"(?:[\w-]*hotel|resort|motel|hostel|gasthof|gasthaus)|pension|inn|lodge|landhaus|"
     r"the(?:[ \t]+[\w'’&-]+){1,3}[ \t]+(?:lodge|inn))\b(?!-?team)[^\n]*$"
@@ -651,9 +675,17 @@ _HOTELS_BLOCK = re.compile(
 def names_a_hotel(line: str) -> bool:
     """The line names a hotel ("Hotel Seehof", "> The Crown Hotel", "Reservierung · Hotel
     Alpenrose"): an address under it is the hotel's, a name above it signs for it."""
-    return _HOTELS_BLOCK.search(line) is not None or re.search(
-        r"(?i)[,·|–-][ \t]*(?:[\w'’&-]+[ \t]+){0,2}[\w-]*hotel\b", line
-    ) is not None
+    return (
+        _HOTELS_BLOCK.search(line) is not None
+        or re.search(r"[,·|–-][ \t]*(?:[A-ZÄÖÜ][\w'’&-]*[ \t]+){0,2}[\w-]*[Hh]otel\b", line)
+        is not None
+    )
+
+
+def _line_of(text: str, at: int) -> str:
+    """The whole line `at` is on."""
+    end = text.find("\n", at)
+    return text[text.rfind("\n", 0, at) + 1 : len(text) if end < 0 else end]
 
 
 def _lines_before(text: str, at: int, count: int) -> str:
@@ -670,9 +702,10 @@ def _hotels_own(text: str, at: int) -> bool:
     """The address at `at` is the hotel's: the text says so just before it, or a hotel's
     name heads it, up to three lines above ("An das\nParkhotel Adler\nKönigsseer Str. 12\n
     83471 Schönau")."""
-    return (
-        _HOTELS_OWN.search(text[max(0, at - 60) : at]) is not None
-        or _HOTELS_BLOCK.search(_lines_before(text, at, 3)) is not None
+    lead = text[text.rfind("\n", 0, at) + 1 : at].strip(" \t>")
+    starts_line = len(lead.split()) <= 2 and not re.search(r"[.!?:]", lead)  # "> Level 2, 88 ..."
+    return _HOTELS_OWN.search(text[max(0, at - 60) : at]) is not None or (
+        starts_line and _HOTELS_BLOCK.search(_lines_before(text, at, 3)) is not None
     )
 
 

@@ -164,9 +164,7 @@ _DEPARTMENTS = (
     r"banquets?|bankett"
 )
 _STAFF_CONTEXT = re.compile(rf"(?i)\b(?:{_STAFF_ROLES})\b")
-_ROLE_JUST_BEFORE = re.compile(
-    rf"(?i)\b(?:{_STAFF_ROLES})\b,?\s*(?:{_TITLE}\s+)?$"
-)
+_ROLE_JUST_BEFORE = re.compile(rf"(?i)\b(?:{_STAFF_ROLES})\b,?\s*(?:{_TITLE}\s+)?$")
 _ROLE_CALLED = re.compile(
     rf"(?i)\b(?:{_STAFF_ROLES})\s+(?:was |is |war |ist )?(?:also |auch )?"
     r"(?:called|named|heißt|hieß)\s+$"
@@ -1095,9 +1093,7 @@ def _hotel_writes(text: str, at: int) -> bool:
     Seehof")."""
     _, end = _segment(text, at)
     after = text.find("\n", at, end) + 1 or end
-    signed = (
-        m.end() for m in _SIGN_OFF.finditer(text, at, end) if text.find("\n", m.end()) > 0
-    )
+    signed = (m.end() for m in _SIGN_OFF.finditer(text, at, end) if text.find("\n", m.end()) > 0)
     return any(_signs_for_hotel(text, text.find("\n", e) - 1) for e in signed) or any(
         known(m.group("name")) and _signs_for_hotel(text, m.end("name"))
         for m in _NAME_LINE.finditer(text, after, end)
