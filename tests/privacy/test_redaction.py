@@ -426,6 +426,8 @@ def test_staff_named_by_a_letter_or_a_role_beside_them(text: str, staff: str) ->
         ("Wer hat Ihren Aufenthalt besonders gemacht?\nKasia und Mehmet!", "Mehmet"),
         ("Laut Frau Hummel aus der Reservierung kommt das Geld bald.", "Hummel"),
         ("booking was under Donnelly. thx to Sorcha for the late checkout!", "Sorcha"),
+        ("Eggs Benedict mit Sauce Hollandaise, serviert von Benedikt.", "Benedikt"),
+        ("Ausverkauft, aber Frau Demirci hat noch Restkarten besorgt.", "Demirci"),
     ],
 )
 def test_staff_named_in_thanks_lists_answers_and_departments(text: str, staff: str) -> None:
@@ -444,6 +446,9 @@ def test_staff_named_in_thanks_lists_answers_and_departments(text: str, staff: s
         ("Chelsea's hen do!! 8 of us across two floors.", "Chelsea"),
         ("refund to my account pls, thx Sanne", "Sanne"),  # the writer signs
         ("Initials R.O.A. are sewn into the lining.", "R.O.A."),
+        ("Der Concierge bestellte ein Taxi, und der Fahrer, Herr Bašić, erzählte viel.", "Bašić"),
+        ("Mein Schwager Marco Engel hat uns das Haus empfohlen.", "Marco Engel"),
+        ("An der Bar, nach der Hochzeitsfeier von Jana und Philipp!", "Philipp"),
     ],
 )
 def test_guests_and_people_who_work_elsewhere_are_names(text: str, guest: str) -> None:

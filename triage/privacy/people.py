@@ -85,7 +85,7 @@ _RELATIONS = (
     r"boyfriend|girlfriend|fiancée?|mother|father|mum|mom|dad|sister|brother|kids?|"
     r"children|child|grandson|granddaughter|grandchildren|baby|toddler|nephew|niece|twins|"
     r"Mann|Mannes|Ehemann|Frau|Ehefrau|Sohn|Sohnes|Söhne|Tochter|Töchter|Freund|Freundin|Freunde|"
-    r"Vaters|Bruders|Enkels|"
+    r"Vaters|Bruders|Enkels|Schwager|Schwägerin|Schwiegersohn|Schwiegertochter|"
     r"Kollegen?|Kollegin|Partner|Partnerin|Lebensgefährtin|Lebensgefährte|Verlobter?|"
     r"Mutter|Vater|Mama|Papa|Schwester|Bruder|Kinder|Kind|Kleine|Kleiner|Enkel|Enkelin|"
     r"Enkelkinder|Neffe|Nichte|Schwiegermutter|Schwiegervater|Zwillinge|Jungs|Mädels|"
@@ -250,7 +250,8 @@ _SERVED = re.compile(
     r"remembered|noticed|ran after|made sure|set up|checked us in|took care|kümmerte|half|helped|"
     r"cleaned|made up|gereinigt|geputzt|kept the|brachte|"
     r"gebeten|kannte|zuständig|gedacht|bemüht|sorgte|gesorgt|promised|versprochen|"
-    r"macht den besten|macht die besten|makes the best|made the best)\b"
+    r"macht den besten|macht die besten|makes the best|made the best|besorgt|eingepackt|"
+    r"freigehalten|notiert|übernommen|aufgezeichnet|beigebracht|verraten|gestreut)\b"
 )
 #: Praise that only the hotel's people get: "Marguerite is a gem".
 _PRAISED = re.compile(
@@ -260,6 +261,8 @@ _PRAISED = re.compile(
 )
 _WRITERS_OWN = re.compile(
     rf"(?:(?:^|[.!?]\s+|\n\s*)(?P<name>{WORD})\s+(?:and|und|&)\s+(?:I|ich)\b|"
+    rf"(?i:\b(?:hochzeit\w*|geburtstag\w*|taufe|jubiläum|polterabend|wedding|christening)"
+    rf"\s+(?:von|of)\s+)(?P<party2>{WORD})|"
     rf"(?<![\w@#])(?P<party>{WORD})"
     r"['’]s\s+(?:hen|stag|wedding|birthday|bday|christening|anniversary|retirement|"
     r"engagement|leaving|baby shower|\d+(?:st|nd|rd|th))\b)"
@@ -276,6 +279,7 @@ _OUTSIDE = (
 _OUTSIDE_AFTER = re.compile(rf"(?i:\s*,\s*(?:ein|eine|a|an)\s+(?:[\w.-]+\s+)?(?:{_OUTSIDE}))\b")
 _OUTSIDE_BEFORE = re.compile(
     rf"(?i:\b(?:{_OUTSIDE})\s+(?:called|named|namens)\s+|"
+    rf"\b(?:taxi\w*|uber|cab)\b[^.!?\n]{{0,60}}\b(?:fahrer(?:in)?|driver)\s*,?\s*|"
     rf"\b(?:(?:my|our) own|(?:mein|unser)\w* eigene[nr]?|(?:a|an|ein|eine)\s+(?:[\w.-]+\s+)?"
     rf"(?:{_OUTSIDE}))\s+(?:[\w.-]+\s+)?(?:{_OUTSIDE}|manager|boss|chef(?:in)?|"
     rf"assistant|assistentin)?\s*,?\s*)(?:{_TITLE}\s+)?$"
@@ -298,11 +302,12 @@ _COLLEAGUE_BEFORE = re.compile(
 )
 #: A survey question about the hotel's people: the names answering it are staff's
 #: ("Wer hat Ihren Aufenthalt besonders gemacht?", "Who made your stay memorable?").
-_STAFF_QUESTION = re.compile(
-    r"(?im)^[^\n?]*\b(?:team|staff|mitarbeiter\w*|personal|employees?|hervorheben|"
+_STAFF_ASKED = (
+    r"\b(?:team|staff|mitarbeiter\w*|personal|employees?|hervorheben|"
     r"(?:wer|who)\b[^\n?]*\b(?:stay|aufenthalt|besonders|special|memorable|stand out|"
-    r"highlight|made|gemacht|verschönert|mention))[^\n?]*\?[ \t]*$"
+    r"highlight|made|gemacht|verschönert|mention))[^\n?]*\?"
 )
+_STAFF_QUESTION = re.compile(rf"(?im)^[^\n?]*{_STAFF_ASKED}[ \t]*$")
 #: Cues that only confirm a name reader's STAFF: what people of the hotel are told, say,
 #: and do for the guests ("Habe es Herrn Aziz gesagt", "ravi said we could leave our
 #: bags", "is marco on tonight?", "Kristina hat sich entschuldigt").
@@ -471,11 +476,14 @@ def find(text: str) -> Iterator[Span]:
     # The writer's company and the people whose party it was: "Rich and I came for a quiet
     # weekend", "Chelsea's hen do".
     for m in _WRITERS_OWN.finditer(text):
-        group = "name" if m.group("name") else "party"
+        group = next(g for g in ("name", "party", "party2") if m.group(g))
         start, end = _name_span(text, m.start(group), m.end(group))
-        if end > start and known(text[start:end]) and text[start:end] not in _NOT_NAMES:
-            guests.update(w.lower() for w in text[start:end].split())
-            yield from emit(start, end, "NAME")
+        if end <= start or not known(text[start:end]) or text[start:end] in _NOT_NAMES:
+            continue
+        party = _names_in(text, start, _list_end(text, end)) if group == "party2" else []
+        for a, b in party or [(start, end)]:  # "die Hochzeitsfeier von Jana und Philipp"
+            guests.update(w.lower() for w in text[a:b].split())
+            yield from emit(a, b, "NAME")
     # Introductions, card and account holders, the name a booking runs on.
     for m in _INTRODUCED.finditer(text):
         lead = text[m.start() : m.start("name")].strip().lower()
@@ -1028,6 +1036,12 @@ def _role_beside(text: str, start: int, end: int) -> bool:
     Fischer", "the concierge was called Ali" (not "unsere Chefin", a guest's boss)."""
     if _STAFF_BESIDE.match(text, end) or _ROLE_CALLED.search(text, max(0, start - 60), start):
         return True
+    if re.search(
+        r"(?i)\b(?:serviert|gebracht|zubereitet|served|brought|poured|gemixt|mixed) "
+        r"(?:von|by)\s+$",
+        text[max(0, start - 20) : start],
+    ):
+        return True  # "serviert von Benedikt"
     just_before = _ROLE_JUST_BEFORE.search(text, max(0, start - 60), start)
     return just_before is not None and not re.search(
         r"(?i)\b(?:unser[e]?|our|my|meine?|ihre?|their)\s+$",
@@ -1100,6 +1114,17 @@ def _hotel_writes(text: str, at: int) -> bool:
     )
 
 
+def _writers_own(text: str, at: int) -> bool:
+    """The name at `at` is the writer's companion or whose party it was (`_WRITERS_OWN`,
+    with the names listed after it)."""
+    for m in _WRITERS_OWN.finditer(text, max(0, at - 80), min(len(text), at + 40)):
+        group = next(g for g in ("name", "party", "party2") if m.group(g))
+        end = _list_end(text, m.end(group)) if group == "party2" else m.end(group)
+        if m.start(group) <= at < end:
+            return True
+    return False
+
+
 def _answers_staff_question(text: str, at: int) -> bool:
     """`at` is in the answer to a survey's question about the hotel's people."""
     line_start = text.rfind("\n", 0, at) + 1
@@ -1125,6 +1150,8 @@ def _role(
     kin = _RELATION_BEFORE.search(text, max(0, start - 50), start)
     if kin is not None and not re.search(r"(?i)colleague|kolleg", kin.group(0)):
         return "NAME"  # "das Fahrrad meines Mannes Sebastian"; "my colleague" may be staff's
+    if _writers_own(text, start):
+        return "NAME"  # "Rich and I", "die Hochzeitsfeier von Jana und Philipp"
     if read and (
         _TOLD_BEFORE.search(text, max(0, start - 40), start)
         or _STAFF_VERB_AFTER.match(text, _list_end(text, end))
