@@ -553,6 +553,17 @@ def test_swiss_and_bavarian_sign_offs_sign() -> None:
         "Max",
     ]
     assert [s for s in find("Danke euch. Grüsse von Los Angeles") if s.kind == "NAME"] == []
+    maori = "We'll hold the booking.\nNgā mihi,\nAnahera Paki"
+    assert [maori[s.start : s.end] for s in find(maori, [_at(maori, "Ngā mihi")])] == [
+        "Anahera Paki"
+    ]
+
+
+def test_places_named_like_people_are_no_names() -> None:
+    text = "Fort William and San Diego. Turn left on George Street to St Mary's College."
+    read = [_at(text, "William"), _at(text, "Diego"), _at(text, "George Street")]
+    read.append(_at(text, "Mary's College"))
+    assert find(text, read) == []
 
 
 def test_words_that_open_lines_like_names_are_no_names() -> None:

@@ -130,7 +130,7 @@ _SIGN_OFF = re.compile(
     r"regards|best|cheers|thanks(?: again)?|thank you(?: again)?|many thanks|sincerely|"
     r"yours sincerely|yours faithfully|yours truly|yours|all the best|thx|ta|"
     r"danke(?: schön| nochmals)?|vielen dank|tschüss|ciao|bis bald|love|xoxo|xx|x|"
-    r"greetings)\b"
+    r"greetings|ngā mihi|nga mihi|slán|saludos|cordialement|groetjes|pozdrawiam)\b"
     r"\s*[,!.:-]?[ \t]*\n?[ \t>]*(?:(?:von|from|aus)\s+)?(?:(?:die|der|the|euer|eure|your)\s+)?"
 )
 #: Roles and places of the hotel's people: a name beside them is a member of staff.
@@ -229,6 +229,14 @@ _PLACE_AFTER = re.compile(
     r"Hotel|Motel|Inn|Steakhouse|Restaurant|Bar|Caf[eé]|Park|Square|Plaza|Mall|Bridge|"
     r"Station|Line|Straße|Strasse|Platz|Allee|Brücke|Bahnhof|Kirche|Church|Museum|Theat(?:er|re)"
     r"|Gallery|Galerie|Hall|Halle|Arena|Stadium|Stadion|Airport|Flughafen|Primehouse)\b"
+)
+#: The last word of a place's or an institution's name, never a surname ("Hall" and
+#: "Park" are).
+_PLACE_LAST = re.compile(
+    r"Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Square|Plaza|Mall|Straße|Strasse|Platz|Allee|"
+    r"Brücke|Bahnhof|Kirche|Museum|Theat(?:er|re)|Gallery|Galerie|Halle|Arena|Stadium|Stadion|"
+    r"Airport|Flughafen|College|School|Schule|Hospice|Hospital|Committee|Hotel|Motel|Inn|"
+    r"Restaurant|Pier|Mile|Tower|Building|Cent(?:re|er)|Lodge"
 )
 _GREETING = r"(?i:liebe[rs]?|hallo|hi|hey|dear|moin|servus)"
 _GREETED = re.compile(rf"^\s*{_GREETING}\s+(?P<name>{WORD})\s*[,!]")
@@ -362,7 +370,8 @@ _PET = re.compile(rf"(?i)(?:{_PET_WORDS})\s+$")
 _PLACE_BEFORE = re.compile(
     r"(?:Hotel|Gasthaus|Gasthof|Pension|Villa|Restaurant|Café|Cafe|Brauerei|Schloss|Residenz|"
     r"Inn|Lodge|Landhaus|Wirtshaus|Bistro|Bar|Club|Kaiserin|Kaiser|König|Königin|St\.|Sankt|"
-    r"Saint|Bad|Haus|Reisebüro|Agentur|Agency)\s+(?:(?:zum|zur|zu den|am|im)\s+)?"
+    r"Saint|St|Bad|Haus|Reisebüro|Agentur|Agency|Fort|Mount|Mt\.?|Port|Lake|Loch|Cape|San|"
+    r"Santa)\s+(?:(?:zum|zur|zu den|am|im)\s+)?"
     r"(?:(?:Frau|Herr|Dr\.?)\s+)?(?:[A-ZÄÖÜ][\wäöüß]+\s+)?$"
 )
 #: Capitalised words that open signatures, greetings and sentences and are not names.
@@ -406,7 +415,8 @@ _NOT_NAMES = names.words(
     Reservations Reservierung Reservierungen Housekeeping Concierge Relations Empfang Front
     Desk Sales Events Accounts Buchhaltung Verkauf Veranstaltungen
     Grüsse Gruss Pfiat Freundliche Herzliche Liebe Stammgast Stammgäste Tausend Jahrgang
-    Vorsitzende Vorsitzender Teamassistenz Junior
+    Vorsitzende Vorsitzender Teamassistenz Junior Dad Mum Mom Papa Mama Grandma Grandpa Granny
+    Oma Opa Ngā Mihi Slán Saludos Cordialement Groetjes Pozdrawiam Abrazos Bises
     Teşekkürler Obrigado Danke Gracias Bedankt Tack Dziękuję
     """
 )
@@ -983,6 +993,9 @@ def _titled_staff(text: str, at: int, start: int, end: int, guests: set[str]) ->
 
 def _not_a_person(text: str, start: int, end: int) -> bool:
     """The name-like `text[start:end]` is a pet's, a toy's, a place's, a firm's or a pub's."""
+    words = text[start:end].split()
+    if len(words) > 1 and _PLACE_LAST.fullmatch(words[-1]):
+        return True  # "George Street", "St Mary's College" read as one name
     if _PET.search(text[max(0, start - 12) : start]):
         return True
     if re.match(rf"(?i:{_PET_WORDS})\s", text[start:end]):
@@ -1017,8 +1030,10 @@ def reader_kind(text: str, start: int, end: int, kind: str) -> str | None:
     text says the person works here (a role, thanks, a service done for the guest: `_role`),
     else NAME: a guest taken for staff would be kept."""
     words = text[start:end].strip(".").split()
-    if all(w in _NOT_NAMES for w in words) or any(c.isdigit() for c in text[start:end]):
-        return None  # "Freundliche Grüsse", "1860"
+    if all(w.capitalize() in _NOT_NAMES for w in words) or any(
+        c.isdigit() for c in text[start:end]
+    ):
+        return None  # "Freundliche Grüsse", "Ngā mihi", "1860"
     if in_link(text, start):
         return None
     if _not_a_person(text, start, end) or _PLACE_AFTER.match(text, end):
