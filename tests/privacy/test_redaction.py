@@ -271,6 +271,7 @@ def test_a_readers_numbers_count_only_where_they_can_be_what_it_read() -> None:
         ("gern auf die karte mit endung 5521 buchen", ("CARD", "5521")),
         ("Das Zimmer meiner Eltern (201) war nicht fertig.", ("ROOM", "201")),
         ("Booked villa 7 for our anniversary.", ("ROOM", "7")),
+        ("bitte von der karte nehmen. danke (zi 15)", ("ROOM", "15")),
         (
             "Rückfragen an mein Büro, 0821 455 903 Durchwahl 23.",
             ("PHONE", "0821 455 903 Durchwahl 23"),
@@ -339,6 +340,10 @@ def test_a_readers_floor_year_club_number_or_link_is_not_personal() -> None:
     ]
     age = "we're in 204, she's 79 and the stairs are a struggle"
     assert [age[s.start : s.end] for s in find(age, [_at(age, "79", "ROOM")])] == ["204"]
+    others = "Tisch 12 war laut.\n2. Monika Schuster\nSent us to a trattoria at 112 Lygon Street."
+    read = [_at(others, "12", "ROOM"), _at(others, "2.", "ROOM"), _at(others, "112", "ROOM")]
+    read[1] = (read[1][0], read[1][1] - 1, "ROOM")
+    assert [s.kind for s in find(others, read)] == ["NAME"]
     assert [(s.kind, text[s.start : s.end]) for s in find(text, read)] == [
         ("ADDRESS", "12 Oak Road")
     ]

@@ -47,8 +47,17 @@ def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
         return False  # a handle, a hashtag or a link ("@cs50737", "#3009", "t.co/Ab3x9")
     if kind == "ROOM":  # a room number's shape, not a floor ("the 33rd"), a quantity or an age
         room = _ROOM_NUMBER_RE.match(text, start)
-        age = re.search(r"(?i)\b(?:(?:she|he)['’]?s|aged?|turned|wird|ist)\s+$", text[:start][-12:])
-        return room is not None and room.end() == end and age is None
+        before = text[max(0, start - 12) : start]
+        return (
+            room is not None
+            and room.end() == end
+            and not _NOT_A_ROOM_BEFORE.search(before)
+            and not _STREET_AFTER.match(text, end)  # "a trattoria at 112 Lygon Street"
+            and not (  # "2. Monika und Rainer": a list's number
+                not text[text.rfind("\n", 0, start) + 1 : start].strip()
+                and text[end : end + 1] in (".", ")")
+            )
+        )
     if kind == "DOB":
         return _can_be_born(text, start, end)
     if kind != "ADDRESS":
@@ -62,6 +71,13 @@ def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
 _FLOOR_OR_DISTANCE = re.compile(
     r"(?i)(?:[ \t]+|&\d/\d[ \t]*|[ \t]+and a half[ \t]+)"
     r"(?:floors?|blocks?|stock|etage|minutes?|min|km|miles?)\b"
+)
+
+
+#: Right before a reader's room number, what makes it an age, a table, a bus or a bay.
+_NOT_A_ROOM_BEFORE = re.compile(
+    r"(?i)(?:\b(?:(?:she|he)['’]?s|aged?|turned|wird|ist|tisch|table|bus|linie|line|gate|"
+    r"platz|bay|stellplatz|parkplatz|terminal)\s+)$"
 )
 
 
@@ -436,7 +452,7 @@ _ROOM_NUMBER_3 = (
 _ROOMS = (
     re.compile(
         r"(?i)\b(?:(?:einzel|doppel|familien|dreibett)?zimmers?(?:-?(?:nummer|nr\.?))?|"
-        r"zi\.(?:-?nr\.?)?|room|rm\.?|[a-zäöü]*suite|apartment|appartement|app\.|"
+        r"zi\.(?:-?nr\.?)?|zi\b|room|rm\.?|[a-zäöü]*suite|apartment|appartement|app\.|"
         r"ferienwohnung|fewo|cabin|chalet|bungalow|hütte|villa|lodge|tent|zelt|treehouse|"
         r"baumhaus|yurt|jurte|pod)"
         rf"\s*(?:\(\s*)?[,:]?\s*(?:nr\.?|no\.?|number|nummer|#)?:?\s*"
