@@ -158,10 +158,10 @@ def test_the_later_development_sets_stay_where_they_were_measured(
 
 def test_the_held_out_sets_with_the_rules_alone() -> None:
     """Never tuned on, never trained on; the rules alone (`--redact-rules-only`; measured
-    on the four: 7.8% / 14.2%)."""
+    on the four: 7.1% / 13.8%)."""
     result = evaluate(list(HELD_OUT_FILES))
     leaks = {lang: block["leak_rate"] for lang, block in result["languages"].items()}
-    assert leaks["de"] <= 0.095 and leaks["en"] <= 0.15, leaks
+    assert leaks["de"] <= 0.08 and leaks["en"] <= 0.145, leaks
 
 
 @pytest.fixture(scope="module")
@@ -171,10 +171,10 @@ def shipped_tagger(real_encoder_cache: Path) -> NameTagger:
 
 def test_the_held_out_sets_with_the_shipped_tagger(shipped_tagger: NameTagger) -> None:
     """The rules and the shipped tagger, as the export runs them by default: less leaks
-    than with the rules alone (measured on the three held-out sets: 4.3% / 3.4% against
-    8.7% / 14.2%)."""
+    than with the rules alone (measured on the four held-out sets: 2.4% / 3.1% against
+    7.1% / 13.8%)."""
     result = evaluate(list(HELD_OUT_FILES), shipped_tagger)
-    for language, ceiling in (("de", 0.05), ("en", 0.04)):
+    for language, ceiling in (("de", 0.035), ("en", 0.04)):
         block = result["languages"][language]
         assert block["leak_rate"] <= ceiling, (language, block["leak_rate"])
         assert block["kinds"]["NAME"]["recall"] >= 0.88, (language, block["kinds"]["NAME"])
