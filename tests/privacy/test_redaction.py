@@ -544,6 +544,13 @@ def test_a_reply_signed_for_the_hotel_greets_a_guest_and_is_signed_by_staff() ->
         ("NAME", "Grant"),
         ("STAFF", "Hannah Osei"),
     ]
+    reply = "Hi Tom,\nwe'll refund it.\nKind regards\nSarah Klein\nGuest Relations\n\n"
+    reply += "> On 2 May, Tom wrote"
+    assert [(s.kind, reply[s.start : s.end]) for s in find(reply)] == [
+        ("NAME", "Tom"),
+        ("STAFF", "Sarah Klein"),
+        ("NAME", "Tom"),
+    ]
     header = "Am 03.04. schrieb Theresa Kirchmair <events@seehotel-mondsee.at>:\n> Liebe Julia,"
     assert ("STAFF", "Theresa Kirchmair") in [
         (s.kind, header[s.start : s.end]) for s in find(header)

@@ -230,6 +230,7 @@ _PLACE_AFTER = re.compile(
     r"Station|Line|Straße|Strasse|Platz|Allee|Brücke|Bahnhof|Kirche|Church|Museum|Theat(?:er|re)"
     r"|Gallery|Galerie|Hall|Halle|Arena|Stadium|Stadion|Airport|Flughafen|Primehouse)\b"
 )
+_MONTH_NAMES = names.words("May Mai June Juni July Juli August April March März")
 #: The last word of a place's or an institution's name, never a surname ("Hall" and
 #: "Park" are).
 _PLACE_LAST = re.compile(
@@ -632,7 +633,8 @@ def find(text: str) -> Iterator[Span]:
     # A letter's greeting names its addressee, who works at the hotel: "Hallo Petra,".
     for m in _GREETED.finditer(text):
         start, end = _name_span(text, m.start("name"), m.end("name"))
-        yield from emit(start, end, "STAFF" if start < 40 else "NAME")
+        staff = start < 40 and not _hotel_writes(text, start)  # "Hi Tom, ... Guest Relations"
+        yield from emit(start, end, "STAFF" if staff else "NAME")
     greeting = _GREETED_LINE.search(text)
     if (
         greeting is not None
@@ -640,7 +642,7 @@ def find(text: str) -> Iterator[Span]:
         and _letterhead_only(text[: greeting.start()])
     ):
         start, end = _name_span(text, greeting.start("name"), greeting.end("name"))
-        yield from emit(start, end, "STAFF")
+        yield from emit(start, end, "NAME" if _hotel_writes(text, start) else "STAFF")
     # Thanks and requests name staff: "Danke an Lena und Tim", "ask for Lorenzo".
     for m in _NAME_RE.finditer(text):
         if _thanked(text, m.start()):
@@ -996,6 +998,12 @@ def _not_a_person(text: str, start: int, end: int) -> bool:
     words = text[start:end].split()
     if len(words) > 1 and _PLACE_LAST.fullmatch(words[-1]):
         return True  # "George Street", "St Mary's College" read as one name
+    if (
+        words
+        and words[0] in _MONTH_NAMES
+        and re.search(r"\d\.?[ \t]+$", text[max(0, start - 4) : start])
+    ):
+        return True  # "On 2 May, Tom Reddy wrote": a date
     if _PET.search(text[max(0, start - 12) : start]):
         return True
     if re.match(rf"(?i:{_PET_WORDS})\s", text[start:end]):
