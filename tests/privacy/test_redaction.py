@@ -454,6 +454,8 @@ def test_staff_named_in_thanks_lists_answers_and_departments(text: str, staff: s
         ("Der Concierge bestellte ein Taxi, und der Fahrer, Herr Bašić, erzählte viel.", "Bašić"),
         ("Mein Schwager Marco Engel hat uns das Haus empfohlen.", "Marco Engel"),
         ("An der Bar, nach der Hochzeitsfeier von Jana und Philipp!", "Philipp"),
+        ("Our waiter was great. William (my husband, not the waiter!) sent it back.", "William"),
+        ("Danke!\nLiebe Grüße aus St. Wolfgang\nManfred und Maria Eder", "Manfred"),
     ],
 )
 def test_guests_and_people_who_work_elsewhere_are_names(text: str, guest: str) -> None:

@@ -372,8 +372,8 @@ _PLACE_BEFORE = re.compile(
     r"(?:Hotel|Gasthaus|Gasthof|Pension|Villa|Restaurant|Café|Cafe|Brauerei|Schloss|Residenz|"
     r"Inn|Lodge|Landhaus|Wirtshaus|Bistro|Bar|Club|Kaiserin|Kaiser|König|Königin|St\.|Sankt|"
     r"Saint|St|Bad|Haus|Reisebüro|Agentur|Agency|Fort|Mount|Mt\.?|Port|Lake|Loch|Cape|San|"
-    r"Santa)\s+(?:(?:zum|zur|zu den|am|im)\s+)?"
-    r"(?:(?:Frau|Herr|Dr\.?)\s+)?(?:[A-ZÄÖÜ][\wäöüß]+\s+)?$"
+    r"Santa)[ \t]+(?:(?:zum|zur|zu den|am|im)[ \t]+)?"
+    r"(?:(?:Frau|Herr|Dr\.?)[ \t]+)?(?:[A-ZÄÖÜ][\wäöüß]+[ \t]+)?$"
 )
 #: Capitalised words that open signatures, greetings and sentences and are not names.
 _NOT_NAMES = names.words(
@@ -1170,6 +1170,8 @@ def _role(
         return "STAFF"
     if _answers_staff_question(text, start):
         return "STAFF"
+    if re.match(rf"[ \t]*\((?:{_POSSESSIVE})\s+(?:{_RELATIONS})\b", text[end : end + 40], re.I):
+        return "NAME"  # "William (my husband, not the waiter!)"
     kin = _RELATION_BEFORE.search(text, max(0, start - 50), start)
     if kin is not None and not re.search(r"(?i)colleague|kolleg", kin.group(0)):
         return "NAME"  # "das Fahrrad meines Mannes Sebastian"; "my colleague" may be staff's
