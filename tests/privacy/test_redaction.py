@@ -430,6 +430,9 @@ def test_staff_named_by_a_letter_or_a_role_beside_them(text: str, staff: str) ->
         ("Die nette Kollegin Agnieszka hat alles umgebucht.", "Agnieszka"),
         ("Wer hat Ihren Aufenthalt besonders gemacht?\nKasia und Mehmet!", "Mehmet"),
         ("Laut Frau Hummel aus der Reservierung kommt das Geld bald.", "Hummel"),
+        ("Took us 20 mins before Neil on the door waved us in.", "Neil"),
+        ("Milan an der Nachtrezeption hat nicht gemeckert.", "Milan"),
+        ("The hotel's own driver, Yusuf, brought us our bags.", "Yusuf"),
         ("booking was under Donnelly. thx to Sorcha for the late checkout!", "Sorcha"),
         ("Eggs Benedict mit Sauce Hollandaise, serviert von Benedikt.", "Benedikt"),
         ("Ausverkauft, aber Frau Demirci hat noch Restkarten besorgt.", "Demirci"),
@@ -477,6 +480,9 @@ def test_a_guests_firm_has_its_own_accounts_department() -> None:
         ("morning! ravi said we could leave our bags after checkout", "ravi"),
         ("Is Bernard still working there?", "Bernard"),
         ("Kristina hat sich zwar entschuldigt, aber naja.", "Kristina"),
+        ("Scones divine, and Hamish kept the pots coming.", "Hamish"),
+        ("Mein Mann lässt Herrn Sommer schön grüßen.", "Sommer"),
+        ("The invoice was signed off by J. Mwangi but still shows the minibar.", "J. Mwangi"),
     ],
 )
 def test_what_staff_are_told_and_say_confirms_a_readers_staff(text: str, name: str) -> None:

@@ -153,7 +153,7 @@ _STAFF_ROLES = (
     r"erzieher(?:in)?|betreuer(?:in)?|hausmeister(?:in)?|masseurin|\w*dienst|\w*abteilung|"
     r"department|vermieter(?:in)?|landlady|landlord|clerk|lifeguard|butler|barista|"
     r"chambermaid|cleaner|gm|general manager|techniker(?:in)?|piper|"
-    r"\w+(?:leitung|mitarbeiter(?:in)?|kraft|personal|dame|chef(?:in)?|service)"
+    r"\w+(?:leitung|mitarbeiter(?:in)?|kraft|personal|dame|chef(?:in)?|service|rezeption|empfang)"
 )
 #: The hotel's departments, named only with a place word before them ("Frau Hummel aus
 #: der Reservierung", "Lachie in accounts"): alone, "Reservierung auf Herrn Brandt" names
@@ -161,7 +161,7 @@ _STAFF_ROLES = (
 #: colleague "aus der Buchhaltung" was taken for staff).
 _DEPARTMENTS = (
     r"reservations|events|accounts|front office|guest relations|reservierung|haustechnik|"
-    r"banquets?|bankett"
+    r"banquets?|bankett|door|check-?out"
 )
 _STAFF_CONTEXT = re.compile(rf"(?i)\b(?:{_STAFF_ROLES})\b")
 _ROLE_JUST_BEFORE = re.compile(rf"(?i)\b(?:{_STAFF_ROLES})\b,?\s*(?:{_TITLE}\s+)?$")
@@ -260,7 +260,8 @@ _SERVED = re.compile(
     r"cleaned|made up|gereinigt|geputzt|kept the|brachte|"
     r"gebeten|kannte|zuständig|gedacht|bemüht|sorgte|gesorgt|promised|versprochen|"
     r"macht den besten|macht die besten|makes the best|made the best|besorgt|eingepackt|"
-    r"freigehalten|notiert|übernommen|aufgezeichnet|beigebracht|verraten|gestreut)\b"
+    r"freigehalten|notiert|übernommen|aufgezeichnet|beigebracht|verraten|gestreut|gerettet|"
+    r"zugesagt|did my|did our)\b"
 )
 #: Praise that only the hotel's people get: "Marguerite is a gem".
 _PRAISED = re.compile(
@@ -297,10 +298,14 @@ _OUTSIDE_BEFORE = re.compile(
 
 def _works_elsewhere(text: str, start: int, end: int) -> bool:
     """The text says the person at `start:end` works for someone else (a taxi driver, the
-    guest's own planner or manager, a doctor called in): not the hotel's staff."""
-    return bool(
-        _OUTSIDE_AFTER.match(text, end) or _OUTSIDE_BEFORE.search(text, max(0, start - 60), start)
-    )
+    guest's own planner or manager, a doctor called in): not the hotel's staff (not "the
+    hotel's own driver, Yusuf")."""
+    before = text[max(0, start - 60) : start]
+    if re.search(
+        r"(?i)\b(?:hotel['’]s|des hotels|hauseigene[rn]?)\s+(?:own\s+)?\w+\s*,?\s*$", before
+    ):
+        return False
+    return bool(_OUTSIDE_AFTER.match(text, end) or _OUTSIDE_BEFORE.search(before))
 
 
 #: "your colleague Siobhán", "die nette Kollegin Agnieszka": the hotel's colleague.
@@ -323,6 +328,7 @@ _STAFF_QUESTION = re.compile(rf"(?im)^[^\n?]*{_STAFF_ASKED}[ \t]*$")
 _TOLD_BEFORE = re.compile(
     r"(?i)(?:\b(?:told|asked|mentioned (?:it|this) to|reported (?:it|this)(?: twice)? to|"
     r"raised (?:it|this) with|complained to|bei|an|wo finde ich|is|ist|tell|please tell|"
+    r"signed off by|approved by|unterschrieben von|grüßen sie(?: bitte)?|"
     rf"bitte|gesagt|sagen)\s+(?:{_TITLE}\s+)?$)"
 )
 _STAFF_VERB_AFTER = re.compile(
@@ -331,7 +337,9 @@ _STAFF_VERB_AFTER = re.compile(
     r"hat sich\b[^.!?\n]{0,30}\bentschuldigt|apologi[sz]ed|"
     r"(?:schon\s+|auch\s+|bereits\s+)*(?:gesagt|gemeldet|mitgeteilt|abgegeben|erzählt)\b|"
     r"(?:is|ist)\s+(?:still\s+|noch\s+|heute\s+|today\s+|tonight\s+)*"
-    r"(?:on|working|there|da|im dienst|on duty|in)\b)|"
+    r"(?:on|working|there|da|im dienst|on duty|in|nicht erreichbar|not in)\b|"
+    r"(?:schön\s+)?grüßen\b)|"
+    r"\s+(?:very|so|super|sehr|echt)\s+(?:helpful|kind|friendly|nice|hilfsbereit|freundlich|nett)\b|"
     r"\s+(?:ist|sind|war|waren|is|are|was|were)\s+(?:einfach\s+|echt\s+|so\s+|super\s+|really\s+|"
     r"absolutely\s+|just\s+)?(?:toll|klasse|spitze|super|großartig|fantastisch|wunderbar|"
     r"amazing|fantastic|brilliant|lovely|wonderful|awesome|superb|incredible|the best|"
@@ -1193,7 +1201,14 @@ def _role(
         return "STAFF"
     opens = not text[left:start].strip() or re.fullmatch(r"[\s\W]*", text[left:start])
     served = _SERVED.search(sentence) is not None and not _GUEST_CONTEXT.search(sentence)
-    if served and (opens or _FOR_US.search(sentence)):
+    # A reader's staff needs no "us" when a verb follows the name ("and Hamish kept the
+    # pots coming"; not "Hi Rangi, we found", "einen Tisch auf Anna reserviert").
+    acts = re.match(
+        r"[ \t]+(?:hat|hatte|has|had|was|ist|war|did|kept|made|brought|got|gave|found|"
+        r"sorted|[a-z]+ed)\b",
+        text[end : end + 20],
+    )
+    if served and (opens or (read and acts) or _FOR_US.search(sentence)):
         return "STAFF"
     if _PRAISED.search(text, end, min(len(text), end + 30)) and not _GUEST_CONTEXT.search(sentence):
         return "STAFF"
