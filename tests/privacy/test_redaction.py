@@ -303,6 +303,7 @@ def test_numbers_in_more_shapes(text: str, span: tuple[str, str]) -> None:
         "Zum Bahnhof 5 Minuten, zum See 10.",
         "Reservierung · Hotel Alpenrose · Tannberg 12 · T +43 5583 2291",
         "Von: Reservierung Hotel Alpenrose <reservierung@alpenrose-lech.at>",
+        "> Kind regards,\n> The Crown Hotel\n> 14 High Street\n> 0117 496 0210",
         "The concierge sent us to a trattoria at 112 Lygon Street, Carlton.",
         "Ich habe unter 089 123456 angerufen, niemand ging ran.",  # the hotel's, called
         "I tried calling the hotel on 0131 496 0000 three times.",
@@ -338,6 +339,9 @@ def test_a_readers_floor_year_club_number_or_link_is_not_personal() -> None:
         _at(text, "ratvsmE2M9", "BOOKING"),  # a link
         _at(text, "Anna", "NAME"),
     ]
+    places = "Sangeet in Ballroom 1. Sat nav postcode CA11 0QA gets you there."
+    read = [_at(places, "1", "ADDRESS"), _at(places, "CA11", "BOOKING")]
+    assert find(places, read) == []
     age = "we're in 204, she's 79 and the stairs are a struggle"
     assert [age[s.start : s.end] for s in find(age, [_at(age, "79", "ROOM")])] == ["204"]
     others = "Tisch 12 war laut.\n2. Monika Schuster\nSent us to a trattoria at 112 Lygon Street."

@@ -60,10 +60,18 @@ def reader_span_holds(text: str, start: int, end: int, kind: str) -> bool:
         )
     if kind == "DOB":
         return _can_be_born(text, start, end)
+    if kind == "BOOKING" and re.match(r"[ \t]\d[A-Z]{2}\b", text[end : end + 4]):
+        return False  # "postcode CA11 0QA": a UK postcode's first half
     if kind != "ADDRESS":
         return True
-    if re.fullmatch(r"\d+(?:st|nd|rd|th)?", span.strip()) and _FLOOR_OR_DISTANCE.match(text, end):
-        return False
+    if re.fullmatch(r"\d+(?:st|nd|rd|th)?", span.strip()) and (
+        _FLOOR_OR_DISTANCE.match(text, end)
+        or re.search(
+            r"(?i)(?:room|saal|raum|level|gate|floor|ebene|halle|hall|terminal|pier|gleis)\s*$",
+            text[max(0, start - 12) : start],
+        )
+    ):
+        return False  # "Ballroom 1", "Gate 4"
     return not _hotels_own(text, start)
 
 
@@ -428,7 +436,7 @@ def _phones(text: str) -> Iterator[Span]:
         called = _CALLED.search(before_text[sentence_start:]) and not _REACHABLE.search(around)
         if _BOOKING_LABEL_BEFORE.search(before_text):
             continue  # "Bestellnummer 4500218834": a booking's number
-        if _NOT_GUESTS_PHONE.search(around) or called or names_a_hotel(_line_of(text, start)):
+        if _NOT_GUESTS_PHONE.search(around) or called or _in_hotels_block(text, start):
             continue
         extension = _EXTENSION.match(text, end)
         if extension is not None:
@@ -696,6 +704,28 @@ def names_a_hotel(line: str) -> bool:
         or re.search(r"[,·|–-][ \t]*(?:[A-ZÄÖÜ][\w'’&-]*[ \t]+){0,2}[\w-]*[Hh]otel\b", line)
         is not None
     )
+
+
+def _in_hotels_block(text: str, at: int) -> bool:
+    """`at` is on a line naming the hotel, or on a short line of the block under one (its
+    signature or letterhead: "> The Crown Hotel\n> 14 High Street ...\n> 0117 496 0210")."""
+    line = _line_of(text, at)
+    if names_a_hotel(line):
+        return True
+    if len(line.strip(" \t>")) > 40:
+        return False
+    start = text.rfind("\n", 0, at) + 1
+    for _ in range(3):
+        if start == 0:
+            return False
+        above_start = text.rfind("\n", 0, start - 1) + 1
+        above = text[above_start : start - 1]
+        if not above.strip(" \t>"):
+            return False
+        if names_a_hotel(above):
+            return True
+        start = above_start
+    return False
 
 
 def _line_of(text: str, at: int) -> str:

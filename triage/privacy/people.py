@@ -772,8 +772,8 @@ def _signature(
     if segment.endswith(".") and not re.search(rf"(?:^|[\s.]){INITIAL}$", segment):
         segment = segment.rstrip(".")
     words = segment.split()
-    if not words or len(words) > 5:
-        return
+    if not words or len(words) > 5 or names_a_hotel(segment):
+        return  # "Kind regards,\nThe Crown Hotel": the hotel signs
     if strict and not _looks_like_signature(words):
         return
     pieces = re.split(r"\s+(?:und|and|&)\s+", segment)
