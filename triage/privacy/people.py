@@ -1094,13 +1094,13 @@ def _signs_for_hotel(text: str, end: int) -> bool:
     follows it on its line or the next, or one of the next three short lines names the
     hotel ("Miriam Hollaus\n> Front Office Managerin\n> Hotel Seehof", "Hannah Osei, Front
     Office Manager")."""
-    rest = text[end:]
-    line_end = rest.find("\n")
-    if _HOTEL_ROLE.match(rest if line_end < 0 else rest[:line_end]):
+    line_end = text.find("\n", end)
+    if _HOTEL_ROLE.match(text[end:] if line_end < 0 else text[end:line_end]):
         return True
     if line_end < 0:
         return False
-    for number, line in enumerate(rest[line_end + 1 :].split("\n")[:3]):
+    below = text[line_end + 1 : line_end + 1 + 3 * 82]  # a longer line ends the search anyway
+    for number, line in enumerate(below.split("\n")[:3]):
         if not line.strip(" \t>") or len(line) > 80 or _ADDRESSEE_LINE.match(line):
             return False
         if names_a_hotel(line) or (number == 0 and _HOTEL_ROLE.match(line)):
@@ -1118,18 +1118,20 @@ _NAME_LINE = re.compile(
 def _segment(text: str, at: int) -> tuple[int, int]:
     """The lines around `at` quoted as its line is (all starting with ">", or none): one
     message of an e-mail chain."""
-    quoted = text[text.rfind("\n", 0, at) + 1 :].lstrip().startswith(">")
-    lines = text.split("\n")
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
-    index = max(i for i in range(len(lines)) if offsets[i] <= at)
-    first = last = index
-    while first > 0 and lines[first - 1].lstrip().startswith(">") == quoted:
-        first -= 1
-    while last + 1 < len(lines) and lines[last + 1].lstrip().startswith(">") == quoted:
-        last += 1
-    return offsets[first], offsets[last + 1] - 1
+    first = text.rfind("\n", 0, at) + 1
+    quoted = bool(_QUOTED.match(text, first))
+    while first > 0:
+        above = text.rfind("\n", 0, first - 1) + 1
+        if bool(_QUOTED.match(text, above)) != quoted:
+            break
+        first = above
+    last_end = text.find("\n", at)
+    while last_end >= 0 and bool(_QUOTED.match(text, last_end + 1)) == quoted:
+        last_end = text.find("\n", last_end + 1)
+    return first, len(text) if last_end < 0 else last_end
+
+
+_QUOTED = re.compile(r"[ \t\r\f\v]*>")
 
 
 def _hotel_writes(text: str, at: int) -> bool:
